@@ -1,0 +1,161 @@
+"""Ingest speed and memory against spaCy's tokenizer, measured in the same run.
+
+    python benchmarks/bench_ingest.py [--words 1000000] [--formats txt,md,vtt,srt,docx]
+
+Prints ingest words/s (read + turns + sentences + store) next to ``spacy.blank("en")`` tokenizer-only
+words/s over the same turn texts, their ratio (target >= 0.5), the re-ingest time of the unchanged folder
+as a share of the first run (target <= 5%), and the peak RSS of the ingest process (target <= 500 MB at
+10M words: run with ``--words 10000000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORDS = (
+    "the patient outcome value care work disability assessment insurance physician team network we they "
+    "measure cost payment bundle region centre platform data culture learning return client employer "
+    "benefit reassessment privacy consent record dashboard trajectory rehabilitation occupational function"
+).split()
+
+
+def sentence(rng: random.Random) -> str:
+    n = rng.randint(6, 22)
+    words = [rng.choice(WORDS) for _ in range(n)]
+    words[0] = words[0].capitalize()
+    return " ".join(words) + rng.choice([".", ".", ".", "?", "!"])
+
+
+def turn_text(rng: random.Random, words: int) -> str:
+    out, count = [], 0
+    while count < words:
+        s = sentence(rng)
+        out.append(s)
+        count += len(s.split())
+    return " ".join(out)
+
+
+def write_corpus(folder: Path, total_words: int, formats: list[str], seed: int = 7) -> list[str]:
+    """Documents of ~20k words each, cycling through the formats; returns all turn texts (for the baseline)."""
+    rng = random.Random(seed)
+    per_doc = 20_000
+    n_docs = max(1, total_words // per_doc)
+    texts_file = folder.parent / "texts.txt"
+    with texts_file.open("w", encoding="utf-8") as all_texts:
+        for d in range(n_docs):
+            fmt = formats[d % len(formats)]
+            turns = []
+            count = 0
+            while count < per_doc:
+                t = turn_text(rng, rng.randint(20, 160))
+                turns.append(t)
+                count += len(t.split())
+            for t in turns:
+                all_texts.write(t + "\n")
+            _write_doc(folder / f"doc{d:05d}.{fmt}", fmt, turns)
+    return [str(texts_file)]
+
+
+def _write_doc(path: Path, fmt: str, turns: list[str]) -> None:
+    speakers = ["Interviewer", "P01", "P02", "P03"]
+    if fmt == "txt":
+        path.write_text(
+            "\n\n".join(f"{speakers[i % 4]}: [00:{i // 60 % 60:02d}:{i % 60:02d}] {t}" for i, t in enumerate(turns)) + "\n",
+            encoding="utf-8",
+        )
+    elif fmt == "md":
+        path.write_text("\n\n".join(f"**{speakers[i % 4]}:** {t}" for i, t in enumerate(turns)) + "\n", encoding="utf-8")
+    elif fmt in ("vtt", "srt"):
+        lines = ["WEBVTT", ""] if fmt == "vtt" else []
+        for i, t in enumerate(turns):
+            a, b = f"00:{i // 60 % 60:02d}:{i % 60:02d}", f"00:{i // 60 % 60:02d}:{i % 60:02d}"
+            if fmt == "vtt":
+                lines += [f"{a}.000 --> {b}.900", f"<v {speakers[i % 4]}>{t}</v>", ""]
+            else:
+                lines += [str(i + 1), f"{a},000 --> {b},900", f"{speakers[i % 4].upper()}: {t}", ""]
+        path.write_text("\n".join(lines), encoding="utf-8")
+    elif fmt == "docx":
+        import docx
+
+        document = docx.Document()
+        for i, t in enumerate(turns):
+            p = document.add_paragraph()
+            p.add_run(f"{speakers[i % 4]}:").bold = True
+            p.add_run(f" {t}")
+        document.save(str(path))
+
+
+def run_child(args: list[str]) -> tuple[float, int, float | None]:
+    """Run this script in a child; returns (wall seconds, peak RSS in MB, seconds inside ingest_folder)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        print(proc.stdout, proc.stderr, file=sys.stderr)
+        raise SystemExit(f"child {args[1]} failed")
+    lines = proc.stdout.strip().splitlines()
+    inner = next((float(x.split()[1]) for x in lines if x.startswith("inner ")), None)
+    return dt, int(lines[-1]), inner
+
+
+def child(mode: str, folder: Path, store: Path) -> None:
+    if mode == "tokenize":
+        import spacy
+
+        nlp = spacy.blank("en")
+        texts = (line.rstrip("\n") for line in (folder.parent / "texts.txt").open(encoding="utf-8"))
+        for _ in nlp.tokenizer.pipe(texts, batch_size=256):
+            pass
+    else:
+        from vbhc_code.ingest import ingest_folder
+        from vbhc_code.store import Store
+
+        with Store.open(store) as st:
+            t0 = time.perf_counter()
+            report = ingest_folder(folder, store=st)
+            print(f"inner {time.perf_counter() - t0:.6f}")
+            assert not report.failed, [d.error for d in report.documents if d.error]
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--words", type=int, default=1_000_000)
+    ap.add_argument("--formats", default="txt,md,vtt,srt,docx")
+    ap.add_argument("--child", choices=["tokenize", "ingest"])
+    ap.add_argument("--folder", type=Path)
+    ap.add_argument("--store", type=Path)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.folder, args.store)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "corpus"
+        folder.mkdir()
+        store = Path(tmp) / "bench.sqlite"
+        formats = args.formats.split(",")
+        print(f"generating ~{args.words:,} words in {', '.join(formats)} ...", flush=True)
+        write_corpus(folder, args.words, formats)
+        words = sum(len(line.split()) for line in (Path(tmp) / "texts.txt").open(encoding="utf-8"))
+        common = ["--folder", str(folder), "--store", str(store)]
+        tok_s, tok_rss, _ = run_child(["--child", "tokenize", *common])
+        ing_s, ing_rss, ing_inner = run_child(["--child", "ingest", *common])
+        re_s, _, re_inner = run_child(["--child", "ingest", *common])
+        print(f"words                  {words:>12,}")
+        print(f"tokenizer-only         {words / tok_s:>12,.0f} words/s  ({tok_s:.1f} s, incl. start-up)")
+        print(f"ingest                 {words / ing_s:>12,.0f} words/s  ({ing_s:.1f} s, incl. start-up)")
+        print(f"ratio ingest/tokenizer {tok_s / ing_s:>12.2f}   (target >= 0.5)")
+        print(f"re-ingest unchanged    {re_inner:>12.2f} s = {100 * re_inner / ing_inner:.1f}% of the first run's "
+              f"ingest time (target <= 5%; whole process incl. start-up: {re_s:.1f} s)")
+        print(f"peak RSS ingest        {ing_rss:>12} MB  (tokenizer-only: {tok_rss} MB; target <= 500 MB)")
+
+
+if __name__ == "__main__":
+    main()

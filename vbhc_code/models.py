@@ -1,0 +1,141 @@
+"""The data model: documents -> speaker turns with exact offsets -> codings by coder.
+
+All offsets are 0-based, end-exclusive indices (Unicode code points) into a document's
+``plain_text``. For a turn with a single span, ``plain_text[turn.start:turn.end] == turn.text``.
+A turn merged from several cues (WebVTT/SRT) keeps one span per cue and its ``text`` is the cue
+texts joined with one space.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+DOC_TYPES = ("interview", "focus_group")
+ROLES = ("participant", "interviewer")
+TURN_TYPES = ("speech", "chat")
+SCOPES = ("participant", "all")
+
+Span = tuple[int, int]
+
+
+def frozen_mapping(data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """A read-only copy of ``data`` (attributes stay immutable inside frozen dataclasses)."""
+    return MappingProxyType(dict(data or {}))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker's contiguous speech (or one chat message)."""
+
+    turn_index: int  # 1-based, document order; chat turns numbered in sequence with speech
+    start: int
+    end: int
+    text: str
+    speaker: str | None = None  # the label as written in the transcript
+    participant_id: str | None = None
+    role: str = "participant"  # participant | interviewer
+    turn_type: str = "speech"  # speech | chat
+    spans: tuple[Span, ...] = ()  # one (start, end) per cue/paragraph piece; () means ((start, end),)
+    timestamps: tuple[str, ...] = ()  # as written, e.g. "00:01:02" or "00:01:02.500 --> 00:01:05.000"
+    sentences: tuple[Span, ...] = ()  # sentence spans (document offsets), filled by segment.py
+    line: int | None = None  # 1-based source line (or paragraph number for .docx) where the turn starts
+    document: str = ""  # the owning document's name, set once the document is named
+
+    @property
+    def text_spans(self) -> tuple[Span, ...]:
+        return self.spans or ((self.start, self.end),)
+
+    @property
+    def is_single_span(self) -> bool:
+        return len(self.text_spans) == 1
+
+
+@dataclass(frozen=True)
+class ParsedTranscript:
+    """What a reader returns: the plain text and its turns, before participants are matched."""
+
+    plain_text: str
+    turns: tuple[Turn, ...]
+    encoding: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str  # path relative to the ingested folder, '/'-separated
+    format: str  # txt | md | docx | vtt | srt | qdpx
+    encoding: str
+    sha256: str
+    plain_text: str
+    turns: tuple[Turn, ...] = ()
+    doc_type: str = "interview"  # interview | focus_group
+    language: str = "en"
+    attributes: Mapping[str, Any] = field(default_factory=frozen_mapping)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Participant:
+    participant_id: str
+    aliases: tuple[str, ...] = ()
+    attributes: Mapping[str, Any] = field(default_factory=frozen_mapping)
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    label: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Code:
+    id: str
+    theme: str
+    label: str
+    definition: str = ""
+    include: str = ""
+    exclude: str = ""
+    examples: tuple[str, ...] = ()
+    terms: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_mapping)  # lang -> phrases
+    patterns: Mapping[str, tuple[Any, ...]] = field(default_factory=frozen_mapping)  # lang -> spaCy token patterns
+    negative: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_mapping)  # lang -> veto phrases
+    color: str | None = None  # '#RRGGBB'
+
+
+@dataclass(frozen=True)
+class Codebook:
+    name: str
+    version: str
+    languages: tuple[str, ...]
+    themes: tuple[Theme, ...]
+    codes: tuple[Code, ...]
+    description: str = ""
+    source: str = ""
+    sha256: str = ""  # of the file's bytes (or of a canonical serialisation when not from a file)
+
+    def code(self, code_id: str) -> Code:
+        for code in self.codes:
+            if code.id == code_id:
+                return code
+        raise KeyError(code_id)
+
+    @property
+    def code_ids(self) -> tuple[str, ...]:
+        return tuple(code.id for code in self.codes)
+
+
+@dataclass(frozen=True)
+class Coding:
+    """One code applied by one coder to one turn (optionally to a character span within it)."""
+
+    document: str
+    turn_index: int
+    code: str
+    coder: str
+    start: int | None = None  # character span (document offsets) when known: autocode evidence, REFI selection
+    end: int | None = None
+    evidence: str | None = None  # e.g. "term 'bundled payment'" or "pattern 2"; never required

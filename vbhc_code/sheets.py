@@ -1,0 +1,198 @@
+"""Reading the researcher's sheets (.csv or .xlsx): participants and documents.
+
+Rows are located as ``participants.csv line 5`` (CSV: physical line of the record's start) or
+``participants.xlsx row 5`` so every problem can be reported where it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vbhc_code.errors import DataError, ValidationError
+from vbhc_code.models import DOC_TYPES, Participant, frozen_mapping
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    where: str  # e.g. "participants.csv line 5"
+    values: dict[str, str]
+
+
+def read_rows(path: Path) -> tuple[list[str], list[SheetRow]]:
+    """Header (lower-cased, stripped) and rows of a .csv or .xlsx file; values are stripped strings."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise DataError(f"{path.name}: file not found")
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    raise DataError(f"{path.name}: expected a .csv or .xlsx sheet")
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError(f"{path.name}: the sheet is empty") from None
+    except csv.Error as exc:
+        raise DataError(f"{path.name} line 1: {exc}") from None
+    header = [h.strip().lower() for h in header]
+    rows: list[SheetRow] = []
+    line = reader.line_num + 1
+    try:
+        for record in reader:
+            where = f"{path.name} line {line}"
+            line = reader.line_num + 1
+            if not any(v.strip() for v in record):
+                continue
+            rows.append(SheetRow(where, {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header) if h}))
+    except csv.Error as exc:
+        raise DataError(f"{path.name} line {reader.line_num}: {exc}") from None
+    return header, rows
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[SheetRow]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        try:
+            header = [str(h).strip().lower() if h is not None else "" for h in next(it)]
+        except StopIteration:
+            raise DataError(f"{path.name}: the sheet is empty") from None
+        rows = []
+        for n, record in enumerate(it, start=2):
+            values = {h: _cell_text(record[i] if i < len(record) else None) for i, h in enumerate(header) if h}
+            if any(values.values()):
+                rows.append(SheetRow(f"{path.name} row {n}", values))
+        return header, rows
+    finally:
+        wb.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+_ID_PARTS = re.compile(r"^([a-z]*?)\s*0*(\d+)$")
+
+
+def label_key(label: str) -> str:
+    """Case- and spacing-insensitive key of a speaker label; 'P01', 'p1' and 'P 1' share a key.
+
+    >>> label_key("P01") == label_key("p1") == label_key("P 1")
+    True
+    >>> label_key("Anna de Vries")
+    'anna de vries'
+    """
+    text = " ".join(label.strip().strip(":").split()).lower()
+    m = _ID_PARTS.match(text)
+    if m:
+        return f"{m.group(1)}{int(m.group(2))}"
+    return text
+
+
+def load_participants(path: Path) -> list[Participant]:
+    """Participants sheet: ``participant_id``, optional ``aliases`` (;-separated), any attributes."""
+    header, rows = read_rows(path)
+    if "participant_id" not in header:
+        raise DataError(f"{path.name} line 1: no 'participant_id' column (columns: {', '.join(h for h in header if h)})")
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    participants: list[Participant] = []
+    for row in rows:
+        pid = row.values.get("participant_id", "")
+        if not pid:
+            problems.append(f"[{row.where}] empty participant_id")
+            continue
+        key = label_key(pid)
+        if key in seen:
+            problems.append(f"[{row.where}] duplicate participant_id '{pid}' (first at {seen[key]})")
+            continue
+        seen[key] = row.where
+        aliases = tuple(a.strip() for a in row.values.get("aliases", "").split(";") if a.strip())
+        attributes = {k: v for k, v in row.values.items() if k not in ("participant_id", "aliases")}
+        participants.append(Participant(pid, aliases, frozen_mapping(attributes)))
+    if problems:
+        raise ValidationError(f"{path.name}: {len(problems)} problem(s) in the participants sheet", problems)
+    return participants
+
+
+def load_documents_sheet(path: Path) -> dict[str, dict[str, str]]:
+    """Documents sheet: ``document`` (relative path), optional ``type``, ``language`` and any attributes."""
+    header, rows = read_rows(path)
+    if "document" not in header:
+        raise DataError(f"{path.name} line 1: no 'document' column (columns: {', '.join(h for h in header if h)})")
+    problems: list[str] = []
+    out: dict[str, dict[str, str]] = {}
+    for row in rows:
+        name = row.values.get("document", "").replace("\\", "/")
+        if not name:
+            problems.append(f"[{row.where}] empty document")
+            continue
+        if name in out:
+            problems.append(f"[{row.where}] duplicate document '{name}'")
+            continue
+        doc_type = row.values.get("type", "")
+        if doc_type and doc_type not in DOC_TYPES:
+            problems.append(f"[{row.where}] type '{doc_type}' is not one of {', '.join(DOC_TYPES)}")
+        out[name] = {k: v for k, v in row.values.items() if k != "document"}
+    if problems:
+        raise ValidationError(f"{path.name}: {len(problems)} problem(s) in the documents sheet", problems)
+    return out
+
+
+class SpeakerMatcher:
+    """Matches transcript speaker labels to participants (ids and aliases, case-insensitively)."""
+
+    def __init__(self, participants: list[Participant]) -> None:
+        self._by_key: dict[str, set[str]] = {}
+        for p in participants:
+            for label in (p.participant_id, *p.aliases):
+                self._by_key.setdefault(label_key(label), set()).add(p.participant_id)
+            # "Participant 4" / "Respondent 4" style labels refer to P04 / R04 when that is unambiguous.
+        self.labels = [label for p in participants for label in (p.participant_id, *p.aliases)]
+
+    def match(self, speaker: str | None) -> str | None:
+        if not speaker:
+            return None
+        key = label_key(speaker)
+        ids = self._by_key.get(key)
+        if not ids:
+            m = re.match(r"^(participant|respondent|expert)\s*0*(\d+)$", key)
+            if m:
+                ids = self._by_key.get(f"{m.group(1)[0]}{int(m.group(2))}")
+        if ids and len(ids) == 1:
+            return next(iter(ids))
+        return None
+
+    def iter_labels(self) -> Iterator[str]:
+        yield from self.labels
