@@ -11,106 +11,14 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from vbhc_code.errors import DataError
-from vbhc_code.models import Code, Codebook, Coding, Document, Participant, Theme, Turn, frozen_mapping
-
-SCHEMA_V1 = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE documents (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    format TEXT NOT NULL,
-    encoding TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    plain_text TEXT NOT NULL,
-    doc_type TEXT NOT NULL CHECK (doc_type IN ('interview', 'focus_group')),
-    language TEXT NOT NULL,
-    attributes TEXT NOT NULL DEFAULT '{}',
-    warnings TEXT NOT NULL DEFAULT '[]',
-    ingested_at TEXT NOT NULL
-);
-CREATE TABLE turns (
-    id INTEGER PRIMARY KEY,
-    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    turn_index INTEGER NOT NULL CHECK (turn_index >= 1),
-    speaker TEXT,
-    participant_id TEXT,
-    role TEXT NOT NULL CHECK (role IN ('participant', 'interviewer')),
-    turn_type TEXT NOT NULL CHECK (turn_type IN ('speech', 'chat')),
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    spans TEXT NOT NULL DEFAULT '[]',
-    timestamps TEXT NOT NULL DEFAULT '[]',
-    line INTEGER,
-    text TEXT NOT NULL,
-    UNIQUE (document_id, turn_index)
-);
-CREATE TABLE sentences (
-    turn_id INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
-    sentence_index INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    PRIMARY KEY (turn_id, sentence_index)
-);
-CREATE TABLE participants (
-    participant_id TEXT PRIMARY KEY,
-    aliases TEXT NOT NULL DEFAULT '[]',
-    attributes TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE codebooks (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    version TEXT NOT NULL,
-    sha256 TEXT NOT NULL UNIQUE,
-    content TEXT NOT NULL,
-    saved_at TEXT NOT NULL
-);
-CREATE TABLE coders (
-    name TEXT PRIMARY KEY,
-    codebook_id INTEGER REFERENCES codebooks(id),
-    source TEXT NOT NULL DEFAULT '',
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE coded_documents (
-    coder TEXT NOT NULL REFERENCES coders(name) ON DELETE CASCADE,
-    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    PRIMARY KEY (coder, document_id)
-);
-CREATE TABLE codings (
-    id INTEGER PRIMARY KEY,
-    coder TEXT NOT NULL REFERENCES coders(name) ON DELETE CASCADE,
-    turn_id INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
-    code TEXT NOT NULL,
-    start INTEGER,
-    "end" INTEGER,
-    evidence TEXT
-);
-CREATE INDEX codings_by_coder ON codings (coder, turn_id);
-CREATE TABLE reconciliation_log (
-    id INTEGER PRIMARY KEY,
-    document TEXT NOT NULL,
-    turn_index INTEGER NOT NULL,
-    code TEXT NOT NULL,
-    coder_a TEXT NOT NULL,
-    coder_b TEXT NOT NULL,
-    value_a INTEGER,
-    value_b INTEGER,
-    decision TEXT NOT NULL,
-    rationale TEXT NOT NULL DEFAULT '',
-    decided_by TEXT NOT NULL DEFAULT '',
-    decided_at TEXT NOT NULL,
-    consensus_coder TEXT NOT NULL DEFAULT 'consensus'
-);
-"""
-
-# MIGRATIONS[n] upgrades a store at user_version n to n + 1.
-MIGRATIONS: list[str] = [SCHEMA_V1]
-SCHEMA_VERSION = len(MIGRATIONS)
+from vbhc_code.models import Codebook, Coding, Document, Participant, Turn, frozen_mapping
+from vbhc_code.store_schema import MIGRATIONS, SCHEMA_VERSION, codebook_from_json, codebook_to_json
 
 _LOG_KEYS = (
     "document", "turn_index", "code", "coder_a", "coder_b", "value_a", "value_b",
@@ -132,35 +40,6 @@ class CoderInfo:
     n_documents: int
     n_codings: int
     updated_at: str
-
-
-def codebook_to_json(codebook: Codebook) -> str:
-    """A canonical JSON form of a codebook (the store keeps codebooks from any source this way)."""
-    return json.dumps(_plain(codebook), ensure_ascii=False, sort_keys=True)
-
-
-def _plain(value: Any) -> Any:
-    if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def codebook_from_json(text: str) -> Codebook:
-    data = json.loads(text)
-    themes = tuple(Theme(**t) for t in data.pop("themes"))
-    codes = []
-    for c in data.pop("codes"):
-        c["examples"] = tuple(c.get("examples", ()))
-        for key in ("terms", "negative"):
-            c[key] = frozen_mapping({lang: tuple(v) for lang, v in c.get(key, {}).items()})
-        c["patterns"] = frozen_mapping({lang: tuple(v) for lang, v in c.get("patterns", {}).items()})
-        codes.append(Code(**c))
-    data["languages"] = tuple(data.get("languages", ()))
-    return Codebook(themes=themes, codes=tuple(codes), **data)
 
 
 class Store:

@@ -1,0 +1,90 @@
+"""Excel writer speed and memory against bare xlsxwriter, measured in the same run.
+
+    python benchmarks/bench_excel.py [--rows 100000]
+
+Writes ``--rows`` quote rows (code, quote text, attribution, document, turn_index, start, end) once
+through ``vbhc_code.excel.write_workbook`` (constant_memory) and once with a bare xlsxwriter
+``constant_memory`` workbook, each in its own child process so peak RSS is per writer. Prints the
+seconds and peak RSS of each and the ratios (targets: time <= 1.5x, peak RSS <= 150 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORDS = ["patient", "outcome", "value", "care", "work", "disability", "assessment", "insurance", "physician", "team", "network", "measure", "cost", "payment", "bundle", "region", "platform", "data", "culture", "learning", "return", "employer", "benefit"]
+HEADERS = ["code", "quote", "attribution", "document", "turn_index", "start", "end"]
+
+
+def rows(n: int, seed: int = 3):
+    rng = random.Random(seed)
+    for i in range(n):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(15, 80))) + "."
+        yield (f"C{i % 40}", text, f"P{i % 60}, expert in SIM, focus group", f"INT{i % 90:02d}", i, i * 10,
+               i * 10 + len(text))
+
+
+def child(which: str, n: int, out: Path) -> None:
+    t0 = time.perf_counter()
+    if which == "bare":
+        import xlsxwriter
+
+        wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_formulas": False,
+                                            "strings_to_urls": False, "strings_to_numbers": False})
+        ws = wb.add_worksheet("Quotes")
+        for j, h in enumerate(HEADERS):
+            ws.write_string(0, j, h)
+        for i, r in enumerate(rows(n), start=1):
+            for j, v in enumerate(r):
+                if isinstance(v, str):
+                    ws.write_string(i, j, v)
+                else:
+                    ws.write_number(i, j, v)
+        wb.close()
+    else:
+        from vbhc_code.excel import Column, Sheet, write_workbook
+
+        cols = [Column("code"), Column("quote", wrap=True), Column("attribution"), Column("document"),
+                Column("turn_index", kind="int"), Column("start", kind="int"), Column("end", kind="int")]
+        write_workbook(out, [Sheet("Quotes", cols, rows(n))], constant_memory=True)
+    secs = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"seconds": secs, "rss_mb": rss_mb}))
+
+
+def run(which: str, n: int, folder: Path) -> dict:
+    out = folder / f"{which}.xlsx"
+    res = subprocess.run([sys.executable, __file__, "--child", which, "--rows", str(n), "--out", str(out)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--child")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.rows, Path(args.out))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = run("bare", args.rows, Path(tmp))
+        ours = run("vbhc", args.rows, Path(tmp))
+    print(f"rows: {args.rows}")
+    print(f"bare xlsxwriter constant_memory: {bare['seconds']:.2f} s, peak RSS {bare['rss_mb']:.0f} MB")
+    print(f"vbhc_code.excel.write_workbook:  {ours['seconds']:.2f} s, peak RSS {ours['rss_mb']:.0f} MB")
+    print(f"time ratio: {ours['seconds'] / bare['seconds']:.2f}x (target <= 1.5x)")
+    print(f"RSS ratio: {ours['rss_mb'] / bare['rss_mb']:.2f}x; peak RSS {ours['rss_mb']:.0f} MB (target <= 150 MB)")
+
+
+if __name__ == "__main__":
+    main()

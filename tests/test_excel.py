@@ -1,0 +1,139 @@
+"""vbhc_code.excel: safe cell values, validations, hidden sheets, charts, atomic writes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import openpyxl
+import pytest
+
+from vbhc_code import excel
+from vbhc_code.errors import HumanWorkExists
+from vbhc_code.excel import MAX_CELL, Chart, Column, Sheet, TextSheet, write_workbook
+
+HOSTILE = ["=1+1", "+A1", "-2", "@SUM(A1)", "\t=cmd|' /C calc'!A0", "=HYPERLINK(\"http://x\")", "_x0041_", "0042"]
+
+
+def _sheets(rows):
+    return [
+        Sheet(
+            "Quotes",
+            [
+                Column("text", wrap=True),
+                Column("n", kind="int"),
+                Column("share", kind="percent"),
+                Column("rating", choices=["red", "amber", "green"], fills={"red": "#F4CCCC", "green": "#D9EAD3"}),
+                Column("code", choices=[f"CODE_{i:03d} a long label" for i in range(30)], comment="pick one"),
+            ],
+            rows,
+            charts=[Chart("n by text", 0, [1]), Chart("on charts", 0, [1, 2], kind="column", sheet="Charts")],
+        ),
+        TextSheet("Methods", ["First paragraph.", "=not a formula"], title="Methods"),
+        Sheet("Lists", [Column("x")], [["hidden"]], hidden=True),
+    ]
+
+
+def test_hostile_text_stays_text(tmp_path):
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, _sheets([(h, i, i / 10, None, None) for i, h in enumerate(HOSTILE)]))
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate)
+    got = [r[0] for r in wb["Quotes"].iter_rows(min_row=2, values_only=True)]
+    assert got == HOSTILE
+    assert [r[1] for r in wb["Quotes"].iter_rows(min_row=2, values_only=True)] == list(range(len(HOSTILE)))
+    assert wb["Methods"]["A4"].value == "=not a formula"
+
+
+def test_control_characters_stripped_and_cap(tmp_path):
+    long = "word " * 8000  # 40,000 characters
+    astral = "\U0001F600" * 20_000  # 40,000 UTF-16 units
+    rows = [("a\x00b\x07c\x1f\ufffe\tkeep\nlines\r", 1, 0, None, None), (long, 2, 0, None, None),
+            (astral, 3, 0, None, None)]
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, _sheets(rows))
+    ws = openpyxl.load_workbook(path)["Quotes"]
+    # \r is legal; xlsxwriter stores it as _x000D_, which openpyxl does not unescape (Excel does)
+    assert ws["A2"].value in ("abc\tkeep\nlines\r", "abc\tkeep\nlines_x000D_")
+    capped = ws["A3"].value
+    assert len(capped) <= MAX_CELL
+    body, _, note = capped.rpartition(" [truncated: ")
+    assert long.startswith(body)
+    assert note == f"{len(long) - len(body)} characters]"
+    emoji = ws["A4"].value
+    assert len(emoji.encode("utf-16-le")) // 2 <= MAX_CELL and "[truncated:" in emoji
+
+
+def test_sheet_names_validations_hidden_and_charts(tmp_path):
+    sheets = _sheets([("a", 1, 0.5, "red", "CODE_001 a long label"), ("b", 2, 0.25, None, None)])
+    sheets.append(TextSheet("bad[name]:*?/\\ that is far too long for excel", ["x"]))
+    sheets.append(TextSheet("methods", ["dup name, case-insensitive"]))
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, sheets)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Quotes", "Methods", "Lists", "bad_name______ that is far too", "methods (2)",
+                             "Charts", "_lists"]
+    assert {n: wb[n].sheet_state for n in wb.sheetnames}["Lists"] == "hidden"
+    assert wb["_lists"].sheet_state == "hidden"
+    dvs = {str(dv.sqref): dv.formula1 for dv in wb["Quotes"].data_validations.dataValidation}
+    assert dvs["D2:D3"] == '"red,amber,green"'
+    assert dvs["E2:E3"] == "'_lists'!$A$1:$A$30"
+    assert [c.value for c in wb["_lists"]["A"]][:2] == ["CODE_000 a long label", "CODE_001 a long label"]
+    fills = wb["Quotes"].conditional_formatting
+    assert any("D2:D3" in str(rng.sqref) for rng in fills)
+    assert wb["Quotes"].freeze_panes == "A2"
+    assert wb["Quotes"]["A1"].font.b
+    assert len(wb["Quotes"]._charts) == 1 and len(wb["Charts"]._charts) == 1
+    assert wb["Quotes"]["E1"].comment is not None
+
+
+def test_overwrite_refused_and_atomic(tmp_path):
+    path = tmp_path / "coder.xlsx"
+    path.write_bytes(b"human work")
+    with pytest.raises(HumanWorkExists) as err:
+        write_workbook(path, _sheets([]), overwrite=False)
+    assert "coder.xlsx" in str(err.value) and "--force" in str(err.value)
+    assert path.read_bytes() == b"human work"
+
+    def boom():
+        yield ("ok", 1, 0, None, None)
+        raise RuntimeError("failed mid-write")
+
+    with pytest.raises(RuntimeError):
+        write_workbook(path, _sheets(boom()))
+    assert path.read_bytes() == b"human work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coder.xlsx"]
+    new = tmp_path / "new.xlsx"
+    with pytest.raises(RuntimeError):
+        write_workbook(new, _sheets(boom()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coder.xlsx"]
+
+
+def test_constant_memory_same_values(tmp_path):
+    rows = [(f"={i}", i, i / 100, "green", None) for i in range(500)]
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_workbook(a, _sheets(rows))
+    write_workbook(b, _sheets(rows), constant_memory=True)
+    va = list(openpyxl.load_workbook(a)["Quotes"].iter_rows(values_only=True))
+    vb = list(openpyxl.load_workbook(b)["Quotes"].iter_rows(values_only=True))
+    assert va == vb and len(va) == 501
+
+
+def test_sheet_names_helper():
+    assert excel.sheet_names(["History", "'quoted'", "", "a" * 40, "A" * 40]) == [
+        "History_", "quoted", "Sheet_", "a" * 31, "A" * 27 + " (2)"]
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice absent")
+def test_libreoffice_converts(tmp_path):
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, _sheets([(h, i, 0.1, "red", "CODE_002 a long label") for i, h in enumerate(HOSTILE)]))
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    res = subprocess.run([exe, "--headless", "--convert-to", "csv", "--outdir", str(tmp_path), str(path)],
+                         check=False, capture_output=True, timeout=120,
+                         env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8", errors="replace").startswith("text,")

@@ -1,0 +1,101 @@
+"""The shared typer app, console objects and option helpers used by every command module."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from vbhc_code import __version__
+from vbhc_code.errors import VbhcError
+
+console = Console(highlight=False)
+console_err = Console(stderr=True, highlight=False)
+
+app = typer.Typer(
+    name="vbhc-code",
+    help="Qualitative interview research: ingest transcripts, code them, measure agreement, "
+    "reconcile, and publish theme tables (VBHC in social insurance medicine).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DEFAULT_STORE = Path("outputs") / "vbhc-code.sqlite"
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Study store (SQLite). Default: $VBHC_CODE_STORE or outputs/vbhc-code.sqlite.",
+        show_default=False,
+    ),
+]
+
+
+def resolve_store_path(store: Path | None) -> Path:
+    """--store, else $VBHC_CODE_STORE, else outputs/vbhc-code.sqlite under the working directory."""
+    if store is not None:
+        return store
+    env = os.environ.get("VBHC_CODE_STORE")
+    if env:
+        return Path(env)
+    return DEFAULT_STORE
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Turn a ``VbhcError`` into a one-line (or located multi-line) message and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except VbhcError as exc:
+            console_err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            console_err.print("interrupted", markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def command(name: str | None = None, *, group: typer.Typer | None = None, **kwargs: Any) -> Callable[[F], F]:
+    """Register a command on ``app`` (or a sub-group) with uniform error handling."""
+
+    def decorator(func: F) -> F:
+        target = group if group is not None else app
+        target.command(name, **kwargs)(handle_errors(func))
+        return func
+
+    return decorator
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"vbhc-code {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Qualitative interview research toolkit."""
+
+
+def is_tty() -> bool:
+    return sys.stderr.isatty()

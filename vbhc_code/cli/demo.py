@@ -1,0 +1,5 @@
+"""CLI commands: demo (stub, being implemented)."""
+
+from __future__ import annotations
+
+from vbhc_code.cli.app import app, command  # noqa: F401

@@ -1,0 +1,175 @@
+"""CLI commands: ingest, segments, check-identifiers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vbhc_code.cli.app import StoreOption, command, console, console_err, resolve_store_path
+from vbhc_code.errors import DataError, UsageError
+from vbhc_code.ingest import IngestReport, ingest_folder, iter_segment_rows, segment_columns
+from vbhc_code.store import Store
+
+
+@command("ingest")
+def ingest_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder of transcripts (.txt .docx .vtt .srt .md), read recursively.")],
+    participants: Annotated[
+        Path | None, typer.Option("--participants", help="Participants sheet (.csv/.xlsx): participant_id, aliases, attributes.")
+    ] = None,
+    documents: Annotated[
+        Path | None, typer.Option("--documents", help="Documents sheet (.csv/.xlsx): document, type, language, attributes.")
+    ] = None,
+    language: Annotated[str, typer.Option("--language", help="Default document language: en or nl.")] = "en",
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Decode text files with this encoding instead of UTF-8/cp1252 detection.")
+    ] = None,
+    speaker_pattern: Annotated[
+        str | None, typer.Option("--speaker-pattern", help="Regex a speaker label must match (replaces the default rules).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-read changed files even when they have codings (drops those codings).")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone from the folder.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Read a folder of transcripts into the study store (idempotent: unchanged files are skipped).
+
+    Exit 0 (with warnings), 1 if any file could not be read (the others are still stored).
+    """
+    store_path = resolve_store_path(store)
+    with Store.open(store_path) as st:
+        with _progress() as progress:
+            task = progress.add_task("ingest", total=None)
+
+            def on_progress(name: str, i: int, n: int) -> None:
+                progress.update(task, total=n, completed=i - 1, description=f"ingest {i}/{n}")
+
+            report = ingest_folder(
+                folder, store=st, participants_file=participants, documents_file=documents, language=language,
+                encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune, on_progress=on_progress,
+            )  # fmt: skip
+            progress.update(task, completed=len(report.documents))
+    _print_ingest_report(report, store_path)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console_err, transient=True, disable=not console_err.is_terminal,
+    )  # fmt: skip
+
+
+def _print_ingest_report(report: IngestReport, store_path: Path) -> None:
+    table = Table(title=f"Ingested into {store_path}", title_justify="left")
+    for col in ("document", "status", "format", "encoding", "type", "speakers", "turns", "chat turns", "words", "warnings"):
+        table.add_column(col, justify="right" if col in ("speakers", "turns", "chat turns", "words", "warnings") else "left")
+    for d in report.documents:
+        table.add_row(
+            d.name, d.status, d.format, d.encoding, d.doc_type, str(d.speakers), str(d.turns), str(d.chat_turns),
+            str(d.words), str(len(d.warnings)),
+        )  # fmt: skip
+    console.print(table)
+    for rel, reason in report.skipped:
+        console.print(f"skipped {rel}: {reason}", markup=False)
+    for name in report.pruned:
+        console.print(f"pruned {name}: no longer in the folder", markup=False)
+    warnings = [w for d in report.documents for w in d.warnings] + report.warnings
+    for name, labels in report.unmatched_speakers.items():
+        warnings.append(f"{name}: speakers not in the participants sheet: {', '.join(labels)}")
+    for name, kinds in report.identifier_findings.items():
+        listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        warnings.append(f"{name}: possible identifiers ({listed}); run 'vbhc-code check-identifiers'")
+    for w in warnings:
+        console_err.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
+    for d in report.documents:
+        if d.error:
+            console_err.print(f"error: {d.error}", markup=False, highlight=False, soft_wrap=True)
+
+
+@command("segments")
+def segments_cmd(
+    out: Annotated[Path | None, typer.Option("--out", help="Write to F.csv or F.xlsx (default: CSV to stdout).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export turns, one row each: document, turn_index, speaker, participant_id, turn_type, start, end, text,
+    then role, timestamp, spans and the participant's attributes."""
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError(f"--out must end in .csv or .xlsx, not '{out.suffix}'")
+    with Store.open(resolve_store_path(store), create=False) as st:
+        columns = segment_columns(st)
+        rows = ([row[c] for c in columns] for row in iter_segment_rows(st))
+        if out is None:
+            writer = csv.writer(sys.stdout, lineterminator="\r\n")
+            writer.writerow(columns)
+            writer.writerows(rows)
+            return
+        if out.suffix.lower() == ".csv":
+            write_csv_atomic(out, columns, rows)
+        else:
+            from vbhc_code.excel import Column, Sheet, write_workbook
+
+            cols = [Column(c, wrap=(c == "text"), width=80 if c == "text" else None,
+                           kind="int" if c in ("turn_index", "start", "end") else "text") for c in columns]  # fmt: skip
+            write_workbook(out, [Sheet("Segments", cols, rows)])
+    console_err.print(f"wrote {out}", markup=False)
+
+
+def write_csv_atomic(path: Path, columns: list[str], rows) -> None:
+    """RFC 4180 CSV (CRLF, quoted fields), UTF-8, written to a temp file and renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(columns)
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@command("check-identifiers")
+def check_identifiers_cmd(
+    allow: Annotated[Path | None, typer.Option("--allow", help="File of known non-identifiers, one per line (e.g. framework authors).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print findings as JSON.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything is found.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Flag residual identifiers: e-mail, phone, URL, Dutch postcode, BSN-like numbers, titled names."""
+    from vbhc_code.identifiers import scan_turns
+
+    allowed: list[str] = []
+    if allow is not None:
+        try:
+            allowed = [line.strip() for line in allow.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"{allow.name}: cannot read the allow list ({type(exc).__name__})") from None
+    with Store.open(resolve_store_path(store), create=False) as st:
+        findings = []
+        for name in st.document_names():
+            findings.extend(scan_turns(st.turns(document=name), allow=allowed, plain_text=st.document(name, with_turns=False).plain_text))
+    if as_json:
+        buf = io.StringIO()
+        json.dump(findings, buf, ensure_ascii=False, indent=2)
+        typer.echo(buf.getvalue())
+    else:
+        table = Table(title=f"{len(findings)} possible identifier(s)", title_justify="left")
+        for col in ("document", "turn", "start", "end", "kind", "text"):
+            table.add_column(col)
+        for f in findings:
+            table.add_row(f["document"], str(f["turn_index"]), str(f["start"]), str(f["end"]), f["kind"], f["text"])
+        console.print(table)
+    if strict and findings:
+        raise typer.Exit(1)

@@ -1,0 +1,88 @@
+"""CLI command: ``vbhc-code themes``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vbhc_code.cli.app import StoreOption, app, command, console_err, resolve_store_path  # noqa: F401
+from vbhc_code.themes_quotes import DEFAULT_ATTRIBUTION, PLACEHOLDERS, QUOTE_RULES
+
+
+def _load_codebook(path: Path):
+    from vbhc_code.errors import DataError, UsageError
+
+    try:
+        from vbhc_code.codebook import load_codebook  # type: ignore[attr-defined]
+    except ImportError:
+        load_codebook = None
+    if load_codebook is not None:
+        return load_codebook(path)
+    if path.suffix.lower() != ".json":
+        raise UsageError(f"--codebook {path.name}: only a codebook JSON file can be read here")
+    from vbhc_code.store_schema import codebook_from_json
+
+    try:
+        return codebook_from_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read codebook ({exc.strerror or exc})") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{path.name}: not a valid codebook JSON ({type(exc).__name__})") from None
+
+
+@command(
+    "themes",
+    help="Theme table, representative quotes, matrices and a methods paragraph from one coder's codings.\n\n"
+    + QUOTE_RULES,
+)
+def themes(
+    coder: Annotated[str, typer.Option("--coder", help="Coder whose codings are analysed (normally the consensus).")],
+    codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook file (default: the coder's).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Participant attribute to compare (default: group).")] = None,
+    quotes: Annotated[int, typer.Option("--quotes", min=0, help="Representative quotes per code.")] = 3,
+    scope: Annotated[str, typer.Option("--scope", help="participant (default) or all turns.")] = "participant",
+    out: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("outputs/themes.xlsx"),
+    md: Annotated[Path | None, typer.Option("--md", help="Also write Themes, Quotes and Methods as Markdown.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print codes, quotes and co-occurrence as JSON.")] = False,
+    store: StoreOption = None,
+    attribution: Annotated[
+        str, typer.Option("--attribution", help="Quote attribution; placeholders: " + ", ".join(
+            "{" + p + "}" for p in PLACEHOLDERS))
+    ] = DEFAULT_ATTRIBUTION,
+    pin: Annotated[Path | None, typer.Option("--pin", help="CSV (document, turn_index[, code]) of quotes to keep.")]
+    = None,
+    exclude: Annotated[Path | None, typer.Option("--exclude", help="CSV (document, turn_index[, code]) to drop.")]
+    = None,
+    framework: Annotated[
+        str | None, typer.Option("--framework", help="Document attribute for the Framework sheet (health_system).")
+    ] = None,
+) -> None:
+    from vbhc_code.errors import UsageError
+    from vbhc_code.store import Store
+    from vbhc_code.themes import (
+        build_themes,
+        themes_json,
+        themes_markdown,
+        write_themes_xlsx,
+    )
+    from vbhc_code.themes_quotes import check_attribution
+
+    if scope not in ("participant", "all"):
+        raise UsageError(f"--scope must be participant or all, not {scope!r}")
+    check_attribution(attribution)  # usage errors before touching the store
+    cb = _load_codebook(codebook) if codebook else None
+    with Store.open(resolve_store_path(store), create=False) as st:
+        result = build_themes(st, coder=coder, codebook=cb, by=by, quotes=quotes, scope=scope,
+                              attribution=attribution, pins=pin, excludes=exclude, framework=framework)
+    write_themes_xlsx(result, out)
+    if md:
+        from vbhc_code.themes_report import write_text_atomic
+
+        write_text_atomic(md, themes_markdown(result))
+    if as_json:
+        typer.echo(json.dumps(themes_json(result), ensure_ascii=False, indent=2))
+    else:
+        console_err.print(f"wrote {out}" + (f" and {md}" if md else ""), markup=False, highlight=False)

@@ -1,0 +1,364 @@
+"""The only Excel writer in vbhc-code.
+
+Every workbook vbhc-code writes goes through ``write_workbook``: cells from data are always text
+or numbers (never formulas), control characters Excel rejects are stripped, long cells are capped
+at 32,767 characters with a visible note, sheet names are sanitised, dropdown lists longer than
+255 characters reference a hidden sheet range, and the file is written to a temp file and renamed.
+
+>>> clean_text("a\\x00b\\x07c\\tend")
+'abc\\tend'
+>>> sheet_names(["Themes", "a/b:c", "x" * 40, "themes"])
+['Themes', 'a_b_c', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'themes (2)']
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vbhc_code.errors import DataError, HumanWorkExists
+
+MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
+MAX_LIST = 255  # longest inline data-validation list Excel accepts
+# Characters an .xlsx cell cannot hold: C0 controls except \t \n \r, U+FFFE/U+FFFF, lone surrogates.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_KIND_WIDTH = {"text": 18.0, "int": 10.0, "float": 12.0, "percent": 10.0, "date": 12.0}
+_KIND_FORMAT = {"int": "0", "float": "0.00", "percent": "0.0%", "date": "yyyy-mm-dd"}
+
+
+@dataclass
+class Column:
+    header: str
+    width: float | None = None  # None: a sensible width from the header and kind
+    wrap: bool = False
+    kind: str = "text"  # text | int | float | percent (0-1 shown as %) | date
+    choices: Sequence[str] | None = None  # dropdown (data validation) on every data row
+    fills: dict[str, str] | None = None  # conditional fill per cell value, e.g. {"red": "#F4CCCC"}
+    hidden: bool = False
+    comment: str | None = None  # a note on the header cell
+
+
+@dataclass
+class Chart:
+    title: str
+    categories: int  # 0-based column index in this sheet holding the category labels
+    values: Sequence[int]  # 0-based column indexes holding the series (header = series name)
+    kind: str = "bar"  # bar (horizontal) | column
+    anchor: str | None = None  # cell where the chart is placed; default right of the table
+    sheet: str | None = None  # place the chart on this (chart-only or other) sheet instead
+
+
+@dataclass
+class Sheet:
+    """A table: one header row, then ``rows`` (any iterable, consumed once, may be a generator)."""
+
+    name: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+    hidden: bool = False
+    freeze_header: bool = True
+    autofilter: bool = True
+    charts: Sequence[Chart] = field(default_factory=list)
+
+
+@dataclass
+class TextSheet:
+    """Paragraphs of text (Instructions, Methods), one per row, wrapped in a wide column."""
+
+    name: str
+    paragraphs: Sequence[str]
+    title: str | None = None
+    hidden: bool = False
+
+
+def _utf16_len(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF) if len(text) > MAX_CELL // 2 else len(text)
+
+
+def clean_text(value: Any) -> str:
+    """``value`` as cell text: illegal characters stripped, capped at Excel's cell limit.
+
+    A capped text keeps a prefix of the original and ends with ``[truncated: N characters]``
+    (N = characters cut), so the cut is visible in the cell itself.
+    """
+    text = _ILLEGAL.sub("", value if isinstance(value, str) else str(value))
+    if len(text) <= MAX_CELL // 2 or _utf16_len(text) <= MAX_CELL:
+        return text
+    keep = MAX_CELL - 40
+    while True:
+        marker = f" [truncated: {len(text) - keep} characters]"
+        if _utf16_len(text[:keep]) + len(marker) <= MAX_CELL:
+            return text[:keep] + marker
+        keep -= 40
+
+
+def _sanitise_sheet_name(name: str) -> str:
+    name = _BAD_SHEET_CHARS.sub("_", _ILLEGAL.sub("", str(name))).strip().strip("'")
+    name = name[:31].strip().strip("'")
+    if not name or name.lower() == "history":  # "History" is reserved by Excel
+        name = f"{name or 'Sheet'}_"
+    return name
+
+
+def sheet_names(names: Sequence[str]) -> list[str]:
+    """Excel-safe, case-insensitively unique sheet names (31 chars, no ``[]:*?/\\``)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in names:
+        base = _sanitise_sheet_name(raw)
+        name, n = base, 1
+        while name.lower() in seen:
+            n += 1
+            suffix = f" ({n})"
+            name = base[: 31 - len(suffix)] + suffix
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def _col_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+class _Writer:
+    """Holds the workbook and its formats while the sheets are written."""
+
+    def __init__(self, workbook: Any) -> None:
+        self.wb = workbook
+        self.header = workbook.add_format({"bold": True, "valign": "top", "text_wrap": True, "bottom": 1})
+        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.para = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self.formats: dict[tuple[str, bool], Any] = {}
+
+    def fmt(self, kind: str, wrap: bool) -> Any:
+        key = (kind, wrap)
+        if key not in self.formats:
+            props: dict[str, Any] = {"valign": "top"}
+            if wrap:
+                props["text_wrap"] = True
+            if kind in _KIND_FORMAT:
+                props["num_format"] = _KIND_FORMAT[kind]
+            self.formats[key] = self.wb.add_format(props)
+        return self.formats[key]
+
+
+def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        ws.write_string(row, col, "TRUE" if value else "FALSE", fmt)
+    elif isinstance(value, (int, float)) or type(value).__module__ == "numpy":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            ws.write_string(row, col, clean_text(value), fmt)
+            return
+        if math.isfinite(number):
+            ws.write_number(row, col, number, fmt)
+    elif isinstance(value, (_dt.datetime, _dt.date)):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, clean_text(value), fmt)
+
+
+def _needs_sheet_list(choices: Sequence[str]) -> bool:
+    return len(",".join(choices)) > MAX_LIST or any("," in c or '"' in c for c in choices)
+
+
+def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> int:
+    """Write header + rows + per-column options; returns the number of data rows."""
+    cols = list(sheet.columns)
+    fmts = [w.fmt(c.kind, c.wrap) for c in cols]
+    for j, col in enumerate(cols):
+        width = col.width
+        if width is None:
+            width = 50.0 if col.wrap else max(_KIND_WIDTH.get(col.kind, 18.0), min(len(col.header) + 3, 40))
+        ws.set_column(j, j, width, fmts[j], {"hidden": True} if col.hidden else None)
+        ws.write_string(0, j, clean_text(col.header), w.header)
+        if col.comment:
+            ws.write_comment(0, j, clean_text(col.comment))
+    if sheet.freeze_header:
+        ws.freeze_panes(1, 0)
+    n = 0
+    ncols = len(cols)
+    write_string, write_number = ws.write_string, ws.write_number
+    for n, values in enumerate(sheet.rows, start=1):
+        for j, value in enumerate(values[:ncols]):
+            # fast paths for the common cell types; everything else goes through _write_value
+            if type(value) is str:
+                write_string(n, j, clean_text(value), fmts[j])
+            elif type(value) is int:
+                write_number(n, j, value, fmts[j])
+            else:
+                _write_value(ws, n, j, value, fmts[j])
+    if sheet.autofilter and ncols:
+        ws.autofilter(0, 0, max(n, 1), ncols - 1)
+    last = max(n, 1)
+    for j, col in enumerate(cols):
+        if col.choices:
+            choices = [clean_text(c) for c in col.choices]
+            if j in lists:
+                source: Any = lists[j]
+            else:
+                source = choices
+            ws.data_validation(1, j, last, j, {"validate": "list", "source": source, "ignore_blank": True})
+        if col.fills:
+            for value, colour in col.fills.items():
+                crit = '"' + clean_text(value).replace('"', '""') + '"'
+                ws.conditional_format(
+                    1, j, last, j,
+                    {"type": "cell", "criteria": "==", "value": crit, "format": w.wb.add_format({"bg_color": colour})},
+                )
+    return n
+
+
+def _add_charts(w: _Writer, sheet_name: str, sheet: Sheet, nrows: int, targets: dict[str, Any],
+                placed: dict[str, int]) -> None:
+    if nrows == 0:
+        return  # an empty series range makes Excel repair the file
+    for chart in sheet.charts:
+        ch = w.wb.add_chart({"type": "column" if chart.kind == "column" else "bar"})
+        for v in chart.values:
+            ch.add_series({
+                "name": [sheet_name, 0, v],
+                "categories": [sheet_name, 1, chart.categories, nrows, chart.categories],
+                "values": [sheet_name, 1, v, nrows, v],
+            })
+        ch.set_title({"name": clean_text(chart.title)[:255]})
+        ch.set_legend({"position": "bottom"})
+        height = min(max(300, 22 * nrows + 120), 1600) if chart.kind != "column" else 360
+        ch.set_size({"width": 760, "height": height})
+        target = targets[chart.sheet] if chart.sheet else targets[sheet.name]
+        key = chart.sheet or sheet.name
+        if chart.anchor:
+            anchor = chart.anchor
+        elif chart.sheet:
+            anchor = f"A{placed.get(key, 0) + 1}"
+        else:
+            anchor = f"{_col_letter(len(sheet.columns) + 1)}{placed.get(key, 0) + 2}"
+        placed[key] = placed.get(key, 0) + height // 20 + 2
+        target.insert_chart(anchor, ch)
+
+
+def write_workbook(
+    path: Path, sheets: Sequence[Sheet | TextSheet], *, overwrite: bool = True, constant_memory: bool = False
+) -> Path:
+    """Write ``sheets`` to ``path`` atomically; refuse an existing file unless ``overwrite``.
+
+    Raises ``vbhc_code.errors.HumanWorkExists`` when the file exists and ``overwrite`` is false.
+    ``constant_memory`` streams rows to disk (use it for big sheets; memory stays flat).
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise HumanWorkExists(f"{path} already exists; use --force to overwrite it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        options = {
+            "constant_memory": constant_memory,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "tmpdir": str(path.parent),
+        }
+        wb = xlsxwriter.Workbook(str(tmp), options)
+        _build(wb, sheets)
+        wb.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _build(wb: Any, sheets: Sequence[Sheet | TextSheet]) -> None:
+    w = _Writer(wb)
+    chart_only = [
+        c.sheet for s in sheets if isinstance(s, Sheet) for c in s.charts
+        if c.sheet and c.sheet not in {x.name for x in sheets}
+    ]
+    chart_only = list(dict.fromkeys(chart_only))
+    # Long or comma-holding dropdown lists live in a hidden sheet, one column per list.
+    long_lists: list[list[str]] = []
+    list_refs: dict[tuple[int, int], int] = {}
+    for i, s in enumerate(sheets):
+        if isinstance(s, Sheet):
+            for j, col in enumerate(s.columns):
+                if col.choices and _needs_sheet_list(col.choices):
+                    list_refs[(i, j)] = len(long_lists)
+                    long_lists.append([clean_text(c) for c in col.choices])
+    raw_names = [s.name for s in sheets] + chart_only + (["_lists"] if long_lists else [])
+    names = sheet_names(raw_names)
+    worksheets = [wb.add_worksheet(n) for n in names]
+    targets = dict(zip(raw_names, worksheets))
+    for ws in worksheets:
+        ws.hide_gridlines(2)
+    lists_name = names[-1] if long_lists else ""
+    refs = {
+        key: f"={_quote_sheet(lists_name)}!${_col_letter(k)}$1:${_col_letter(k)}${len(long_lists[k])}"
+        for key, k in list_refs.items()
+    }
+    placed: dict[str, int] = {}
+    visible = None
+    for i, s in enumerate(sheets):
+        ws = worksheets[i]
+        if isinstance(s, TextSheet):
+            ws.set_column(0, 0, 110, w.para)
+            row = 0
+            if s.title:
+                ws.write_string(0, 0, clean_text(s.title), w.title)
+                row = 2
+            for p in s.paragraphs:
+                ws.write_string(row, 0, clean_text(p), w.para)
+                row += 1
+        else:
+            lists = {j: refs[(i, j)] for j in range(len(s.columns)) if (i, j) in refs}
+            nrows = _write_table(w, ws, s, lists)
+            if s.charts:
+                _add_charts(w, names[i], s, nrows, targets, placed)
+        if s.hidden:
+            ws.hide()
+        elif visible is None:
+            visible = ws
+    if long_lists:
+        ws = worksheets[-1]
+        for r in range(max(len(x) for x in long_lists)):
+            for k, values in enumerate(long_lists):
+                if r < len(values):
+                    ws.write_string(r, k, values[r])
+        ws.hide()
+    if visible is None:  # Excel needs one visible sheet
+        visible = worksheets[0]
+        visible.hidden = 0
+    visible.activate()
+    visible.set_first_sheet()

@@ -1,0 +1,315 @@
+"""``ingest``: read a folder of transcripts into the study store, one transaction per document."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from vbhc_code.errors import DataError, UsageError
+from vbhc_code.models import Document, Participant, Turn, frozen_mapping
+from vbhc_code.segment import SUPPORTED_LANGUAGES, iter_sentence_spans
+from vbhc_code.sheets import SpeakerMatcher, load_documents_sheet, load_participants
+from vbhc_code.store import Store
+
+# Files that sit beside transcripts in a study folder but are documentation, not data.
+_DOC_FILE = re.compile(r"^(readme|license|licence|changelog|notes?)(\.|$)", re.IGNORECASE)
+
+
+@dataclass
+class DocumentReport:
+    name: str
+    status: str  # stored | unchanged | error | refused
+    format: str = ""
+    encoding: str = ""
+    doc_type: str = ""
+    speakers: int = 0
+    turns: int = 0
+    chat_turns: int = 0
+    words: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class IngestReport:
+    documents: list[DocumentReport] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
+    pruned: list[str] = field(default_factory=list)
+    unmatched_speakers: dict[str, list[str]] = field(default_factory=dict)  # document -> labels
+    identifier_findings: dict[str, dict[str, int]] = field(default_factory=dict)  # document -> kind -> n
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(d.status in ("error", "refused") for d in self.documents)
+
+
+def discover(folder: Path, *, exclude: set[Path] = frozenset()) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Transcript files below ``folder`` (sorted) and the files skipped with the reason."""
+    from vbhc_code.transcripts import SUPPORTED_SUFFIXES
+
+    found: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+        rel = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue  # hidden files and folders (.git, .DS_Store) are never study data
+        if path.resolve() in exclude:
+            skipped.append((rel, "study sheet (participants/documents)"))
+        elif path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+            skipped.append((rel, "symbolic link pointing outside the folder"))
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            skipped.append((rel, f"not a transcript format ({path.suffix or 'no extension'})"))
+        elif _DOC_FILE.match(path.name):
+            skipped.append((rel, "documentation file"))
+        else:
+            found.append(path)
+    return found, skipped
+
+
+def document_type(turns: tuple[Turn, ...]) -> str:
+    """focus_group when three or more distinct non-interviewer speakers take part, else interview."""
+    speakers = {t.participant_id or t.speaker for t in turns if t.role == "participant" and t.speaker}
+    return "focus_group" if len(speakers) >= 3 else "interview"
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def ingest_folder(
+    folder: Path,
+    *,
+    store: Store,
+    participants_file: Path | None = None,
+    documents_file: Path | None = None,
+    language: str = "en",
+    encoding: str | None = None,
+    speaker_pattern: str | None = None,
+    force: bool = False,
+    prune: bool = False,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> IngestReport:
+    """Read every transcript below ``folder`` into ``store`` and report per document.
+
+    Files already stored with the same sha256 are skipped; changed files are re-read, but a changed
+    file that has codings is refused unless ``force`` (its offsets would move and the codings with them).
+    """
+    from vbhc_code.identifiers import find_identifiers
+    from vbhc_code.transcripts import SpeakerRules
+
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder")
+    if language not in SUPPORTED_LANGUAGES:
+        raise UsageError(f"--language must be one of {', '.join(SUPPORTED_LANGUAGES)}, not '{language}'")
+    if speaker_pattern is not None:
+        try:
+            re.compile(speaker_pattern)
+        except re.error as exc:
+            raise UsageError(f"--speaker-pattern is not a valid regular expression: {exc}") from None
+    if encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(f"--encoding: unknown encoding '{encoding}'") from None
+
+    participants: list[Participant] | None = None
+    if participants_file is not None:
+        participants = load_participants(participants_file)
+    doc_sheet = load_documents_sheet(documents_file) if documents_file is not None else {}
+    exclude = {p.resolve() for p in (participants_file, documents_file) if p is not None}
+    files, skipped = discover(folder, exclude=exclude)
+    report = IngestReport(skipped=skipped)
+    if not files:
+        raise DataError(f"{folder}: no transcripts found (.txt, .docx, .vtt, .srt, .md)")
+
+    if participants is not None:
+        store.save_participants(participants)
+    else:
+        participants = list(store.participants().values())
+    matcher = SpeakerMatcher(participants)
+    rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern)
+
+    names = {p.relative_to(folder).as_posix(): p for p in files}
+    for name in sorted(set(doc_sheet) - names.keys()):
+        report.warnings.append(f"{documents_file.name if documents_file else 'documents sheet'}: "
+                               f"document '{name}' is not in the folder")
+
+    for i, (name, path) in enumerate(names.items(), 1):
+        if on_progress:
+            on_progress(name, i, len(names))
+        doc_report = DocumentReport(name=name, status="stored", format=path.suffix.lower().lstrip("."))
+        report.documents.append(doc_report)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            doc_report.status, doc_report.error = "error", f"{name}: cannot read the file ({exc.strerror})"
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        old_sha = store.document_sha(name)
+        meta = doc_sheet.get(name, {})
+        if old_sha == sha:
+            doc_report.status = "unchanged"
+            _refresh_metadata(store, name, meta, matcher, language)
+            _fill_summary(doc_report, store.document(name))
+            continue
+        if old_sha is not None and store.has_codings(name) and not force:
+            doc_report.status = "refused"
+            doc_report.error = (
+                f"{name}: changed since it was ingested and has codings; re-reading it would move its "
+                "offsets (use --force to re-read it and drop its codings)"
+            )
+            continue
+        try:
+            parsed = _read(path, data, rules=rules, encoding=encoding, display_name=name)
+        except DataError as exc:
+            doc_report.status, doc_report.error = "error", str(exc)
+            continue
+        doc_lang = meta.get("language") or language
+        if doc_lang not in SUPPORTED_LANGUAGES:
+            doc_lang = language
+            report.warnings.append(f"{name}: language '{meta.get('language')}' not supported; using {language}")
+        turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=doc_lang)
+        doc_type = meta.get("type") or document_type(turns)
+        attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
+        doc = Document(
+            name=name, format=doc_report.format, encoding=parsed.encoding, sha256=sha,
+            plain_text=parsed.plain_text, turns=turns, doc_type=doc_type, language=doc_lang,
+            attributes=frozen_mapping(attributes), warnings=parsed.warnings,
+        )  # fmt: skip
+        store.save_document(doc, replace=old_sha is not None)
+        doc_report.warnings.extend(parsed.warnings)
+        _fill_summary(doc_report, doc)
+        unmatched = sorted({t.speaker for t in turns if t.speaker and t.role == "participant" and not t.participant_id})
+        if unmatched and participants:
+            report.unmatched_speakers[name] = unmatched
+        found: dict[str, int] = {}
+        for turn in turns:
+            for piece_start, piece_end in turn.text_spans:
+                for f in find_identifiers(doc.plain_text[piece_start:piece_end]):
+                    found[f.kind] = found.get(f.kind, 0) + 1
+        if found:
+            report.identifier_findings[name] = found
+
+    if prune:
+        present = set(names)
+        for name in store.document_names():
+            if name not in present:
+                if store.has_codings(name) and not force:
+                    report.warnings.append(f"{name}: gone from the folder but has codings; kept (use --force with --prune)")
+                    continue
+                store.delete_document(name)
+                report.pruned.append(name)
+    return report
+
+
+def _read(path: Path, data: bytes, *, rules, encoding: str | None, display_name: str):
+    from vbhc_code.transcripts import read_transcript
+
+    return read_transcript(path, rules=rules, encoding=encoding, display_name=display_name)
+
+
+def _match_and_segment(turns: tuple[Turn, ...], *, name: str, matcher: SpeakerMatcher, lang: str) -> tuple[Turn, ...]:
+    matched = [
+        replace(t, document=name, participant_id=matcher.match(t.speaker) if t.role == "participant" else None)
+        for t in turns
+    ]
+    pieces: list[tuple[str, int]] = []
+    owners: list[int] = []
+    for i, turn in enumerate(matched):
+        if turn.is_single_span:
+            pieces.append((turn.text, turn.start))
+            owners.append(i)
+    sentences: dict[int, tuple[tuple[int, int], ...]] = {}
+    for owner, spans in zip(owners, iter_sentence_spans(iter(pieces), lang=lang)):
+        sentences[owner] = tuple(spans)
+    out = []
+    for i, turn in enumerate(matched):
+        sents = sentences.get(i)
+        if sents is None:
+            sents = tuple(turn.text_spans)  # multi-cue turns: one sentence unit per cue span
+        out.append(replace(turn, sentences=sents))
+    return tuple(out)
+
+
+def _refresh_metadata(store: Store, name: str, meta: dict[str, str], matcher: SpeakerMatcher, language: str) -> None:
+    """An unchanged file keeps its turns, but a new participants/documents sheet still applies."""
+    import json
+
+    with store.transaction():
+        rows = store.conn.execute(
+            "SELECT t.id, t.speaker, t.role FROM turns t JOIN documents d ON d.id = t.document_id WHERE d.name = ?",
+            (name,),
+        ).fetchall()
+        store.conn.executemany(
+            "UPDATE turns SET participant_id = ? WHERE id = ?",
+            [(matcher.match(r["speaker"]) if r["role"] == "participant" else None, r["id"]) for r in rows],
+        )
+        if meta:
+            attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
+            store.conn.execute(
+                "UPDATE documents SET attributes = ? WHERE name = ?", (json.dumps(attributes, ensure_ascii=False), name)
+            )
+            if meta.get("type"):
+                store.conn.execute("UPDATE documents SET doc_type = ? WHERE name = ?", (meta["type"], name))
+
+
+def _fill_summary(rep: DocumentReport, doc: Document) -> None:
+    rep.format = doc.format
+    rep.encoding = doc.encoding
+    rep.doc_type = doc.doc_type
+    rep.speakers = len({t.speaker for t in doc.turns if t.speaker})
+    rep.turns = len(doc.turns)
+    rep.chat_turns = sum(1 for t in doc.turns if t.turn_type == "chat")
+    rep.words = sum(_words(t.text) for t in doc.turns)
+    if not rep.warnings:
+        rep.warnings = list(doc.warnings)
+
+
+def iter_segment_rows(store: Store) -> Iterator[dict[str, object]]:
+    """Rows of the ``segments`` export: the contract columns first, then role, timestamp, spans, attributes."""
+    import json
+
+    participants = store.participants()
+    attr_columns = _attribute_columns(participants)
+    for turn in store.turns():
+        p = participants.get(turn.participant_id or "")
+        row: dict[str, object] = {
+            "document": turn.document,
+            "turn_index": turn.turn_index,
+            "speaker": turn.speaker or "",
+            "participant_id": turn.participant_id or "",
+            "turn_type": turn.turn_type,
+            "start": turn.start,
+            "end": turn.end,
+            "text": turn.text,
+            "role": turn.role,
+            "timestamp": "; ".join(turn.timestamps),
+            "spans": json.dumps([list(s) for s in turn.text_spans]),
+        }
+        for key, column in attr_columns.items():
+            row[column] = p.attributes.get(key, "") if p else ""
+        yield row
+
+
+SEGMENT_COLUMNS = ("document", "turn_index", "speaker", "participant_id", "turn_type", "start", "end", "text",
+                   "role", "timestamp", "spans")  # fmt: skip
+
+
+def _attribute_columns(participants: dict[str, Participant]) -> dict[str, str]:
+    """Participant attribute -> column name; a name that clashes with a turn column gets 'participant_'."""
+    columns: dict[str, str] = {}
+    for p in participants.values():
+        for key in p.attributes:
+            if key not in columns:
+                columns[key] = f"participant_{key}" if key in SEGMENT_COLUMNS else key
+    return columns
+
+
+def segment_columns(store: Store) -> list[str]:
+    return [*SEGMENT_COLUMNS, *_attribute_columns(store.participants()).values()]
