@@ -31,3 +31,22 @@ def nlp_nl():
     from vbhc_code.segment import blank_nlp
 
     return blank_nlp("nl")
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory) -> Path:
+    """A store ingested from the bundled sample study (read-only: shutil.copy it to tmp_path before writing)."""
+    if not (SAMPLE / "participants.csv").is_file():
+        pytest.skip("the bundled sample study (transcripts/) is not there yet")
+    from vbhc_code.ingest import ingest_folder
+    from vbhc_code.store import Store
+
+    path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
+    documents = SAMPLE / "documents.csv"
+    with Store.open(path) as store:
+        report = ingest_folder(
+            SAMPLE, store=store, participants_file=SAMPLE / "participants.csv",
+            documents_file=documents if documents.is_file() else None,
+        )  # fmt: skip
+    assert not report.failed, [d.error for d in report.documents if d.error]
+    return path

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import openpyxl
 import pytest
+from themes_fixture import libreoffice_sheets, soffice
 
 from vbhc_code import excel
 from vbhc_code.errors import HumanWorkExists
@@ -127,13 +125,41 @@ def test_sheet_names_helper():
         "History_", "quoted", "Sheet_", "a" * 31, "A" * 27 + " (2)"]
 
 
-@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice absent")
-def test_libreoffice_converts(tmp_path):
+@pytest.mark.skipif(not soffice(), reason="LibreOffice absent")
+def test_libreoffice_opens_every_sheet_and_keeps_text(tmp_path):
     path = tmp_path / "out.xlsx"
-    write_workbook(path, _sheets([(h, i, 0.1, "red", "CODE_002 a long label") for i, h in enumerate(HOSTILE)]))
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    res = subprocess.run([exe, "--headless", "--convert-to", "csv", "--outdir", str(tmp_path), str(path)],
-                         check=False, capture_output=True, timeout=120,
-                         env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
-    assert res.returncode == 0, res.stderr
-    assert (tmp_path / "out.csv").read_text(encoding="utf-8", errors="replace").startswith("text,")
+    long = "x" * (MAX_CELL + 10)
+    rows = [(h, i, 0.1, "red", "CODE_002 a long label") for i, h in enumerate(HOSTILE)] + [(long, 9, 0.2, None, None)]
+    write_workbook(path, _sheets(rows))
+    sheets = libreoffice_sheets(path, tmp_path / "lo")
+    assert list(sheets) == ["Quotes", "Methods", "Lists", "Charts", "_lists"]
+    quotes = sheets["Quotes"]
+    assert quotes[0] == ["text", "n", "share", "rating", "code"]
+    assert [r[0] for r in quotes[1:-1]] == HOSTILE  # never evaluated, never converted to numbers
+    assert quotes[-1][0].endswith(" [truncated: 50 characters]")
+    assert sheets["Methods"][-1] == ["=not a formula"]
+    assert sheets["_lists"][1] == ["CODE_001 a long label"]
+
+
+def test_chart_titles_dates_text_sheet_charts_and_row_limit(tmp_path, monkeypatch):
+    import datetime as dt
+
+    sheets = [
+        Sheet("Data", [Column("name"), Column("n", kind="int"), Column("when"), Column("day", kind="date")],
+              [("a", 1, dt.date(2025, 3, 4), dt.date(2025, 3, 4)), ("b", 2, None, None)],
+              charts=[Chart("=A1 title", 0, [1], sheet="Charts")]),
+        TextSheet("Charts", ["Intro line.", "Second line."], title="Charts"),
+        TextSheet("Methods", ["m"]),
+    ]
+    path = write_workbook(tmp_path / "c.xlsx", sheets)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Data", "Charts", "Methods"]  # the chart goes on the text sheet, order kept
+    chart = wb["Charts"]._charts[0]
+    assert chart.anchor._from.row >= 4  # below the title and the two paragraphs
+    assert wb["Data"]["C2"].value == "2025-03-04" and wb["Data"]["C2"].data_type == "s"
+    assert wb["Data"]["D2"].is_date
+    monkeypatch.setattr(excel, "MAX_ROWS", 3)
+    with pytest.raises(excel.DataError, match="^sheet Big: more than 3 rows do not fit in an Excel sheet$"):
+        write_workbook(tmp_path / "big.xlsx", [Sheet("Big", [Column("x")], ([i] for i in range(5)))])
+    assert not (tmp_path / "big.xlsx").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.xlsx"]

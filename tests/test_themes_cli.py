@@ -9,6 +9,8 @@ from themes_fixture import build_store
 from typer.testing import CliRunner
 
 from vbhc_code.cli import app
+from vbhc_code.store import Store
+from vbhc_code.themes import build_themes, themes_json
 
 runner = CliRunner()
 
@@ -57,10 +59,66 @@ def test_unknown_by_and_framework_attributes(tmp_path):
     res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--by", "age",
                               "--out", str(tmp_path / "t.xlsx")])
     assert res.exit_code == 2
-    assert res.stderr.strip() == "error: --by age: no participant has that attribute (attributes: group, group_label)"
+    assert res.stderr.strip() == (
+        "error: --by age: no participant or coded document has that attribute (participant attributes: group, "
+        "group_label; document attributes: health_system)")
     res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--framework", "country",
                               "--out", str(tmp_path / "t.xlsx")])
     assert res.exit_code == 2
     assert res.stderr.strip() == (
         "error: --framework country: no coded document has that attribute (attributes: health_system)")
     assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_json_equals_library_and_pins_warn(tmp_path):
+    store = _store(tmp_path)
+    pins = tmp_path / "pins.csv"
+    pins.write_text("document,turn_index,code\nFG1.txt,3,B\nINT01.vtt,2,A\n", encoding="utf-8")
+    excl = tmp_path / "excl.csv"
+    excl.write_text("document,turn_index,code\nFG1.txt,3,A\n", encoding="utf-8")
+    out = tmp_path / "t.xlsx"
+    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(out), "--json",
+                              "--pin", str(pins), "--exclude", str(excl), "--by", "health_system",
+                              "--attribution", "{participant_id} ({group})"])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.splitlines() == [
+        "warning: [pins.csv line 2] FG1.txt #3 is not coded B by consensus; pin ignored",
+        f"wrote {out}",
+    ]
+    with Store.open(store) as st:
+        lib = themes_json(build_themes(st, coder="consensus", pins=pins, excludes=excl, by="health_system",
+                                       attribution="{participant_id} ({group})"))
+    data = json.loads(res.stdout)
+    assert data == lib
+    assert data["quotes"][0]["attribution"] == "P4 (DE)"
+    assert all((q["document"], q["turn_index"]) != ("FG1.txt", 3) for q in data["quotes"] if q["code"] == "A")
+
+
+def test_bad_files_exit_1_with_located_lines(tmp_path):
+    store = _store(tmp_path)
+    bad = tmp_path / "pins.csv"
+    bad.write_text("document,turn_index\nFG1.txt,two\n", encoding="utf-8")
+    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--pin", str(bad),
+                              "--out", str(tmp_path / "t.xlsx")])
+    assert res.exit_code == 1
+    assert res.stderr.splitlines() == ["error: pins.csv: 1 problem(s) in the --pin file",
+                                       "[pins.csv line 2] turn_index must be a whole number"]
+    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--codebook",
+                              str(tmp_path / "missing.toml"), "--out", str(tmp_path / "t.xlsx")])
+    assert res.exit_code == 1 and "missing.toml: file not found" in res.stderr
+    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(tmp_path / "none.sqlite")])
+    assert res.exit_code == 1 and "no study store here" in res.stderr
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_rerun_keeps_framework_ratings(tmp_path):
+    store = _store(tmp_path)
+    out = tmp_path / "themes.xlsx"
+    args = ["themes", "--coder", "consensus", "--store", str(store), "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    wb = openpyxl.load_workbook(out)
+    wb["Framework"]["G2"] = "red"
+    wb.save(out)
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0 and res.stderr.strip() == f"wrote {out} (kept 1 Framework ratings/notes)"
+    assert openpyxl.load_workbook(out)["Framework"]["G2"].value == "red"

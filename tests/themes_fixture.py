@@ -100,3 +100,34 @@ def build_store(path: Path, hostile: bool = False) -> Store:
     store.replace_codings("anna", [Coding("INT02.txt", 1, "A", "anna")], coded_documents=["INT02.txt"],
                           codebook=CODEBOOK)
     return store
+
+
+def soffice() -> str | None:
+    import shutil
+
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def libreoffice_sheets(path: Path, outdir: Path) -> dict[str, list[list[str]]]:
+    """Open ``path`` in headless LibreOffice and export every sheet as CSV: {sheet name: rows}.
+
+    LibreOffice fails (or writes nothing) on a workbook it cannot load; text cells come back as written,
+    so a formula that LibreOffice evaluated would show its result instead of the text.
+    """
+    import csv
+    import os
+    import subprocess
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    filt = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    env = {"HOME": str(outdir), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    res = subprocess.run([soffice(), "--headless", "--convert-to", filt, "--outdir", str(outdir), str(path)],
+                         check=False, capture_output=True, timeout=180, env=env, text=True)
+    assert res.returncode == 0, res.stderr
+    out = {}
+    for line in res.stdout.splitlines():
+        m = re.match(r"Writing sheet (.+) -> (.+\.csv)$", line.strip())
+        if m:
+            with open(m.group(2), newline="", encoding="utf-8") as fh:
+                out[m.group(1)] = list(csv.reader(fh))
+    return out

@@ -26,6 +26,7 @@ from typing import Any
 from vbhc_code.errors import DataError, HumanWorkExists
 
 MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
+MAX_ROWS = 1_048_575  # data rows below the header
 MAX_LIST = 255  # longest inline data-validation list Excel accepts
 # Characters an .xlsx cell cannot hold: C0 controls except \t \n \r, U+FFFE/U+FFFF, lone surrogates.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -159,7 +160,7 @@ class _Writer:
         return self.formats[key]
 
 
-def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
+def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any, date_column: bool = False) -> None:
     if value is None:
         return
     if isinstance(value, bool):
@@ -173,7 +174,10 @@ def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
         if math.isfinite(number):
             ws.write_number(row, col, number, fmt)
     elif isinstance(value, (_dt.datetime, _dt.date)):
-        ws.write_datetime(row, col, value, fmt)
+        if date_column:
+            ws.write_datetime(row, col, value, fmt)
+        else:  # without a date format Excel would show a serial number
+            ws.write_string(row, col, value.isoformat(), fmt)
     else:
         ws.write_string(row, col, clean_text(value), fmt)
 
@@ -199,15 +203,21 @@ def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> in
     n = 0
     ncols = len(cols)
     write_string, write_number = ws.write_string, ws.write_number
+    half = MAX_CELL // 2
     for n, values in enumerate(sheet.rows, start=1):
+        if n > MAX_ROWS:
+            raise DataError(f"sheet {sheet.name}: more than {MAX_ROWS:,} rows do not fit in an Excel sheet")
         for j, value in enumerate(values[:ncols]):
             # fast paths for the common cell types; everything else goes through _write_value
             if type(value) is str:
-                write_string(n, j, clean_text(value), fmts[j])
+                # printable and short: nothing to strip or cap (isprintable is false for every illegal char)
+                if len(value) > half or not value.isprintable():
+                    value = clean_text(value)
+                write_string(n, j, value, fmts[j])
             elif type(value) is int:
                 write_number(n, j, value, fmts[j])
             else:
-                _write_value(ws, n, j, value, fmts[j])
+                _write_value(ws, n, j, value, fmts[j], cols[j].kind == "date")
     if sheet.autofilter and ncols:
         ws.autofilter(0, 0, max(n, 1), ncols - 1)
     last = max(n, 1)
@@ -230,7 +240,7 @@ def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> in
 
 
 def _add_charts(w: _Writer, sheet_name: str, sheet: Sheet, nrows: int, targets: dict[str, Any],
-                placed: dict[str, int]) -> None:
+                placed: dict[str, int], tables: dict[str, int]) -> None:
     if nrows == 0:
         return  # an empty series range makes Excel repair the file
     for chart in sheet.charts:
@@ -241,15 +251,18 @@ def _add_charts(w: _Writer, sheet_name: str, sheet: Sheet, nrows: int, targets: 
                 "categories": [sheet_name, 1, chart.categories, nrows, chart.categories],
                 "values": [sheet_name, 1, v, nrows, v],
             })
-        ch.set_title({"name": clean_text(chart.title)[:255]})
+        # a title starting with "=" would be read as a cell reference
+        ch.set_title({"name": clean_text(chart.title)[:255].lstrip("=") or " "})
         ch.set_legend({"position": "bottom"})
         height = min(max(300, 22 * nrows + 120), 1600) if chart.kind != "column" else 360
         ch.set_size({"width": 760, "height": height})
-        target = targets[chart.sheet] if chart.sheet else targets[sheet.name]
         key = chart.sheet or sheet.name
+        target = targets[key]
         if chart.anchor:
             anchor = chart.anchor
-        elif chart.sheet:
+        elif key in tables and key != sheet.name:  # another table's sheet: right of that table
+            anchor = f"{_col_letter(tables[key] + 1)}{placed.get(key, 0) + 2}"
+        elif chart.sheet:  # a chart sheet or a text sheet: below its text
             anchor = f"A{placed.get(key, 0) + 1}"
         else:
             anchor = f"{_col_letter(len(sheet.columns) + 1)}{placed.get(key, 0) + 2}"
@@ -328,7 +341,11 @@ def _build(wb: Any, sheets: Sequence[Sheet | TextSheet]) -> None:
         key: f"={_quote_sheet(lists_name)}!${_col_letter(k)}$1:${_col_letter(k)}${len(long_lists[k])}"
         for key, k in list_refs.items()
     }
-    placed: dict[str, int] = {}
+    # charts go below a text sheet's paragraphs and right of another table
+    placed: dict[str, int] = {
+        s.name: (2 if s.title else 0) + len(s.paragraphs) + 1 for s in sheets if isinstance(s, TextSheet)
+    }
+    tables = {s.name: len(s.columns) for s in sheets if isinstance(s, Sheet)}
     visible = None
     for i, s in enumerate(sheets):
         ws = worksheets[i]
@@ -345,7 +362,7 @@ def _build(wb: Any, sheets: Sequence[Sheet | TextSheet]) -> None:
             lists = {j: refs[(i, j)] for j in range(len(s.columns)) if (i, j) in refs}
             nrows = _write_table(w, ws, s, lists)
             if s.charts:
-                _add_charts(w, names[i], s, nrows, targets, placed)
+                _add_charts(w, names[i], s, nrows, targets, placed, tables)
         if s.hidden:
             ws.hide()
         elif visible is None:

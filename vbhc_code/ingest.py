@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -98,7 +98,7 @@ def ingest_folder(
     Files already stored with the same sha256 are skipped; changed files are re-read, but a changed
     file that has codings is refused unless ``force`` (its offsets would move and the codings with them).
     """
-    from vbhc_code.identifiers import find_identifiers
+    from vbhc_code.identifiers import scan_document
     from vbhc_code.transcripts import SpeakerRules
 
     if not folder.is_dir():
@@ -189,10 +189,8 @@ def ingest_folder(
         if unmatched and participants:
             report.unmatched_speakers[name] = unmatched
         found: dict[str, int] = {}
-        for turn in turns:
-            for piece_start, piece_end in turn.text_spans:
-                for f in find_identifiers(doc.plain_text[piece_start:piece_end]):
-                    found[f.kind] = found.get(f.kind, 0) + 1
+        for f in scan_document(name, doc.plain_text, list(turns), fmt=doc.format):
+            found[f["kind"]] = found.get(f["kind"], 0) + 1
         if found:
             report.identifier_findings[name] = found
 
@@ -208,10 +206,50 @@ def ingest_folder(
     return report
 
 
-def _read(path: Path, data: bytes, *, rules, encoding: str | None, display_name: str):
-    from vbhc_code.transcripts import read_transcript
+def document_from_text(
+    name: str,
+    plain_text: str,
+    *,
+    fmt: str = "txt",
+    encoding: str = "utf-8",
+    sha256: str | None = None,
+    language: str = "en",
+    participants: Iterable[Participant] = (),
+    attributes: Mapping[str, object] | None = None,
+    doc_type: str | None = None,
+    speaker_pattern: str | None = None,
+) -> Document:
+    """A document from already-decoded text, with turns by the same rules as ``ingest`` (used by REFI import).
 
-    return read_transcript(path, rules=rules, encoding=encoding, display_name=display_name)
+    Newlines are normalised (``\\r\\n``/``\\r`` -> ``\\n``) so offsets follow the ingest contract; speakers are
+    matched to ``participants`` and sentences filled.
+    """
+    from vbhc_code.transcripts import parse_plain_text
+    from vbhc_code.transcripts.decode import check_line_lengths
+    from vbhc_code.transcripts.labels import SpeakerRules
+
+    if language not in SUPPORTED_LANGUAGES:
+        raise UsageError(f"unsupported language '{language}' (supported: {', '.join(SUPPORTED_LANGUAGES)})")
+    if "\r" in plain_text:
+        plain_text = plain_text.replace("\r\n", "\n").replace("\r", "\n")
+    check_line_lengths(plain_text, name=name)
+    participants = list(participants)
+    matcher = SpeakerMatcher(participants)
+    rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern)
+    parsed = parse_plain_text(plain_text, fmt=fmt, rules=rules, display_name=name)
+    turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=language)
+    sha = sha256 or hashlib.sha256(plain_text.encode("utf-8")).hexdigest()
+    return Document(
+        name=name, format=fmt, encoding=encoding, sha256=sha, plain_text=plain_text, turns=turns,
+        doc_type=doc_type or document_type(turns), language=language,
+        attributes=frozen_mapping(dict(attributes or {})), warnings=parsed.warnings,
+    )  # fmt: skip
+
+
+def _read(path: Path, data: bytes, *, rules, encoding: str | None, display_name: str):
+    from vbhc_code.transcripts import read_bytes
+
+    return read_bytes(data, fmt=path.suffix.lower().lstrip("."), rules=rules, encoding=encoding, name=display_name)
 
 
 def _match_and_segment(turns: tuple[Turn, ...], *, name: str, matcher: SpeakerMatcher, lang: str) -> tuple[Turn, ...]:

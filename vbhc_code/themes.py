@@ -1,12 +1,13 @@
 """Theme tables, representative quotes, matrices and a methods paragraph from one coder's codings.
 
 Objects in, DataFrames out: ``build_themes(store, coder=...)`` returns a ``ThemesResult``; the
-writers (``write_themes_xlsx``, ``themes_markdown``, ``themes_json``) live in ``themes_report``.
+writers (``write_themes_xlsx``, ``themes_markdown``, ``themes_json``) live in ``themes_report`` and the
+Overview/Methods text in ``themes_methods``.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,28 +15,28 @@ from typing import Any
 
 import pandas as pd
 
-from vbhc_code import __version__
-from vbhc_code.errors import DataError, UsageError
-from vbhc_code.models import Codebook
+from vbhc_code.errors import DataError, UsageError, VbhcError
+from vbhc_code.models import Codebook, Participant, Turn
+from vbhc_code.themes_methods import methods_paragraphs, overview
 from vbhc_code.themes_quotes import (
     DEFAULT_ATTRIBUTION,
-    DOC_TYPE_LABELS,
-    QUOTE_RULES,
+    Candidate,
     Quote,
+    TurnRef,
     attribution,
     check_attribution,
+    doc_type_label,
+    exact_window,
+    group_label,
     read_turn_list,
     select_quotes,
     trim,
 )
-from vbhc_code.themes_report import (
-    agreement_summary,
-    themes_json,
-    themes_markdown,
-    write_themes_xlsx,
-)
+from vbhc_code.themes_report import themes_json, themes_markdown, write_themes_xlsx
 
 NONE = "(none)"
+QUOTE_COLUMNS = ["code", "label", "quote", "attribution", "document", "turn_index", "participant_id", "start", "end",
+                 "pinned"]
 
 
 @dataclass
@@ -54,10 +55,37 @@ class ThemesResult:
     quote_objects: list[Quote] = field(default_factory=list)
     by_values: list[str] = field(default_factory=list)
     codes: dict[str, Any] = field(default_factory=dict)  # per-code counts in the --json shape
+    warnings: list[str] = field(default_factory=list)  # located, without interview text
+    kept_ratings: int = 0  # Framework ratings/notes carried over from the previous workbook
 
 
 def _pct(n: int, d: int) -> float:
     return round(n / d, 4) if d else 0.0
+
+
+def _natural(text: str) -> list[Any]:
+    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", text)]
+
+
+def resolve_codebook(store: Any, coder: str, codebook: Codebook | None = None) -> Codebook:
+    """``--codebook`` when given; else the codebook stored with the coder's codings (the one its codes
+    came from); else the built-in codebook."""
+    if codebook is not None:
+        return codebook
+    stored = store.coder_codebook(coder)
+    if stored is not None:
+        return stored
+    try:
+        from vbhc_code.codebook import load_codebook
+    except ImportError:
+        load_codebook = None
+    if load_codebook is not None:
+        try:
+            return load_codebook(None)
+        except (VbhcError, OSError):
+            pass
+    raise DataError(f"coder {coder!r} has no codebook in the store and no built-in codebook is available; "
+                    "pass --codebook")
 
 
 def build_themes(
@@ -73,7 +101,11 @@ def build_themes(
     excludes: Path | None = None,
     framework: str | None = None,
 ) -> ThemesResult:
-    """Count codes per theme, participant, group and document type and pick quotes for each code."""
+    """Count codes per theme, participant, group and document type and pick quotes for each code.
+
+    ``by`` is a participant attribute (default ``group`` when present) or, failing that, a document
+    attribute; ``framework`` a document attribute (default ``health_system`` when present).
+    """
     return _Builder(store, coder, codebook, by, quotes, scope, attribution, pins, excludes, framework).run()
 
 
@@ -88,37 +120,63 @@ class _Builder:
         if coder not in {c.name for c in store.coders()}:
             known = ", ".join(sorted(c.name for c in store.coders())) or "none"
             raise DataError(f"no codings by coder {coder!r} in the store (coders: {known})")
-        self.codebook = codebook or store.coder_codebook(coder)
-        if self.codebook is None:
-            raise DataError(f"coder {coder!r} has no codebook in the store; pass --codebook")
-        self.participants = store.participants()
-        if by is None and any("group" in p.attributes for p in self.participants.values()):
-            by = "group"
-        if by is not None and not any(by in p.attributes for p in self.participants.values()):
-            known = sorted({k for p in self.participants.values() for k in p.attributes}) or ["none"]
-            raise UsageError(f"--by {by}: no participant has that attribute (attributes: {', '.join(known)})")
-        self.by = by
-        self.pins = read_turn_list(pins, "pin") if pins else []
-        self.excludes = read_turn_list(excludes, "exclude") if excludes else []
+        self.codebook = resolve_codebook(store, coder, codebook)
+        stored = store.coder_codebook(coder)
+        self.warnings: list[str] = []
+        if stored is not None and stored.sha256 and self.codebook.sha256 and stored.sha256 != self.codebook.sha256:
+            self.warnings.append(
+                f"coder '{coder}' coded with codebook '{stored.name}' {stored.version}; the tables use "
+                f"'{self.codebook.name}' {self.codebook.version} (labels and definitions may differ)"
+            )
+        self.participants: dict[str, Participant] = store.participants()
         self.coded_docs = store.coded_documents(coder)
         self.docs = {d.name: d for d in store.documents() if d.name in self.coded_docs}
-        if framework is None and any("health_system" in d.attributes for d in self.docs.values()):
+        p_attrs = sorted({k for p in self.participants.values() for k in p.attributes})
+        d_attrs = sorted({k for d in self.docs.values() for k in d.attributes})
+        self.by_source = None
+        if by is None and "group" in p_attrs:
+            by = "group"
+        if by is not None:
+            if by in p_attrs:
+                self.by_source = "participant"
+            elif by in d_attrs:
+                self.by_source = "document"
+            else:
+                raise UsageError(
+                    f"--by {by}: no participant or coded document has that attribute (participant attributes: "
+                    f"{', '.join(p_attrs) or 'none'}; document attributes: {', '.join(d_attrs) or 'none'})"
+                )
+        self.by = by
+        if framework is None and "health_system" in d_attrs:
             framework = "health_system"
-        if framework is not None and not any(framework in d.attributes for d in self.docs.values()):
-            known = sorted({k for d in self.docs.values() for k in d.attributes}) or ["none"]
+        if framework is not None and framework not in d_attrs:
             raise UsageError(
-                f"--framework {framework}: no coded document has that attribute (attributes: {', '.join(known)})"
+                f"--framework {framework}: no coded document has that attribute (attributes: "
+                f"{', '.join(d_attrs) or 'none'})"
             )
         self.framework = framework
+        self.pins: list[TurnRef] = read_turn_list(pins, "pin") if pins else []
+        self.excludes: list[TurnRef] = read_turn_list(excludes, "exclude") if excludes else []
 
-    def who(self, turn) -> str:
+    # -- per-turn keys ----------------------------------------------------------------------------
+    def who(self, turn: Turn) -> str:
         return turn.participant_id or turn.speaker or NONE
 
-    def group(self, pid: str) -> str:
-        p = self.participants.get(pid)
-        value = p.attributes.get(self.by) if (p and self.by) else None
+    def participant(self, turn: Turn) -> str:
+        """Who counts as a participant raising a code: never an interviewer, never an unknown speaker."""
+        return NONE if turn.role == "interviewer" else self.who(turn)
+
+    def group(self, turn: Turn) -> str:
+        if self.by_source == "participant":
+            p = self.participants.get(turn.participant_id or "")
+            value = p.attributes.get(self.by) if p else None
+        elif self.by_source == "document":
+            value = self.docs[turn.document].attributes.get(self.by)
+        else:
+            value = None
         return NONE if value in (None, "") else str(value)
 
+    # -- the tables -------------------------------------------------------------------------------
     def run(self) -> ThemesResult:
         turns = [t for t in self.store.turns(scope=self.scope) if t.document in self.docs]
         by_key = {(t.document, t.turn_index): t for t in turns}
@@ -131,120 +189,179 @@ class _Builder:
             codes_at[key].add(c.code)
             if c.start is not None or c.evidence:
                 evidence.setdefault((c.document, c.turn_index, c.code), c.start)
-        cb_codes = list(self.codebook.codes)
-        known = {c.id for c in cb_codes}
+        known = set(self.codebook.code_ids)
         extra = sorted({code for cs in codes_at.values() for code in cs} - known)
-        themes = {t.id: t.label for t in self.codebook.themes}
-        code_rows = [(c.id, c.theme, c.label, c.definition) for c in cb_codes] + [(x, "", x, "") for x in extra]
+        if extra:
+            self.warnings.append(
+                f"codes not in codebook '{self.codebook.name}' {self.codebook.version}: {', '.join(extra)} "
+                "(listed without label or theme)"
+            )
+        theme_label = {t.id: t.label for t in self.codebook.themes}
+        code_rows = [(c.id, theme_label.get(c.theme, c.theme), c.label, c.definition) for c in self.codebook.codes]
+        code_rows += [(x, "", x, "") for x in extra]
         ids = [r[0] for r in code_rows]
 
-        people = sorted({self.who(t) for t in turns})
-        group_of = {p: self.group(p) for p in people}
-        by_values = sorted(set(group_of.values()), key=lambda v: (v == NONE, v))
-        doc_types = sorted({d.doc_type for d in self.docs.values()})
-        people_in_group = Counter(group_of.values())
+        group_at = {k: self.group(t) for k, t in by_key.items()}
+        people_all = sorted({self.who(t) for t in turns}, key=_natural)
+        people = sorted({self.participant(t) for t in turns} - {NONE}, key=_natural)
+        dtype_of = {n: doc_type_label(d.doc_type) for n, d in self.docs.items()}
+        by_values = sorted(set(group_at.values()), key=lambda v: (v == NONE, _natural(v))) if self.by else []
+        type_values = sorted(set(dtype_of.values()))
+        people_in: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for k, t in by_key.items():
+            if self.participant(t) != NONE:
+                people_in[("by", group_at[k])].add(self.participant(t))
+                people_in[("type", dtype_of[t.document])].add(self.participant(t))
+        type_cols = {v: (f"type {v}" if v in by_values else v) for v in type_values}
 
-        turns_with: dict[str, list] = defaultdict(list)
-        for key, cs in codes_at.items():
-            for code in cs:
+        turns_with: dict[str, list[Turn]] = defaultdict(list)
+        for key in sorted(codes_at):
+            for code in codes_at[key]:
                 turns_with[code].append(by_key[key])
 
-        rows, groups_rows, matrix_rows = [], [], []
-        json_codes: dict[str, Any] = {}
+        def counts(ts: list[Turn], denominator: int) -> tuple[int, int, float, int]:
+            ps = {self.participant(t) for t in ts} - {NONE}
+            return len(ts), len(ps), _pct(len(ps), denominator), len({t.document for t in ts})
+
+        rows, group_rows, matrix_rows, json_codes = [], [], [], {}
         for code, theme, label, definition in code_rows:
             ts = turns_with.get(code, [])
-            ps = {self.who(t) for t in ts}
-            row = {"theme": themes.get(theme, theme), "code": code, "label": label, "definition": definition,
-                   "turns": len(ts), "participants": len(ps), "participants_pct": _pct(len(ps), len(people)),
-                   "documents": len({t.document for t in ts})}
+            n_t, n_p, pct, n_d = counts(ts, len(people))
+            row = {"theme": theme, "code": code, "label": label, "definition": definition, "turns": n_t,
+                   "participants": n_p, "participants_pct": pct, "documents": n_d}
+            grow = {"code": code, "label": label}
             by_group = {}
             for v in by_values:
-                gt = [t for t in ts if group_of[self.who(t)] == v]
-                gp = {self.who(t) for t in gt}
-                row[f"turns [{v}]"] = len(gt)
-                row[f"participants [{v}]"] = len(gp)
-                by_group[v] = {"turns": len(gt), "participants": len(gp)}
-                groups_rows.append({"code": code, "label": label, "group": v, "turns": len(gt),
-                                    "participants": len(gp), "participants_pct": _pct(len(gp), people_in_group[v])})
-            for dt in doc_types:
-                dtt = [t for t in ts if self.docs[t.document].doc_type == dt]
-                row[f"turns [{DOC_TYPE_LABELS.get(dt, dt)}]"] = len(dtt)
-                row[f"participants [{DOC_TYPE_LABELS.get(dt, dt)}]"] = len({self.who(t) for t in dtt})
+                g = counts([t for t in ts if group_at[(t.document, t.turn_index)] == v], len(people_in[("by", v)]))
+                row.update({f"turns [{v}]": g[0], f"participants [{v}]": g[1], f"participants_pct [{v}]": g[2],
+                            f"documents [{v}]": g[3]})
+                grow.update({f"turns [{v}]": g[0], f"participants [{v}]": g[1], f"participants_pct [{v}]": g[2]})
+                by_group[v] = {"turns": g[0], "participants": g[1]}
+            for v in type_values:
+                g = counts([t for t in ts if dtype_of[t.document] == v], len(people_in[("type", v)]))
+                col = type_cols[v]
+                row.update({f"turns [{col}]": g[0], f"participants [{col}]": g[1],
+                            f"participants_pct [{col}]": g[2], f"documents [{col}]": g[3]})
             rows.append(row)
-            counts = Counter(self.who(t) for t in ts)
-            matrix_rows.append({"code": code, "label": label, **{p: counts.get(p, 0) for p in people}})
-            json_codes[code] = {"theme": row["theme"], "label": label, "turns": row["turns"],
-                                "participants": row["participants"], "documents": row["documents"],
-                                "by_group": by_group}
+            group_rows.append(grow)
+            per = Counter(self.who(t) for t in ts)
+            matrix_rows.append({"code": code, "label": label, **{p: per.get(p, 0) for p in people_all}})
+            json_codes[code] = {"theme": theme, "label": label, "turns": n_t, "participants": n_p,
+                                "documents": n_d, "by_group": by_group}
 
-        co = {a: {b: 0 for b in ids} for a in ids}
+        co = {a: dict.fromkeys(ids, 0) for a in ids}
         for cs in codes_at.values():
             for a in cs:
                 for b in cs:
                     co[a][b] += 1
         cooc = pd.DataFrame([{"code": a, **co[a]} for a in ids], columns=["code", *ids])
+        group_cols = ["code", "label", *[f"{m} [{v}]" for m in ("turns", "participants", "participants_pct")
+                                         for v in by_values]]
 
-        quote_objs = self._quotes(code_rows, turns_with, codes_at, evidence, group_of)
+        quote_objs = self._quotes(code_rows, turns_with, codes_at, evidence, group_at, by_key)
         labels = {r[0]: r[2] for r in code_rows}
         quotes_df = pd.DataFrame(
-            [{"code": q.code, "label": labels[q.code], "quote": q.text,
-              "attribution": q.attribution, "document": q.document, "turn_index": q.turn_index,
-              "participant_id": q.participant_id, "start": q.start, "end": q.end, "pinned": q.pinned}
-             for q in quote_objs],
-            columns=["code", "label", "quote", "attribution", "document", "turn_index", "participant_id", "start",
-                     "end", "pinned"],
+            [[q.code, labels[q.code], q.text, q.attribution, q.document, q.turn_index, q.participant_id, q.start,
+              q.end, "yes" if q.pinned else ""] for q in quote_objs],
+            columns=QUOTE_COLUMNS,
         )
-        framework_df = self._framework(code_rows, turns_with, quote_objs)
-        overview = self._overview(turns, people, group_of)
+        ov = overview(self.store, coder=self.coder, codebook=self.codebook, docs=self.docs, people=people,
+                      group_at=group_at, by_key=by_key, who=self.participant, by=self.by, scope=self.scope,
+                      turns=len(turns), none=NONE)
+        methods = methods_paragraphs(self.store, ov, coder=self.coder, codebook=self.codebook, scope=self.scope,
+                                     by=self.by, n_quotes=self.n_quotes)
         return ThemesResult(
             coder=self.coder, by=self.by, framework=self.framework,
             themes=pd.DataFrame(rows), quotes=quotes_df,
-            matrix=pd.DataFrame(matrix_rows, columns=["code", "label", *people]),
-            groups=pd.DataFrame(groups_rows, columns=["code", "label", "group", "turns", "participants",
-                                                      "participants_pct"]),
-            cooccurrence=cooc, framework_table=framework_df, overview=overview,
-            methods=self._methods(overview), quote_objects=quote_objs, by_values=by_values, codes=json_codes,
+            matrix=pd.DataFrame(matrix_rows, columns=["code", "label", *people_all]),
+            groups=pd.DataFrame(group_rows, columns=group_cols),
+            cooccurrence=cooc, framework_table=self._framework(code_rows, turns_with, quote_objs),
+            overview=ov, methods=methods, quote_objects=quote_objs, by_values=by_values, codes=json_codes,
+            warnings=self.warnings,
         )
 
-    def _quotes(self, code_rows, turns_with, codes_at, evidence, group_of) -> list[Quote]:
-        excluded_all = {(d, i) for d, i, c in self.excludes if not c}
-        excluded = {(d, i, c) for d, i, c in self.excludes if c}
-        plain = {name: self.store.document(name, with_turns=False).plain_text for name in self.docs}
-        out = []
+    # -- quotes -----------------------------------------------------------------------------------
+    def _quotes(self, code_rows, turns_with, codes_at, evidence, group_at, by_key) -> list[Quote]:
+        if self.n_quotes == 0 and not self.pins:
+            return []
+        excluded_all = {(r.document, r.turn_index) for r in self.excludes if not r.code}
+        excluded = {(r.document, r.turn_index, r.code) for r in self.excludes if r.code}
+        plain: dict[str, str] = {}
 
-        def make(code, turn, _others, _ev, focus, pinned=False):
-            window = trim(turn, plain[turn.document], focus)
+        def text_of(doc: str) -> str:
+            if doc not in plain:
+                plain[doc] = self.store.document(doc, with_turns=False).plain_text
+            return plain[doc]
+
+        def make(code: str, cand: Candidate, pin: TurnRef | None = None) -> Quote | None:
+            turn = cand.turn
+            window = None
+            if pin is not None and pin.start is not None:
+                window = exact_window(turn, text_of(turn.document), pin.start, pin.end)
+                if window is None:
+                    self.warnings.append(f"[{pin.where}] offsets {pin.start}-{pin.end} are not inside "
+                                         f"{turn.document} #{turn.turn_index}; quoted by the selection rules")
+            if window is None:
+                window = trim(turn, text_of(turn.document), cand.focus)
             if window is None:
                 return None
             ds, de, core, before, after = window
             text = ("... " if before else "") + core + (" ..." if after else "")
             pid = self.who(turn)
-            doc_type = self.docs[turn.document].doc_type
-            attr = attribution(self.attr_fmt, turn, self.participants.get(pid), doc_type, self.by)
-            return Quote(code, turn.document, turn.turn_index, pid, ds, de, text, core, attr, group_of.get(pid, NONE),
-                         pinned)
+            participant = self.participants.get(turn.participant_id or "")
+            label_attr = self.by if self.by_source == "participant" else "group"
+            attr = attribution(self.attr_fmt, turn, participant, self.docs[turn.document].doc_type, label_attr,
+                               group="" if cand.group == NONE else cand.group,
+                               label=group_label(participant, label_attr))
+            return Quote(code, turn.document, turn.turn_index, pid, ds, de, text, core, attr, cand.group,
+                         pin is not None)
 
+        self._check_pins(codes_at, by_key)
+        out: list[Quote] = []
         for code, *_ in code_rows:
-            pinned = {(d, i) for d, i, c in self.pins if c in ("", code)}
-            cands = [
-                (t, len(codes_at[(t.document, t.turn_index)]) - 1, (t.document, t.turn_index, code) in evidence,
-                 evidence.get((t.document, t.turn_index, code)))
-                for t in turns_with.get(code, [])
-                if (t.document, t.turn_index) not in excluded_all and (t.document, t.turn_index, code) not in excluded
-            ]
-            def mk(c, t, o, e, f, _p=pinned):
-                return make(c, t, o, e, f, (t.document, t.turn_index) in _p)
-            out.extend(select_quotes(code, cands, n=self.n_quotes, make=mk, group_of=group_of, pinned=pinned))
+            cands = {}
+            for t in turns_with.get(code, []):
+                key = (t.document, t.turn_index)
+                if key in excluded_all or (*key, code) in excluded:
+                    continue
+                cands[key] = Candidate(t, len(codes_at[key]) - 1, (*key, code) in evidence,
+                                       evidence.get((*key, code)), group_at[key])
+            pinned: list[Quote] = []
+            for pin in self.pins:
+                key = (pin.document, pin.turn_index)
+                if pin.code in ("", code) and key in cands:
+                    q = make(code, cands.pop(key), pin)
+                    if q is not None:
+                        pinned.append(q)
+            out.extend(select_quotes(list(cands.values()), n=self.n_quotes, make=lambda c, _c=code: make(_c, c),
+                                     pinned=pinned))
         return out
 
+    def _check_pins(self, codes_at, by_key) -> None:
+        excluded = {(r.document, r.turn_index, r.code) for r in self.excludes}
+        for pin in self.pins:
+            key = (pin.document, pin.turn_index)
+            if key not in by_key:
+                self.warnings.append(f"[{pin.where}] {pin.document} #{pin.turn_index} is not an in-scope turn of "
+                                     f"a document coded by {self.coder}; pin ignored")
+            elif pin.code and pin.code not in codes_at.get(key, ()):
+                self.warnings.append(f"[{pin.where}] {pin.document} #{pin.turn_index} is not coded {pin.code} by "
+                                     f"{self.coder}; pin ignored")
+            elif not codes_at.get(key):
+                self.warnings.append(f"[{pin.where}] {pin.document} #{pin.turn_index} carries no code; pin ignored")
+            elif (*key, "") in excluded or (*key, pin.code) in excluded and pin.code:
+                self.warnings.append(f"[{pin.where}] {pin.document} #{pin.turn_index} is also excluded; "
+                                     "the exclusion wins")
+
+    # -- framework --------------------------------------------------------------------------------
     def _framework(self, code_rows, turns_with, quote_objs) -> pd.DataFrame:
         attr = self.framework
         cols = ["code", "label", attr or "document_type", "documents", "turns", "quotes", "rating", "notes"]
         if attr:
             value_of = {n: str(d.attributes.get(attr, "") or NONE) for n, d in self.docs.items()}
         else:
-            value_of = {n: DOC_TYPE_LABELS.get(d.doc_type, d.doc_type) for n, d in self.docs.items()}
-        values = sorted(set(value_of.values()))
+            value_of = {n: doc_type_label(d.doc_type) for n, d in self.docs.items()}
+        values = sorted(set(value_of.values()), key=_natural)
         qcount = Counter((q.code, value_of[q.document]) for q in quote_objs)
         rows = []
         for code, _theme, label, _d in code_rows:
@@ -253,57 +370,5 @@ class _Builder:
                 rows.append([code, label, v, len({t.document for t in ts}), len(ts), qcount[(code, v)], "", ""])
         return pd.DataFrame(rows, columns=cols)
 
-    def _overview(self, turns, people, group_of) -> dict[str, Any]:
-        coders = self.store.coders()
-        return {
-            "study": self.store.get_meta("study_name") or "",
-            "coder": self.coder,
-            "documents": len(self.docs),
-            "documents_by_type": dict(sorted(Counter(d.doc_type for d in self.docs.values()).items())),
-            "participants": len([p for p in people if p != NONE]),
-            "participants_by_group": dict(sorted(Counter(group_of[p] for p in people if p != NONE).items())),
-            "turns": len(turns),
-            "scope": self.scope,
-            "by": self.by or "",
-            "coders": [c.name for c in coders],
-            "codebook": self.codebook.name,
-            "codebook_version": self.codebook.version,
-            "agreement": agreement_summary(self.store, self.coder, coders),
-            "reconciliation_decisions": len(self.store.reconciliation_log()),
-            "date": _dt.date.today().isoformat(),
-            "vbhc_code_version": __version__,
-        }
 
-    def _methods(self, ov: dict[str, Any]) -> list[str]:
-        types = ", ".join(f"{n} {DOC_TYPE_LABELS.get(t, t)}{'s' if n != 1 else ''}"
-                          for t, n in ov["documents_by_type"].items()) or "no documents"
-        groups = ", ".join(f"{n} in group {g}" for g, n in ov["participants_by_group"].items() if g != NONE)
-        unit = ("speaker turn (participant turns only; interviewer turns excluded)" if self.scope == "participant"
-                else "speaker turn (all turns, interviewer turns included)")
-        paras = [
-            (
-                f"The analysis covers {ov['documents']} transcript{'s' if ov['documents'] != 1 else ''} ({types}) "
-                f"with {ov['participants']} participants" + (f" ({groups})" if groups else "") + "."
-            ),
-            (
-                f"The unit of analysis was the {unit}; a code counts once per turn. Counts are from the codings of "
-                f"'{self.coder}' with codebook '{ov['codebook']}' version {ov['codebook_version']}. Coders in the "
-                f"project: {', '.join(ov['coders'])}."
-            ),
-            ov["agreement"],
-        ]
-        log = self.store.reconciliation_log()
-        if log:
-            decisions = Counter(r.get("decision") or "" for r in log)
-            paras.append(
-                f"Disagreements between coders were resolved by discussion and recorded in a reconciliation log "
-                f"of {len(log)} decisions (" + ", ".join(f"{k or 'unspecified'}: {v}" for k, v in
-                                                          sorted(decisions.items())) + ")."
-            )
-        else:
-            paras.append("No reconciliation log is recorded in the store.")
-        paras.append(QUOTE_RULES)
-        return paras
-
-
-__all__ = ["ThemesResult", "build_themes", "themes_json", "themes_markdown", "write_themes_xlsx"]
+__all__ = ["ThemesResult", "build_themes", "resolve_codebook", "themes_json", "themes_markdown", "write_themes_xlsx"]

@@ -1,10 +1,6 @@
-"""Representative quote selection for ``vbhc-code themes``.
+"""Representative quote selection and attribution for ``vbhc-code themes``.
 
-Rules (also printed in the Methods sheet and ``--help``): deterministic; quotes come from turns
-coded with the code; turns where the code is the main point come first (fewer other codes, then
-evidence present, then document order); a quote is a run of whole sentences of 15-80 words, with
-``...`` marking text cut before or after, the words never otherwise changed; quotes are spread over
-participants and ``--by`` groups (no participant twice for a code until all candidates are used).
+The rules are ``QUOTE_RULES`` (printed in the Methods sheet and ``--help``).
 """
 
 from __future__ import annotations
@@ -12,21 +8,23 @@ from __future__ import annotations
 import csv
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vbhc_code.errors import DataError, UsageError
+from vbhc_code.errors import DataError, UsageError, ValidationError
 from vbhc_code.models import Participant, Turn
 
 MIN_WORDS, MAX_WORDS = 15, 80
 QUOTE_RULES = (
     "Quotes were selected deterministically from turns coded with the code. Turns where the code is the "
-    "main point came first (fewest other codes, then turns with coding evidence, then document order). Each "
-    f"quote is a run of whole sentences of {MIN_WORDS}-{MAX_WORDS} words (a single longer sentence is kept "
-    "whole); '...' marks text cut before or after it and the words are never otherwise changed. Quotes were "
-    "spread over participants and groups: no participant is quoted twice for a code until every candidate "
-    "participant has been quoted. Quotes pinned by the researcher come first; excluded turns are never used."
+    "main point came first (fewest other codes, then turns with coding evidence, then document order). A "
+    f"turn of {MIN_WORDS}-{MAX_WORDS} words is quoted whole; a longer one is trimmed to the shortest run of whole "
+    f"sentences reaching {MIN_WORDS} words, starting at the coded evidence when there is some (a single sentence "
+    f"over {MAX_WORDS} words is kept whole); '...' marks text cut before or after the quote and the words are "
+    "never otherwise changed. Quotes were spread over participants and groups: no participant is quoted twice "
+    "for a code until every candidate participant has been quoted, and participants from groups not yet quoted "
+    "come first. Quotes pinned by the researcher come first, in the pin file's order; excluded turns are never used."
 )
 DEFAULT_ATTRIBUTION = "{participant_id}, {group_label}, {document_type}"
 PLACEHOLDERS = ("participant_id", "group", "group_label", "document", "document_type", "turn_index", "speaker")
@@ -50,7 +48,7 @@ class Quote:
 
 
 def check_attribution(fmt: str) -> None:
-    """Raise UsageError for an unknown placeholder in an ``--attribution`` format."""
+    """Raise UsageError for an unknown placeholder or a malformed ``--attribution`` format."""
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(fmt) if f is not None]
     except ValueError as exc:
@@ -60,31 +58,53 @@ def check_attribution(fmt: str) -> None:
             raise UsageError(
                 f"--attribution: unknown placeholder {{{name}}}; use " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
             )
+    try:  # a bad format spec such as {turn_index:x} only fails when formatting
+        fmt.format(**{**dict.fromkeys(PLACEHOLDERS, "x"), "turn_index": 1})
+    except (ValueError, TypeError, IndexError) as exc:
+        raise UsageError(f"--attribution: malformed format ({exc})") from None
 
 
 def group_label(participant: Participant | None, by: str | None) -> str:
-    """The participant's ``group_label`` attribute, else e.g. ``expert in SIM`` from its group."""
+    """How a participant's group is written in an attribution.
+
+    The participants sheet's ``<by>_label`` column wins (``group_label`` for the default ``--by group``);
+    else a ``group`` value reads ``expert in <group>`` (SIM -> ``expert in SIM``); else the raw value.
+    """
     if participant is None:
         return ""
     attrs = participant.attributes
-    if attrs.get("group_label"):
-        return str(attrs["group_label"])
-    value = attrs.get(by or "group") or attrs.get("group")
-    return f"expert in {value}" if value not in (None, "") else ""
+    attr = by or "group"
+    if attrs.get(f"{attr}_label"):
+        return str(attrs[f"{attr}_label"])
+    value = attrs.get(attr)
+    if value in (None, ""):
+        return ""
+    return f"expert in {value}" if attr == "group" else str(value)
 
 
-def attribution(fmt: str, turn: Turn, participant: Participant | None, doc_type: str, by: str | None) -> str:
-    """Format an attribution, dropping empty parts (``P8, , interview`` -> ``P8, interview``)."""
+def doc_type_label(doc_type: str) -> str:
+    return DOC_TYPE_LABELS.get(doc_type, doc_type.replace("_", " "))
+
+
+def attribution(fmt: str, turn: Turn, participant: Participant | None, doc_type: str, by: str | None,
+                group: str = "", label: str | None = None) -> str:
+    """Format an attribution, dropping empty parts (``P8, , interview`` -> ``P8, interview``).
+
+    ``group``/``label`` override the participant's ``--by`` value and label (a document attribute).
+    """
     values = {
         "participant_id": turn.participant_id or turn.speaker or "",
-        "group": str((participant.attributes.get(by or "group", "") if participant else "") or ""),
-        "group_label": group_label(participant, by),
+        "group": group or str((participant.attributes.get(by or "group", "") if participant else "") or ""),
+        "group_label": label if label is not None else group_label(participant, by),
         "document": turn.document,
-        "document_type": DOC_TYPE_LABELS.get(doc_type, doc_type.replace("_", " ")),
+        "document_type": doc_type_label(doc_type),
         "turn_index": turn.turn_index,
         "speaker": turn.speaker or "",
     }
-    text = fmt.format(**values)
+    try:
+        text = fmt.format(**values)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"--attribution: malformed format ({exc})") from None
     text = re.sub(r"(?:,\s*){2,}", ", ", text)
     return text.strip().strip(",").strip()
 
@@ -102,13 +122,9 @@ def _span_map(turn: Turn, plain: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def trim(turn: Turn, plain: str, focus: int | None = None) -> tuple[int, int, str, bool, bool] | None:
-    """The quote window of a turn: (doc_start, doc_end, core_text, cut_before, cut_after).
-
-    Whole sentences inside one span (so the quoted words are the same in the turn text and the
-    document); the window holding ``focus`` (an evidence offset) is preferred.
-    """
-    runs: list[list[tuple[int, int, int, int]]] = []  # per span: sentences as (ds, de, ts, te)
+def _runs(turn: Turn, plain: str) -> list[list[tuple[int, int, int, int]]]:
+    """Per verbatim span of the turn: its sentences as (doc_start, doc_end, text_start, text_end)."""
+    runs = []
     for s, e, tpos in _span_map(turn, plain):
         sents = [(a, b) for a, b in turn.sentences if a >= s and b <= e and plain[a:b].strip()] or [(s, e)]
         run = []
@@ -122,15 +138,34 @@ def trim(turn: Turn, plain: str, focus: int | None = None) -> tuple[int, int, st
                 run.append((a, b, tpos + a - s, tpos + b - s))
         if run:
             runs.append(run)
+    return runs
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def trim(turn: Turn, plain: str, focus: int | None = None) -> tuple[int, int, str, bool, bool] | None:
+    """The quote window of a turn: (doc_start, doc_end, core_text, cut_before, cut_after).
+
+    Whole sentences inside one span (so the quoted words are the same in the turn text and the
+    document). A span of 15-80 words is quoted whole; otherwise the shortest run of sentences reaching
+    15 words, starting at the sentence holding ``focus`` (an evidence offset) when there is one, else
+    at the first sentence.
+    """
+    runs = _runs(turn, plain)
     if not runs:
         return None
-    options = []
+    words = [[word_count(plain[a:b]) for a, b, _, _ in run] for run in runs]
+    options = []  # (run, first sentence, last sentence, words)
     for r, run in enumerate(runs):
-        words = [len(_WORD.findall(plain[a:b])) for a, b, _, _ in run]
+        if MIN_WORDS <= sum(words[r]) <= MAX_WORDS:
+            options.append((r, 0, len(run) - 1, sum(words[r])))
+            continue
         for i in range(len(run)):
             total, j = 0, i
             while j < len(run) and total < MIN_WORDS:
-                total += words[j]
+                total += words[r][j]
                 j += 1
             if total > MAX_WORDS and j - i > 1:
                 continue
@@ -140,77 +175,171 @@ def trim(turn: Turn, plain: str, focus: int | None = None) -> tuple[int, int, st
     full = [o for o in options if o[3] >= MIN_WORDS] or options
     chosen = full[0]
     if focus is not None:
-        for o in full:
-            run = runs[o[0]]
-            if run[o[1]][0] <= focus < run[o[2]][1]:
-                chosen = o
-                break
-    r, i, j, _ = chosen
-    run = runs[r]
+        holding = [o for o in full if runs[o[0]][o[1]][0] <= focus < runs[o[0]][o[2]][1]]
+        if holding:  # the latest start holding the focus puts the evidence first
+            chosen = max(holding, key=lambda o: (runs[o[0]][o[1]][0], -o[2]))
+    return _window(turn, runs[chosen[0]], chosen[1], chosen[2])
+
+
+def _window(turn: Turn, run: list[tuple[int, int, int, int]], i: int, j: int) -> tuple[int, int, str, bool, bool]:
     ds, de, ts, te = run[i][0], run[j][1], run[i][2], run[j][3]
     core = turn.text[ts:te]
     return ds, de, core, bool(turn.text[:ts].strip()), bool(turn.text[te:].strip())
 
 
-def read_turn_list(path: Path, what: str) -> list[tuple[str, int, str]]:
-    """A --pin/--exclude CSV: columns document, turn_index[, code]; located errors."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read {what} file ({exc.strerror or exc})") from None
-    if not rows:
-        return []
-    header = [h.strip().lower() for h in rows[0]]
-    if header[:2] != ["document", "turn_index"]:
-        raise DataError(f"{path.name} line 1: expected columns document, turn_index[, code]")
-    out = []
-    for n, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
+def exact_window(turn: Turn, plain: str, start: int, end: int) -> tuple[int, int, str, bool, bool] | None:
+    """A pinned quote's own window (document offsets), when it lies inside one verbatim span of the turn."""
+    for s, e, tpos in _span_map(turn, plain):
+        if s <= start < end <= e:
+            a, b = start, end
+            while a < b and plain[a].isspace():
+                a += 1
+            while b > a and plain[b - 1].isspace():
+                b -= 1
+            if a == b:
+                return None
+            ts, te = tpos + a - s, tpos + b - s
+            return a, b, turn.text[ts:te], bool(turn.text[:ts].strip()), bool(turn.text[te:].strip())
+    return None
+
+
+@dataclass(frozen=True)
+class TurnRef:
+    """A row of a --pin/--exclude file."""
+
+    document: str
+    turn_index: int
+    code: str = ""  # empty: every code the turn carries
+    start: int | None = None  # a pinned quote's exact document offsets (from the Quotes sheet)
+    end: int | None = None
+    where: str = ""
+
+
+def read_turn_list(path: Path, what: str) -> list[TurnRef]:
+    """A --pin/--exclude file: CSV or XLSX (its Quotes sheet if it has one) with columns document,
+    turn_index and optionally code, start, end (any order, other columns ignored: a copy of the
+    themes workbook's Quotes sheet works). Every bad row is reported at once, located."""
+    from vbhc_code.sheets import read_rows
+
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
+        header, rows = _read_xlsx_quotes(path)
+    else:
+        header, rows = read_rows(path)
+    missing = [c for c in ("document", "turn_index") if c not in header]
+    if missing:
+        raise DataError(
+            f"{path.name}: --{what} file needs columns document, turn_index[, code, start, end]"
+            f" (missing: {', '.join(missing)})"
+        )
+    out, problems = [], []
+    for row in rows:
+        v = row.values
+        nums: dict[str, int | None] = {}
+        for key in ("turn_index", "start", "end"):
+            raw = v.get(key, "")
+            if raw == "" and key != "turn_index":
+                nums[key] = None
+                continue
+            try:
+                nums[key] = int(raw)
+            except ValueError:
+                problems.append(f"[{row.where}] {key} must be a whole number")
+                nums = {}
+                break
+        if not nums:
             continue
-        try:
-            index = int(row[1])
-        except (IndexError, ValueError):
-            raise DataError(f"{path.name} line {n}: turn_index must be a whole number") from None
-        code = row[2].strip() if len(row) > 2 else ""
-        out.append((row[0].strip(), index, code))
+        if not v.get("document"):
+            problems.append(f"[{row.where}] empty document")
+            continue
+        if (nums["start"] is None) != (nums["end"] is None) or (
+            nums["start"] is not None and nums["start"] >= nums["end"]
+        ):
+            problems.append(f"[{row.where}] start and end must both be given, start < end")
+            continue
+        out.append(TurnRef(v["document"], nums["turn_index"], v.get("code", ""), nums["start"], nums["end"],
+                           row.where))
+    if problems:
+        raise ValidationError(f"{path.name}: {len(problems)} problem(s) in the --{what} file", problems)
     return out
 
 
+def _read_xlsx_quotes(path: Path):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from vbhc_code.sheets import SheetRow, _cell_text
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        ws = wb["Quotes"] if "Quotes" in wb.sheetnames else wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = [str(h).strip().lower() if h is not None else "" for h in next(it, ())]
+        rows = []
+        for n, record in enumerate(it, start=2):
+            values = {h: _cell_text(record[i] if i < len(record) else None) for i, h in enumerate(header) if h}
+            if any(values.values()):
+                rows.append(SheetRow(f"{path.name} {ws.title} row {n}", values))
+        return header, rows
+    finally:
+        wb.close()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    turn: Turn
+    other_codes: int  # codes besides this one on the turn
+    evidence: bool  # a coded span or an evidence note for this code
+    focus: int | None  # document offset of the evidence, when known
+    group: str  # the turn's --by value
+
+    @property
+    def who(self) -> str:
+        return self.turn.participant_id or self.turn.speaker or ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.turn.document, self.turn.turn_index)
+
+
+def rank(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Main point first: fewest other codes, then evidence present, then document order."""
+    return sorted(candidates, key=lambda c: (c.other_codes, not c.evidence, c.turn.document, c.turn.turn_index))
+
+
 def select_quotes(
-    code: str,
-    candidates: Sequence[tuple[Turn, int, bool, int | None]],
+    candidates: Sequence[Candidate],
     *,
     n: int,
-    make: callable,
-    group_of: Mapping[str, str],
-    pinned: set[tuple[str, int]],
+    make: Callable[[Candidate], Quote | None],
+    pinned: Sequence[Quote] = (),
 ) -> list[Quote]:
-    """Pick ``n`` quotes for ``code`` from (turn, other_codes, has_evidence, focus) candidates."""
-    ranked = sorted(
-        candidates,
-        key=lambda c: ((c[0].document, c[0].turn_index) not in pinned, c[1], not c[2], c[0].document,
-                       c[0].turn_index),
-    )
-    quotes = [q for c in ranked if (c[0].document, c[0].turn_index) in pinned if (q := make(code, *c))]
-    pool = [c for c in ranked if (c[0].document, c[0].turn_index) not in pinned]
+    """``pinned`` quotes, then up to ``n`` in all from ``candidates`` (already without pinned/excluded turns).
+
+    Spread: a participant is quoted again only when every candidate participant has been quoted; within
+    that, a participant from a group not yet quoted comes first.
+    """
+    quotes = list(pinned)
+    pool = rank(candidates)
     used_p = {q.participant_id for q in quotes}
     used_g = {q.group for q in quotes}
     while len(quotes) < n and pool:
-        def who(c):
-            return c[0].participant_id or c[0].speaker or ""
-        fresh = [c for c in pool if who(c) not in used_p]
-        if not fresh:
+        fresh = [c for c in pool if c.who not in used_p]
+        if not fresh:  # every candidate participant has been quoted: start a new round
             used_p, used_g = set(), set()
             fresh = pool
-        pick = next((c for c in fresh if group_of.get(who(c), "") not in used_g), None)
-        if pick is None:  # every group has been quoted: start a new round of groups
+        pick = next((c for c in fresh if c.group not in used_g), None)
+        if pick is None:  # every group has been quoted in this round: a new round of groups
             used_g = set()
             pick = fresh[0]
         pool.remove(pick)
-        q = make(code, *pick)
-        used_p.add(who(pick))
-        used_g.add(group_of.get(who(pick), ""))
+        used_p.add(pick.who)
+        used_g.add(pick.group)
+        q = make(pick)
         if q is not None:
             quotes.append(q)
     return quotes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,26 +17,8 @@ if TYPE_CHECKING:
 RAG = {"red": "#F4CCCC", "amber": "#FCE5CD", "green": "#D9EAD3"}
 
 
-def agreement_summary(store: Any, coder: str, coders: list[Any]) -> str:
-    """One sentence on inter-coder agreement, from ``vbhc_code.agreement`` when it is available."""
-    others = [c.name for c in coders if c.name != coder]
-    if len(others) < 2:
-        return "Agreement: not applicable (fewer than two coders besides the analysed coding)."
-    try:
-        from vbhc_code.agreement import agreement_report  # type: ignore[attr-defined]
-    except ImportError:
-        return (f"Agreement between coders {', '.join(others)}: not computed here; run `vbhc-code agreement`.")
-    try:
-        report = agreement_report(store, coders=others[:2])
-    except Exception as exc:  # noqa: BLE001 - the agreement API is owned by another module; never fail themes on it
-        return f"Agreement between coders {', '.join(others)}: not available ({type(exc).__name__})."
-    summary = getattr(report, "summary", None)
-    text = summary() if callable(summary) else summary if isinstance(summary, str) else None
-    return text or f"Agreement between coders {', '.join(others[:2])}: see `vbhc-code agreement`."
-
-
 def _kind(series: Any) -> str:
-    if series.name.endswith("_pct"):
+    if str(series.name).startswith("participants_pct"):
         return "percent"
     if series.dtype.kind in "iu":
         return "int"
@@ -69,38 +52,89 @@ def _overview_rows(ov: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def previous_ratings(path: Path, framework_col: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """(code, value) -> (rating, notes) from the Framework sheet of an earlier themes workbook at ``path``."""
+    import zipfile
+
+    import openpyxl
+
+    if not Path(path).is_file():
+        return {}
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return {}
+    try:
+        if "Framework" not in wb.sheetnames:
+            return {}
+        it = wb["Framework"].iter_rows(values_only=True)
+        head = [str(h) if h is not None else "" for h in next(it, ())]
+        if not {"code", framework_col, "rating", "notes"} <= set(head):
+            return {}
+        ix = {h: i for i, h in enumerate(head)}
+        out = {}
+        for row in it:
+            def get(name, _row=row):
+                v = _row[ix[name]] if ix[name] < len(_row) else None
+                return "" if v is None else str(v)
+            if get("rating") or get("notes"):
+                out[(get("code"), get(framework_col))] = (get("rating"), get("notes"))
+        return out
+    finally:
+        wb.close()
+
+
 def write_themes_xlsx(result: ThemesResult, path: Path) -> Path:
-    """Overview, Themes, Quotes, Matrix, Groups, Cooccurrence, Framework, Charts, Methods."""
-    themes = result.themes
-    by_cols = [i for i, c in enumerate(themes.columns) if str(c).startswith("turns [")
-               and str(c)[7:-1] in result.by_values]
+    """Overview, Themes, Quotes, Matrix, Groups, Cooccurrence, Framework, Charts, Methods.
+
+    Ratings and notes a researcher typed into the Framework sheet of an earlier workbook at ``path``
+    are carried over (matched on code and framework value); ``result.kept_ratings`` counts them.
+    """
+    themes, groups = result.themes, result.groups
     charts = []
     if len(themes):
-        if by_cols:
-            charts.append(Chart("Turns per code by group", 1, by_cols, kind="bar", sheet="Charts"))
-        charts.append(Chart("Participants who raised each code", 1, [list(themes.columns).index("participants")],
-                            kind="bar", sheet="Charts"))
+        pct_cols = [i for i, c in enumerate(groups.columns) if str(c).startswith("participants_pct [")]
+        if pct_cols:
+            charts.append(("Groups", Chart("Share of participants raising each code, by group", 0, pct_cols,
+                                           kind="bar", sheet="Charts")))
+        charts.append(("Themes", Chart("Participants who raised each code", 1,
+                                       [list(themes.columns).index("participants")], kind="bar", sheet="Charts")))
+    fw = result.framework_table.copy()
+    fw_col = fw.columns[2]
+    old = previous_ratings(Path(path), str(fw_col))
+    kept = 0
+    if old and len(fw):
+        for i, (code, value) in enumerate(zip(fw["code"].astype(str), fw[fw_col].astype(str))):
+            if (code, value) in old:
+                fw.iat[i, fw.columns.get_loc("rating")], fw.iat[i, fw.columns.get_loc("notes")] = old[(code, value)]
+                kept += 1
+    result.kept_ratings = kept
     rating = Column("rating", width=10, choices=list(RAG), fills=RAG,
-                    comment="Researcher's rating: red, amber or green")
+                    comment="Researcher's rating: red, amber or green (kept when themes is run again)")
+    big = len(result.quotes) + len(result.matrix) + len(fw) > 20_000
     sheets = [
         Sheet("Overview", [Column("item", width=28), Column("value", width=90, wrap=True)],
               _overview_rows(result.overview), autofilter=False),
         _sheet("Themes", themes, wrap={"definition", "label"}, widths={"definition": 50, "label": 30},
-               charts=charts),
+               charts=[c for s, c in charts if s == "Themes"]),
         _sheet("Quotes", result.quotes, wrap={"quote"}, widths={"quote": 80, "attribution": 30}),
         _sheet("Matrix", result.matrix),
-        _sheet("Groups", result.groups),
+        _sheet("Groups", groups, charts=[c for s, c in charts if s == "Groups"]),
         _sheet("Cooccurrence", result.cooccurrence),
-        _sheet("Framework", result.framework_table, wrap={"notes"}, extra={"rating": rating}),
+        _sheet("Framework", fw, wrap={"notes"}, widths={"notes": 40}, extra={"rating": rating}),
+        TextSheet("Charts", ["Native Excel charts drawn from the Groups and Themes sheets."], title="Charts"),
         TextSheet("Methods", result.methods, title="Methods"),
     ]
-    big = len(result.quotes) + len(result.matrix) + len(result.framework_table) > 20_000
     return write_workbook(Path(path), sheets, overwrite=True, constant_memory=big)
 
 
+_MD_ESCAPE = re.compile(r"([\\`*_\[<>|#])")
+
+
 def _md_cell(value: Any) -> str:
+    """Cell text with Markdown/HTML syntax escaped, so interview text renders as written."""
     text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return " ".join(_MD_ESCAPE.sub(r"\\\1", text).split())
 
 
 def _md_table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -111,20 +145,21 @@ def _md_table(headers: list[str], rows: list[list[Any]]) -> str:
 
 def themes_markdown(result: ThemesResult) -> str:
     """Themes (Table 1), Quotes (Table 2) and Methods as Markdown ready to paste into a paper."""
-    t = result.themes
-    by_heads = [f"turns [{v}]" for v in result.by_values]
-    heads = ["Theme", "Code", "Label", "Turns", "Participants (n, %)", "Documents",
-             *[h.replace("turns ", "Turns ") for h in by_heads]]
+    heads = ["Theme", "Code", "Label", "Turns", "Participants, n (%)", "Documents"]
+    for v in result.by_values:
+        heads += [f"{v}: turns", f"{v}: participants, n (%)"]
     rows = []
-    for r in t.to_dict("records"):
-        rows.append([r["theme"], r["code"], r["label"], r["turns"],
-                     f"{r['participants']} ({r['participants_pct'] * 100:.0f}%)", r["documents"],
-                     *[r[h] for h in by_heads]])
-    q = result.quotes
-    qrows = [[r["code"], f"\u201c{r['quote']}\u201d", r["attribution"]] for r in q.to_dict("records")]
+    for r in result.themes.to_dict("records"):
+        row = [r["theme"], r["code"], r["label"], r["turns"], f"{r['participants']} ({r['participants_pct']:.0%})",
+               r["documents"]]
+        for v in result.by_values:
+            row += [r[f"turns [{v}]"], f"{r[f'participants [{v}]']} ({r[f'participants_pct [{v}]']:.0%})"]
+        rows.append(row)
+    qrows = [[r["code"], r["label"], f"\u201c{r['quote']}\u201d", r["attribution"]]
+             for r in result.quotes.to_dict("records")]
     parts = [
         "## Themes", "", _md_table(heads, rows), "",
-        "## Quotes", "", _md_table(["Code", "Quote", "Attribution"], qrows), "",
+        "## Quotes", "", _md_table(["Code", "Label", "Quote", "Attribution"], qrows), "",
         "## Methods", "", *[p + "\n" for p in result.methods],
     ]
     return "\n".join(parts).rstrip() + "\n"

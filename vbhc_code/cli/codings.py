@@ -1,5 +1,112 @@
-"""CLI commands: codings (stub, being implemented)."""
+"""CLI commands: codings workbook | import | export | list."""
 
 from __future__ import annotations
 
-from vbhc_code.cli.app import app, command  # noqa: F401
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from vbhc_code.cli.app import StoreOption, app, command, console, console_err, resolve_store_path
+from vbhc_code.store import Store
+
+codings_app = typer.Typer(
+    help="Coder workbooks, importing and exporting human codings.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(codings_app, name="codings")
+
+
+def _warn(lines) -> None:
+    for line in lines:
+        console_err.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+@command("workbook", group=codings_app)
+def workbook_cmd(
+    coder: Annotated[list[str], typer.Option("--coder", help="Coder name (repeat for several coders).")],
+    codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook TOML (default: built-in vbhc-sim).")] = None,
+    scope: Annotated[str, typer.Option("--scope", help="participant (default) or all (interviewer turns too).")] = "participant",
+    out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (coder-NAME.xlsx).")] = Path("codings"),
+    prefill: Annotated[str | None, typer.Option("--prefill", help="Pre-fill with this coder's codings (e.g. auto).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing workbooks (they are human work).")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Write one blind coding workbook per coder: Turns, Documents, Codebook, Instructions."""
+    from vbhc_code.codings import load_codebook_file, write_workbooks
+
+    with Store.open(resolve_store_path(store), create=False) as st:
+        cb = load_codebook_file(codebook, st)
+        issued = write_workbooks(st, coders=coder, codebook=cb, scope=scope, out_dir=out, prefill=prefill, force=force)
+    _warn(wb.warning for wb in issued if wb.warning)
+    for wb in issued:
+        extra = f", pre-filled from '{wb.prefill}'" if wb.prefill else ""
+        console.print(
+            f"wrote {wb.path}: {wb.turns} turns in {wb.documents} documents, {wb.codes} codes{extra}", markup=False, soft_wrap=True
+        )
+
+
+@command("import", group=codings_app)
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Coder workbooks (.xlsx) or long files (.csv/.xlsx: document, turn_index, code).")],
+    coder: Annotated[str | None, typer.Option("--coder", help="Import as this coder (default: from the workbook, the coder column or coder-NAME.csv).")] = None,
+    codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook the codes belong to (default: the workbook's, else built-in).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Validate the files (every problem listed with its location) and replace each coder's codings.
+
+    Exit 1 and nothing stored when any problem is found.
+    """
+    from vbhc_code.codings import import_codings
+
+    with Store.open(resolve_store_path(store), create=False) as st:
+        report = import_codings(st, files, coder=coder, codebook=codebook)
+    _warn(report.warnings)
+    for item in report.coders:
+        console.print(
+            f"imported coder '{item.coder}' from {', '.join(item.sources)}: {len(item.codings)} codings in "
+            f"{len(item.coded_documents)} coded documents (codebook {item.codebook.name} {item.codebook.version})",
+            markup=False, soft_wrap=True,
+        )
+
+
+@command("export", group=codings_app)
+def export_cmd(
+    coder: Annotated[str, typer.Option("--coder", help="The coder to export.")],
+    out: Annotated[Path | None, typer.Option("--out", help="F.csv or F.xlsx (default: CSV to stdout).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export one coder's codings: document, turn_index, code, coder, start, end, evidence."""
+    from vbhc_code.codings import export_codings
+
+    with Store.open(resolve_store_path(store), create=False) as st:
+        n = export_codings(st, coder=coder, out=out)
+    if out is not None:
+        console_err.print(f"wrote {out}: {n} codings", markup=False, soft_wrap=True)
+
+
+@command("list", group=codings_app)
+def list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Coders in the store: codebook, documents coded, codings."""
+    from vbhc_code.codings import list_codings
+
+    with Store.open(resolve_store_path(store), create=False) as st:
+        rows = list_codings(st)
+        n_docs = len(st.document_names())
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        console.print("no codings in the store yet (vbhc-code codings import or vbhc-code autocode)", markup=False, soft_wrap=True)
+        return
+    table = Table(title=f"Coders ({n_docs} documents in the store)", title_justify="left")
+    for col in ("coder", "codebook", "documents coded", "codings", "source", "updated"):
+        table.add_column(col, justify="right" if col in ("documents coded", "codings") else "left")
+    for r in rows:
+        table.add_row(r["coder"], r["codebook"] + (f" ({r['codebook_sha256'][:8]})" if r["codebook_sha256"] else ""),
+                      str(r["documents_coded"]), str(r["codings"]), r["source"], r["updated_at"])  # fmt: skip
+    console.print(table)

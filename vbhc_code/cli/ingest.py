@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vbhc_code.cli.app import StoreOption, command, console, console_err, resolve_store_path
-from vbhc_code.errors import DataError, UsageError
+from vbhc_code.csvio import write_csv_atomic
+from vbhc_code.errors import DataError, UsageError, VbhcError
 from vbhc_code.ingest import IngestReport, ingest_folder, iter_segment_rows, segment_columns
 from vbhc_code.store import Store
 
@@ -46,6 +45,33 @@ def ingest_cmd(
     Exit 0 (with warnings), 1 if any file could not be read (the others are still stored).
     """
     store_path = resolve_store_path(store)
+    existed = store_path.exists()
+    try:
+        report = _run_ingest(
+            store_path, folder, participants=participants, documents=documents, language=language,
+            encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune,
+        )  # fmt: skip
+    except VbhcError:
+        if not existed:
+            _remove_empty_store(store_path)  # a failed first run leaves no store behind
+        raise
+    _print_ingest_report(report, store_path)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _remove_empty_store(path: Path) -> None:
+    try:
+        with Store.open(path, create=False) as st:
+            empty = not st.document_names()
+    except VbhcError:
+        return
+    if empty:
+        for p in (path, path.with_name(path.name + "-journal"), path.with_name(path.name + "-wal")):
+            p.unlink(missing_ok=True)
+
+
+def _run_ingest(store_path: Path, folder: Path, **options) -> IngestReport:
     with Store.open(store_path) as st:
         with _progress() as progress:
             task = progress.add_task("ingest", total=None)
@@ -54,13 +80,12 @@ def ingest_cmd(
                 progress.update(task, total=n, completed=i - 1, description=f"ingest {i}/{n}")
 
             report = ingest_folder(
-                folder, store=st, participants_file=participants, documents_file=documents, language=language,
-                encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune, on_progress=on_progress,
+                folder, store=st, participants_file=options["participants"], documents_file=options["documents"],
+                language=options["language"], encoding=options["encoding"], speaker_pattern=options["speaker_pattern"],
+                force=options["force"], prune=options["prune"], on_progress=on_progress,
             )  # fmt: skip
             progress.update(task, completed=len(report.documents))
-    _print_ingest_report(report, store_path)
-    if report.failed:
-        raise typer.Exit(1)
+    return report
 
 
 def _progress() -> Progress:
@@ -125,21 +150,6 @@ def segments_cmd(
     console_err.print(f"wrote {out}", markup=False)
 
 
-def write_csv_atomic(path: Path, columns: list[str], rows) -> None:
-    """RFC 4180 CSV (CRLF, quoted fields), UTF-8, written to a temp file and renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow(columns)
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @command("check-identifiers")
 def check_identifiers_cmd(
     allow: Annotated[Path | None, typer.Option("--allow", help="File of known non-identifiers, one per line (e.g. framework authors).")] = None,
@@ -148,7 +158,7 @@ def check_identifiers_cmd(
     store: StoreOption = None,
 ) -> None:
     """Flag residual identifiers: e-mail, phone, URL, Dutch postcode, BSN-like numbers, titled names."""
-    from vbhc_code.identifiers import scan_turns
+    from vbhc_code.identifiers import scan_document
 
     allowed: list[str] = []
     if allow is not None:
@@ -158,8 +168,8 @@ def check_identifiers_cmd(
             raise DataError(f"{allow.name}: cannot read the allow list ({type(exc).__name__})") from None
     with Store.open(resolve_store_path(store), create=False) as st:
         findings = []
-        for name in st.document_names():
-            findings.extend(scan_turns(st.turns(document=name), allow=allowed, plain_text=st.document(name, with_turns=False).plain_text))
+        for doc in st.documents(with_turns=True):
+            findings.extend(scan_document(doc.name, doc.plain_text, list(doc.turns), fmt=doc.format, allow=allowed))
     if as_json:
         buf = io.StringIO()
         json.dump(findings, buf, ensure_ascii=False, indent=2)
@@ -169,7 +179,8 @@ def check_identifiers_cmd(
         for col in ("document", "turn", "start", "end", "kind", "text"):
             table.add_column(col)
         for f in findings:
-            table.add_row(f["document"], str(f["turn_index"]), str(f["start"]), str(f["end"]), f["kind"], f["text"])
+            turn = "header" if f["turn_index"] is None else str(f["turn_index"])
+            table.add_row(f["document"], turn, str(f["start"]), str(f["end"]), f["kind"], f["text"])
         console.print(table)
     if strict and findings:
         raise typer.Exit(1)

@@ -1,5 +1,116 @@
-"""CLI commands: refi (stub, being implemented)."""
+"""CLI group ``refi``: export, import and check REFI-QDA projects (.qdpx) and codebooks (.qdc)."""
 
 from __future__ import annotations
 
-from vbhc_code.cli.app import app, command  # noqa: F401
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vbhc_code.cli.app import StoreOption, app, command, console, console_err, resolve_store_path
+
+refi_app = typer.Typer(
+    help="REFI-QDA exchange with NVivo, ATLAS.ti, MAXQDA and others: .qdpx projects and .qdc codebooks.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(refi_app, name="refi")
+
+
+def _say(text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _note(text: str) -> None:
+    console_err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@command(
+    "export",
+    group=refi_app,
+    help="Write the study as a REFI-QDA project (.qdpx): sources, users (one per coder), codebook, codings as "
+    "selections, participants as cases. Validated against Project.xsd before it is written. "
+    "Usage: --out F.qdpx [--coders A B consensus] [--line-endings lf|crlf].",
+    context_settings={"allow_extra_args": True},
+)
+def export_cmd(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="The .qdpx file to write (replaced atomically).")],
+    coders: Annotated[
+        list[str] | None, typer.Option("--coders", help="Coders to export: --coders A B consensus (default: all).")
+    ] = None,
+    line_endings: Annotated[
+        str, typer.Option("--line-endings", help="lf (exact plain text) or crlf (offsets shifted to match).")
+    ] = "lf",
+    store: StoreOption = None,
+) -> None:
+    from vbhc_code.errors import UsageError
+    from vbhc_code.refi_export import export_qdpx
+    from vbhc_code.store import Store
+
+    stray = [a for a in ctx.args if a.startswith("-")]
+    if stray:
+        raise UsageError(f"unknown option {stray[0]}")
+    if ctx.args and not coders:
+        raise UsageError(f"unexpected argument '{ctx.args[0]}'")
+    names = [*(coders or []), *ctx.args] or None
+    if line_endings not in ("lf", "crlf"):
+        raise UsageError(f"--line-endings must be lf or crlf, not '{line_endings}'")
+    if out.suffix.lower() != ".qdpx":
+        raise UsageError(f"--out {out.name}: a REFI-QDA project is written as .qdpx")
+    with Store.open(resolve_store_path(store), create=False) as st:
+        report = export_qdpx(st, out=out, coders=names, line_endings=line_endings)
+    for w in report.warnings:
+        _note(f"warning: {w}")
+    _say(f"wrote {out}: {report.sources} sources, {report.codes} codes, {report.users} users, "
+         f"{report.selections} selections with {report.codings} codings, {report.cases} cases")  # fmt: skip
+
+
+@command(
+    "import",
+    group=refi_app,
+    help="Read a REFI-QDA project (.qdpx) or codebook (.qdc) into the store: sources as documents (turns by the "
+    "ingest rules), selections as codings per user, codes as a codebook, cases as participants. Unsupported parts "
+    "(PDF, pictures, audio, video, notes, links, graphs) are reported and skipped.",
+)
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="A .qdpx project or .qdc codebook.")],
+    store: StoreOption = None,
+) -> None:
+    from vbhc_code.refi_import import import_refi
+    from vbhc_code.store import Store
+
+    with Store.open(resolve_store_path(store)) as st:
+        report = import_refi(st, file)
+    for w in report.warnings:
+        _note(f"warning: {w}")
+    for s in report.skipped:
+        _note(f"skipped: {s}")
+    if report.kind == "codebook":
+        _say(f"imported codebook '{report.codebook}' from {file.name}: {report.codes} codes in {report.themes} themes")
+        return
+    coders = ", ".join(report.coders) or "none"
+    _say(f"imported {file.name} ({report.origin or 'unknown origin'}): {report.sources} of "
+         f"{report.sources_declared} text sources, {report.codes} codes, {report.users} users, "
+         f"{report.codings} codings ({report.stored_codings} turn codings) by coders {coders}, "
+         f"{report.participants} participants")  # fmt: skip
+
+
+@command(
+    "check",
+    group=refi_app,
+    help="Check a .qdpx or .qdc: XSD errors with line numbers, plus the rules the XSD cannot express "
+    "(internal:// sources under sources/, UTF-8 text, #RRGGBB colours, no empty Sets, selections inside their "
+    "source, references to existing GUIDs). Exit 1 when invalid.",
+)
+def check_cmd(file: Annotated[Path, typer.Argument(help="A .qdpx project or .qdc codebook.")]) -> None:
+    from vbhc_code.refi_check import check_refi
+
+    problems = check_refi(file)
+    if not problems:
+        _say(f"{file.name}: valid REFI-QDA")
+        return
+    for p in problems:
+        _say(p)
+    _note(f"{file.name}: {len(problems)} problem(s)")
+    raise typer.Exit(1)

@@ -40,8 +40,11 @@ def _load_codebook(path: Path):
 )
 def themes(
     coder: Annotated[str, typer.Option("--coder", help="Coder whose codings are analysed (normally the consensus).")],
-    codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook file (default: the coder's).")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Participant attribute to compare (default: group).")] = None,
+    codebook: Annotated[Path | None, typer.Option(
+        "--codebook", help="Codebook file (default: the codebook stored with the coder's codings, else the "
+        "built-in vbhc-sim codebook).")] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Participant attribute to compare (default: group), or a document attribute.")] = None,
     quotes: Annotated[int, typer.Option("--quotes", min=0, help="Representative quotes per code.")] = 3,
     scope: Annotated[str, typer.Option("--scope", help="participant (default) or all turns.")] = "participant",
     out: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("outputs/themes.xlsx"),
@@ -52,10 +55,11 @@ def themes(
         str, typer.Option("--attribution", help="Quote attribution; placeholders: " + ", ".join(
             "{" + p + "}" for p in PLACEHOLDERS))
     ] = DEFAULT_ATTRIBUTION,
-    pin: Annotated[Path | None, typer.Option("--pin", help="CSV (document, turn_index[, code]) of quotes to keep.")]
-    = None,
-    exclude: Annotated[Path | None, typer.Option("--exclude", help="CSV (document, turn_index[, code]) to drop.")]
-    = None,
+    pin: Annotated[Path | None, typer.Option(
+        "--pin", help="CSV/XLSX of quotes to keep (columns document, turn_index[, code, start, end]; a copy of "
+        "the Quotes sheet works).")] = None,
+    exclude: Annotated[Path | None, typer.Option(
+        "--exclude", help="CSV/XLSX of turns never to quote (columns document, turn_index[, code]).")] = None,
     framework: Annotated[
         str | None, typer.Option("--framework", help="Document attribute for the Framework sheet (health_system).")
     ] = None,
@@ -77,6 +81,8 @@ def themes(
     with Store.open(resolve_store_path(store), create=False) as st:
         result = build_themes(st, coder=coder, codebook=cb, by=by, quotes=quotes, scope=scope,
                               attribution=attribution, pins=pin, excludes=exclude, framework=framework)
+    for warning in result.warnings:
+        console_err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     write_themes_xlsx(result, out)
     if md:
         from vbhc_code.themes_report import write_text_atomic
@@ -84,5 +90,6 @@ def themes(
         write_text_atomic(md, themes_markdown(result))
     if as_json:
         typer.echo(json.dumps(themes_json(result), ensure_ascii=False, indent=2))
-    else:
-        console_err.print(f"wrote {out}" + (f" and {md}" if md else ""), markup=False, highlight=False)
+    kept = f" (kept {result.kept_ratings} Framework ratings/notes)" if result.kept_ratings else ""
+    console_err.print(f"wrote {out}{kept}" + (f" and {md}" if md else ""), markup=False, highlight=False,
+                      soft_wrap=True)

@@ -1,0 +1,190 @@
+"""Residual identifiers in "anonymised" transcripts: e-mail, URLs, phone numbers, Dutch postcodes,
+BSN-like numbers (11-test) and titled personal names.
+
+Precision first: a report full of false alarms gets ignored, so each pattern demands the shape of a real
+identifier (a Dutch number has 10 digits starting with 0, a BSN passes the 11-test, a name follows a title
+and is capitalised) and known non-identifiers can be allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vbhc_code.models import Turn
+
+KINDS = ("email", "url", "phone", "bsn", "postcode", "name")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_URL = re.compile(r"(?<![\w@])(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
+_SEP = r"[ \t.\-/]?"
+# Dutch national numbers: 10 digits starting with 0 (06-12345678, 020 123 4567, 0512-123456, (020) 1234567).
+_NL_PHONE = re.compile(rf"(?<![\w+/.,-])(?:\(0\d{{1,3}}\)[ \t]?|0)(?:{_SEP}\d){{9}}(?![\w/])|(?<![\w+/.,-])\(0\d{{2,3}}\)[ \t]?\d(?:{_SEP}\d){{5,6}}(?![\w/])")
+# International: +31 6 12345678, +31 (0)20 123 4567, 0031 20 1234567, +44 20 7946 0958.
+_INTL_PHONE = re.compile(r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[ \t.-]?(?:\(0\)[ \t.-]?)?\d(?:[ \t.-]?\d){6,11}(?![\w])")
+_POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})( ?)([A-Z]{2})(?![\w-])")
+_BSN = re.compile(r"(?<![\w.,€$-])(\d{3}[ .]?\d{2,3}[ .]?\d{3,4}|\d{4}\.\d{2}\.\d{3})(?![\w]|[.,]\d)")
+_NOT_POSTCODE_LETTERS = frozenset(
+    "SA SD SS IT EU NL UK US HR AI OK TV PC CT GP ME MS VS BV NV II IV VI XI ID IQ OR AD BC CE EN ER HP ICT KB MB GB "
+    "PM AM UV VR AR DE EM".split()
+)
+_TITLES = (
+    r"(?:Dr|dr|Drs|drs|Prof|prof|Mr|mr|Mrs|Ms|Mevr|mevr|Mevrouw|mevrouw|Meneer|meneer|Mw|mw|Dhr|dhr|Ir|ir|Ing|ing|"
+    r"Miss|Sir|Dokter|dokter|Professor|professor|Madam|Juffrouw|juffrouw)"
+)
+_PARTICLE = r"(?:van|de|der|den|ter|ten|te|het|'t|von|du|le|la|da|di|op|in|'s)"
+_NAME_TOKEN = r"(?:[A-Z\u00c0-\u00de][a-z\u00df-\u00ff'\u2019-]+(?:-[A-Z\u00c0-\u00de][a-z\u00df-\u00ff']+)?|(?:[A-Z]\.){1,4})"
+_TITLED = re.compile(
+    rf"(?<![\w.]){_TITLES}\.?(?:[ \t]+{_TITLES}\.?)*[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_TOKEN}"
+    rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_TOKEN}){{0,3}}"
+)
+_CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|eur|euro|EUR)\s*$", re.IGNORECASE)
+
+
+def bsn_11_test(digits: str) -> bool:
+    """The Dutch 'elfproef' for a 9-digit BSN: sum(d_i * w_i) with weights 9..2, -1 is divisible by 11."""
+    if len(digits) != 9 or not digits.isdigit() or digits == "000000000":
+        return False
+    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1)))
+    return total % 11 == 0 and total != 0
+
+
+def _strip_trailing_punct(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1] in ".,;:!?)]}'\"":
+        end -= 1
+    return end
+
+
+def find_identifiers(text: str, *, allow: Iterable[str] = ()) -> list[Finding]:
+    """Possible identifiers in ``text``, offsets relative to ``text``, sorted, non-overlapping."""
+    candidates: list[Finding] = []
+    if "@" in text:
+        candidates += [Finding("email", m.start(), m.end(), m.group()) for m in _EMAIL.finditer(text)]
+    if "://" in text or "www." in text.lower():
+        for m in _URL.finditer(text):
+            end = _strip_trailing_punct(text, m.start(), m.end())
+            candidates.append(Finding("url", m.start(), end, text[m.start():end]))
+    has_digit = any(c.isdigit() for c in text)
+    if has_digit:
+        for m in _INTL_PHONE.finditer(text):
+            candidates.append(Finding("phone", m.start(), m.end(), m.group()))
+        for m in _NL_PHONE.finditer(text):
+            digits = re.sub(r"\D", "", m.group())
+            if len(digits) == 10 and digits[1] != "0":
+                candidates.append(Finding("phone", m.start(), m.end(), m.group()))
+        for m in _BSN.finditer(text):
+            digits = re.sub(r"\D", "", m.group())
+            if bsn_11_test(digits) and not _CURRENCY_BEFORE.search(text[max(0, m.start() - 5):m.start()]):
+                candidates.append(Finding("bsn", m.start(), m.end(), m.group()))
+        for m in _POSTCODE.finditer(text):
+            number, space, letters = m.groups()
+            if letters in _NOT_POSTCODE_LETTERS:
+                continue
+            if space and 1900 <= int(number) <= 2099:
+                after = text[m.end():m.end() + 30]
+                if not re.match(r"[ \t]*,?[ \t]*[A-Z][a-z]", after):
+                    continue  # "in 2024 GP practices": a year, not a postcode without a place name
+            candidates.append(Finding("postcode", m.start(), m.end(), m.group()))
+    for m in _TITLED.finditer(text):
+        end = _trim_name(text, m)
+        if end is not None:
+            candidates.append(Finding("name", m.start(), end, text[m.start():end]))
+    allowed = [a.strip().lower() for a in allow if a.strip()]
+    order = {k: i for i, k in enumerate(KINDS)}
+    candidates.sort(key=lambda f: (order[f.kind], f.start))
+    taken: list[Finding] = []
+    for f in candidates:
+        if any(f.start < t.end and t.start < f.end for t in taken):
+            continue
+        if allowed and _is_allowed(f.text, allowed):
+            continue
+        taken.append(f)
+    taken.sort(key=lambda f: (f.start, f.end))
+    return taken
+
+
+_TITLE_WORD = re.compile(rf"{_TITLES}\.?$")
+# Capitalised words that start sentences, not names ("I asked the dr. The next day ...").
+_NOT_NAMES = frozenset(
+    """The A An And But So Or If Then When What Who Why How This That These Those There Here It I We You He She They
+    In On At Of For With From To By As Also Yes No Not Well Now Maybe Because After Before De Het Een En Maar Dus Ik
+    Wij We Hij Zij Ze Dat Die Dit Er Ja Nee Toen Als Want Of Ook Nou""".split()
+)
+
+
+def _trim_name(text: str, m: re.Match) -> int | None:
+    """End of the titled name without trailing sentence words; None when no name is left after the title."""
+    tokens = list(re.finditer(r"\S+", m.group()))
+    name_tokens = [t for t in tokens if not _TITLE_WORD.match(t.group())]
+    while name_tokens and (name_tokens[-1].group() in _NOT_NAMES or name_tokens[-1].group()[0].islower()):
+        name_tokens.pop()
+    if all(t.group() in _NOT_NAMES or t.group()[0].islower() for t in name_tokens):
+        return None
+    return m.start() + name_tokens[-1].end()
+
+
+def _is_allowed(text: str, allowed: list[str]) -> bool:
+    low = text.lower()
+    for a in allowed:
+        if low == a or re.search(rf"(?<!\w){re.escape(a)}(?!\w)", low):
+            return True
+    return False
+
+
+def scan_turns(turns: Iterable[Turn], *, allow: Iterable[str] = (), plain_text: str | None = None) -> list[dict]:
+    """Findings for turns as ``{"document", "turn_index", "start", "end", "kind", "text"}`` with offsets into
+    the document's plain text (each cue span of a merged turn is scanned on its own)."""
+    allow = list(allow)
+    out: list[dict] = []
+    for turn in turns:
+        for s, e in turn.text_spans:
+            if plain_text is not None:
+                piece, base = plain_text[s:e], s
+            elif turn.is_single_span:
+                piece, base = turn.text, turn.start
+            else:
+                continue
+            for f in find_identifiers(piece, allow=allow):
+                out.append({"document": turn.document, "turn_index": turn.turn_index, "start": base + f.start,
+                            "end": base + f.end, "kind": f.kind, "text": f.text})
+    return out
+
+
+def scan_document(
+    name: str, plain_text: str, turns: list[Turn], *, fmt: str = "txt", allow: Iterable[str] = ()
+) -> list[dict]:
+    """Findings in a document's turns and, for .txt/.md/.docx, in the text outside turns (headers) with
+    ``turn_index`` None. Caption files are scanned in their turns only (cue ids and timings are not text)."""
+    allow = list(allow)
+    found = scan_turns(turns, allow=allow, plain_text=plain_text)
+    for f in found:
+        f["document"] = name
+    if fmt in ("txt", "md", "docx"):
+        covered = sorted(span for t in turns for span in t.text_spans)
+        pos = 0
+        gaps = []
+        for s, e in covered:
+            if s > pos:
+                gaps.append((pos, s))
+            pos = max(pos, e)
+        if pos < len(plain_text):
+            gaps.append((pos, len(plain_text)))
+        for s, e in gaps:
+            piece = plain_text[s:e]
+            if not piece.strip():
+                continue
+            for f in find_identifiers(piece, allow=allow):
+                found.append({"document": name, "turn_index": None, "start": s + f.start, "end": s + f.end,
+                              "kind": f.kind, "text": f.text})
+    found.sort(key=lambda f: (f["start"], f["end"]))
+    return found

@@ -1,0 +1,145 @@
+"""The plain text of a .docx: body paragraphs joined with ``\\n``, speaker tables read row by row.
+
+The archive is checked before python-docx sees it: not a zip, too large when unpacked (zip bomb), or XML
+with a DOCTYPE / entity declarations (billion laughs, external entities) is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from vbhc_code.errors import DataError
+from vbhc_code.transcripts.labels import TABLE_HEADERS, TS, TS_ANY, is_header_field, is_timestamp
+
+MAX_UNPACKED = 256 * 1024 * 1024  # bytes, all parts together
+MAX_RATIO = 200  # unpacked / packed for one part; Word documents are ~5-20x
+_LABEL_PREFIX = re.compile(
+    rf"\s*(?:{TS_ANY}\s+)?(?P<label>[^:\[\]()\n]{{1,60}}?)\s*(?:\[{TS}\]|\({TS}\))?\s*:?\s*(?:{TS_ANY})?\s*"
+)
+
+
+def check_archive(data: bytes, *, name: str) -> None:
+    if not data:
+        raise DataError(f"{name}: empty file")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data.startswith(b"PK\x03\x04"):
+            raise DataError(f"{name}: a damaged or truncated .docx (the zip archive is incomplete)")
+        raise DataError(f"{name}: not a .docx file (not a zip archive)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNPACKED:
+                raise DataError(f"{name}: refused: unpacks to {total:,} bytes (more than {MAX_UNPACKED:,}; zip bomb?)")
+            names = {i.filename for i in infos}
+            if "word/document.xml" not in names:
+                raise DataError(f"{name}: not a Word document (no word/document.xml in the archive)")
+            for info in infos:
+                if info.file_size > 1_000_000 and info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+                    raise DataError(f"{name}: refused: {info.filename} is compressed {info.file_size // max(info.compress_size, 1)}"
+                                    f"x (zip bomb?)")
+                if info.filename.endswith((".xml", ".rels")):
+                    with zf.open(info) as fh:
+                        chunk = fh.read(info.file_size + 1)
+                    if b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk:
+                        raise DataError(f"{name}: refused: {info.filename} declares a DOCTYPE/XML entities "
+                                        "(Word never writes them; possibly hostile)")
+    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
+        raise DataError(f"{name}: a damaged or truncated .docx ({type(exc).__name__})") from None
+
+
+def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
+    """(plain text, bold speaker labels, table speaker labels)."""
+    check_archive(data, name=name)
+    try:
+        import docx
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        document = docx.Document(io.BytesIO(data))
+        body = document.element.body
+    except Exception as exc:  # python-docx raises many kinds on a malformed package
+        raise DataError(f"{name}: a damaged .docx that cannot be read ({type(exc).__name__})") from None
+    W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    out: list[str] = []
+    bold_labels: list[str] = []
+    table_labels: list[str] = []
+
+    def walk(parent) -> None:
+        for el in parent.iterchildren():
+            if el.tag == W + "p":
+                para = Paragraph(el, document)
+                text = para.text
+                out.append(text)
+                label = _bold_label(para, text)
+                if label:
+                    bold_labels.append(label)
+            elif el.tag == W + "tbl":
+                _table(Table(el, document), out, table_labels)
+            elif el.tag == W + "sdt":
+                content = el.find(W + "sdtContent")
+                if content is not None:
+                    walk(content)
+
+    try:
+        walk(body)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"{name}: a damaged .docx that cannot be read ({type(exc).__name__})") from None
+    return "\n".join(out), bold_labels, table_labels
+
+
+def _is_bold(run) -> bool:
+    if run.bold:
+        return True
+    if run.bold is None and run.style is not None and run.style.font.bold:
+        return True
+    return False
+
+
+def _bold_label(para, text: str) -> str | None:
+    """The label when the paragraph starts with bold text that ends in (or is followed by) ':'."""
+    if ":" not in text[:120]:
+        return None
+    prefix = []
+    for run in para.runs:
+        if not run.text:
+            continue
+        if not _is_bold(run):
+            break
+        prefix.append(run.text)
+        if len("".join(prefix)) > 100:
+            return None
+    bold = "".join(prefix)
+    if not bold.strip() or not text.startswith(bold):
+        return None
+    rest = text[len(bold):]
+    if ":" not in bold and not rest.lstrip().startswith(":"):
+        return None
+    m = _LABEL_PREFIX.fullmatch(bold)
+    if not m:
+        return None
+    label = m["label"].strip()
+    if not label or is_header_field(label):
+        return None
+    return label
+
+
+def _table(table, out: list[str], labels: list[str]) -> None:
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue  # merged cells repeat
+            seen.add(id(cell._tc))
+            cells.append(cell.text)
+        out.append("\t".join(cells))
+        if len(cells) in (2, 3):
+            label = cells[0].strip()
+            if (label and "\n" not in label and "\t" not in label and len(label) <= 60
+                    and label.lower() not in TABLE_HEADERS and not is_header_field(label)
+                    and (len(cells) == 2 or not cells[1].strip() or is_timestamp(cells[1]))):
+                labels.append(label)

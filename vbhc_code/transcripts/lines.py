@@ -1,0 +1,182 @@
+"""Turns from line-based text (.txt, .md and the flattened text of a .docx).
+
+A line that starts with a speaker label and ``:`` starts a turn; the span starts after the label, the
+separator and an optional timestamp, and ends at the last non-blank character of the turn's last non-blank
+line. Lines before the first label are a header. ``[chat hh:mm:ss] Name: text`` lines are chat turns.
+Markdown: ``**Name:** text`` starts a turn, headings and ``---`` end one, ``> **[chat ...] Name:** text``
+is a chat turn. A text with no labels at all is split into paragraphs (turns with no speaker).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from vbhc_code.models import Turn
+from vbhc_code.transcripts.labels import TS, TS_ANY, SpeakerRules
+
+# [ts] Label [ (ts) ] : [ts]   -- the label itself has no ':' and does not start with markup.
+_LABEL_LINE = re.compile(
+    rf"[ \t]*(?:(?P<ts0>{TS_ANY})[ \t]+)?(?P<label>[^\s:\[\]()*>#|`][^:\n\t]{{0,59}}?)[ \t]*"
+    rf"(?:(?P<ts1>\[{TS}\]|\({TS}\))[ \t]*)?:(?=\s|$)[ \t]*(?:(?P<ts2>{TS_ANY})(?=\s|$))?"
+)
+# Label followed only by a timestamp (Teams/Word exports: "Anna de Vries   0:03", text on the next line).
+_LABEL_TS_LINE = re.compile(rf"[ \t]*(?P<label>[^\s:\[\]()*>#|`][^:\n\t]{{0,59}}?)[ \t]+(?P<ts1>{TS_ANY})[ \t]*$")
+_CHAT_LINE = re.compile(rf"[ \t]*\[chat[ \t]+(?P<ts0>{TS})\][ \t]+(?P<label>[^:\n]{{1,60}}?)[ \t]*:(?=\s|$)[ \t]*", re.I)
+_MD_SPEECH = re.compile(
+    rf"[ \t]*\*\*[ \t]*(?:(?P<ts0>{TS_ANY})[ \t]+)?(?P<label>[^*:\n\[]{{1,60}}?)[ \t]*(?:(?P<ts1>\[{TS}\]|\({TS}\))[ \t]*)?"
+    rf"(?::[ \t]*\*\*|\*\*[ \t]*:)[ \t]*(?:(?P<ts2>{TS_ANY})(?=\s|$))?"
+)
+_MD_CHAT = re.compile(
+    rf"[ \t]*>[ \t]*(?:\*\*)?\[chat[ \t]+(?P<ts0>{TS})\][ \t]+(?P<label>[^*:\n]{{1,60}}?)[ \t]*"
+    rf"(?::[ \t]*\*\*|\*\*[ \t]*:|:)(?=\s|$)[ \t]*",
+    re.I,
+)
+_MD_BOUNDARY = re.compile(r"[ \t]{0,3}(?:#{1,6}(?:[ \t]|$)|(?:-[ \t]*){3,}$|(?:\*[ \t]*){3,}$|(?:_[ \t]*){3,}$)")
+# A speaker-table row of a .docx, flattened as "speaker<TAB>[time<TAB>]text".
+_TABLE_ROW = re.compile(rf"(?P<label>[^\t\n]{{1,60}})\t(?:(?P<ts1>{TS_ANY})?\t)?")
+
+
+@dataclass
+class _Open:
+    label: str | None
+    role: str
+    turn_type: str
+    line: int
+    timestamps: tuple[str, ...]
+    start: int | None = None
+    end: int | None = None
+    pieces: list = field(default_factory=list)
+
+
+def _ts(m: re.Match) -> tuple[str, ...]:
+    out = []
+    for key in ("ts0", "ts1", "ts2"):
+        v = m.groupdict().get(key)
+        if v:
+            out.append(v.strip("[]()"))
+    return tuple(out)
+
+
+def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> tuple[list[Turn], list[str]]:
+    """Turns (numbered from 1) and warnings for the plain text of a .txt/.md/.docx document."""
+    md = fmt == "md"
+    docx = fmt == "docx"
+    turns: list[Turn] = []
+    cur: _Open | None = None
+    saw_label = False
+
+    def close() -> None:
+        nonlocal cur
+        if cur is not None and cur.start is not None and cur.end is not None and cur.end > cur.start:
+            turns.append(Turn(
+                turn_index=len(turns) + 1, start=cur.start, end=cur.end, text=text[cur.start:cur.end],
+                speaker=cur.label, role=cur.role, turn_type=cur.turn_type, timestamps=cur.timestamps, line=cur.line,
+            ))  # fmt: skip
+        cur = None
+
+    pos = 0
+    n = len(text)
+    lineno = 0
+    while pos <= n:
+        nl = text.find("\n", pos)
+        if nl == -1:
+            nl = n
+        lineno += 1
+        line_start, line_end = pos, nl
+        pos = nl + 1
+        line = text[line_start:line_end]
+        m = None
+        turn_type = "speech"
+        explicit = False
+        head = line[:200]
+        if md and head.lstrip().startswith((">", "**", "#", "-", "*", "_")):
+            m = _MD_CHAT.match(line)
+            if m and rules.accepts(m["label"], explicit=True):
+                turn_type, explicit = "chat", True
+            else:
+                m = _MD_SPEECH.match(line)
+                if m and rules.accepts(m["label"], explicit=True):
+                    explicit = True
+                else:
+                    m = None
+                    if _MD_BOUNDARY.match(line):
+                        close()
+                        if pos > n:
+                            break
+                        continue
+        if m is None and ":" in head:
+            if "[" in head[:20]:
+                cm = _CHAT_LINE.match(line)
+                if cm and rules.accepts(cm["label"], explicit=True):
+                    m, turn_type, explicit = cm, "chat", True
+            if m is None:
+                lm = _LABEL_LINE.match(line)
+                if lm and rules.accepts(lm["label"]):
+                    m = lm
+        if m is None and docx and "\t" in head:
+            tm = _TABLE_ROW.match(line)
+            if tm and rules.accepts(tm["label"].strip()):
+                m = tm
+        tail = head.rstrip()[-1:]
+        if m is None and tail and tail in "0123456789])" and len(line) < 100:
+            tm = _LABEL_TS_LINE.match(line)
+            if tm and rules.accepts(tm["label"]):
+                m = tm
+        if m is not None:
+            saw_label = True
+            close()
+            label = m["label"].strip()
+            label = label.strip("*").strip() if md else label
+            cur = _Open(label=label, role=rules.role(label), turn_type=turn_type, line=lineno, timestamps=_ts(m))
+            content_start = line_start + m.end()
+        else:
+            content_start = line_start
+        if cur is not None:
+            stripped = line[content_start - line_start:].rstrip()
+            if stripped:
+                if cur.start is None:
+                    cur.start = content_start + (len(stripped) - len(stripped.lstrip()))
+                cur.end = line_start + (content_start - line_start) + len(stripped)
+        if pos > n:
+            break
+    close()
+    warnings: list[str] = []
+    if not saw_label:
+        turns = _paragraphs(text, per_line=docx, md=md)
+        warnings.append(f"{name}: no speaker labels found; each paragraph is a turn with no speaker"
+                        " (use --participants or --speaker-pattern)")
+    return turns, warnings
+
+
+def _paragraphs(text: str, *, per_line: bool, md: bool) -> list[Turn]:
+    """Blank-line separated paragraphs (.docx: every non-empty paragraph) as turns with no speaker."""
+    turns: list[Turn] = []
+    start = end = None
+    first_line = 0
+
+    def close() -> None:
+        nonlocal start, end
+        if start is not None and end is not None and end > start:
+            turns.append(Turn(turn_index=len(turns) + 1, start=start, end=end, text=text[start:end], line=first_line))
+        start = end = None
+
+    pos, lineno, n = 0, 0, len(text)
+    while pos <= n:
+        nl = text.find("\n", pos)
+        if nl == -1:
+            nl = n
+        lineno += 1
+        line = text[pos:nl]
+        stripped = line.rstrip()
+        if not stripped.strip() or (md and _MD_BOUNDARY.match(line)):
+            close()
+        else:
+            if start is None:
+                start, first_line = pos + len(stripped) - len(stripped.lstrip()), lineno
+            end = pos + len(stripped)
+            if per_line:
+                close()
+        pos = nl + 1
+    close()
+    return turns
