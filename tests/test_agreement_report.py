@@ -327,3 +327,39 @@ def test_large_store_is_fast_enough(tmp_path):
     assert time.perf_counter() - t0 < 5
     assert r["pooled"]["n_units"] == 9000
     assert not math.isnan(r["pooled"]["cohen_kappa"])
+
+
+
+def test_sample_study_anna_ben_against_sklearn(sample_store, tmp_path):
+    """The bundled sample study: turn-level kappa per code equals sklearn on the expanded 0/1 vectors."""
+    import csv
+    import shutil
+
+    from sklearn.metrics import cohen_kappa_score
+
+    codings_dir = Path(__file__).resolve().parents[1] / "codings"
+    if not (codings_dir / "coder-ben.csv").is_file():
+        pytest.skip("the sample codings are not there yet")
+    path = tmp_path / "s.sqlite"
+    shutil.copy(sample_store, path)
+    rows = {}
+    with Store.open(path) as st:
+        for coder in ("anna", "ben"):
+            with open(codings_dir / f"coder-{coder}.csv", encoding="utf-8", newline="") as fh:
+                rows[coder] = {(r["document"], int(r["turn_index"]), r["code"]) for r in csv.DictReader(fh)}
+            st.replace_codings(coder, [Coding(d, t, c, coder) for d, t, c in sorted(rows[coder])],
+                               coded_documents=st.document_names())  # fmt: skip
+        report = agreement_report(st, coders=["anna", "ben"])
+        turns = [(t.document, t.turn_index) for t in st.turns(scope="participant")]
+    assert report["n_units"] == len(turns)
+    codes = sorted({c for r in rows.values() for _d, _t, c in r})
+    assert sorted(report["per_code"]) == codes
+    for code in codes:
+        a = [int((d, t, code) in rows["anna"]) for d, t in turns]
+        b = [int((d, t, code) in rows["ben"]) for d, t in turns]
+        mine = report["per_code"][code]["cohen_kappa"]
+        if len(set(a) | set(b)) == 1:
+            assert mine is None
+        else:
+            assert mine == pytest.approx(cohen_kappa_score(a, b), abs=1e-12)
+    assert 0.6 < report["pooled"]["cohen_kappa"] < 0.95

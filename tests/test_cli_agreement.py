@@ -134,3 +134,11 @@ def test_evaluate_table_and_errors(store_path):
     unknown = run("evaluate", "--against", "A", "--store", str(store_path))  # default coder 'auto'
     assert unknown.exit_code == 1
     assert unknown.stderr.strip() == "error: unknown coder 'auto' (coders in the store: A, B, C)"
+
+
+def test_maxqda_mode_prints_its_kappa(store_path):
+    result = run("agreement", "--coders", "A", "B", "--mode", "maxqda", "--store", str(store_path))
+    assert result.exit_code == 0, result.output
+    # segments: both 2, A only 2, B only 2 over 2 codes -> (2/6 - 1/2) / (1 - 1/2) = -0.33
+    assert "MAXQDA kappa (Brennan & Prediger, chance 1/2 codes): -0.33" in result.stdout
+    assert "Agreement of A, B: unit segment" in result.stdout

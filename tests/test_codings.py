@@ -7,6 +7,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as hs
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -122,7 +124,7 @@ def test_existing_workbook_is_never_overwritten_without_force(store, tmp_path):
     before = path.read_bytes()
     with pytest.raises(HumanWorkExists) as exc:
         write_workbooks(store, coders=["ben", "anna"], codebook=CB, out_dir=tmp_path)
-    assert str(exc.value) == f"{path} already exists (a coder's work); use --force to overwrite it"
+    assert str(exc.value) == f"{path} already exists (a coder's work); use --force to overwrite"
     assert path.read_bytes() == before and not (tmp_path / "coder-ben.xlsx").exists()  # nothing written
     write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path, force=True)
     assert load_workbook(path)["Turns"]["H2"].value is None
@@ -286,6 +288,14 @@ def test_export_round_trip_csv_and_xlsx(store, tmp_path):
     assert rows[0] == EXPORT_COLUMNS and rows[1][:6] == ("int01.txt", 2, "C1", "auto", 10, 15)
     import_codings(store, [xlsx], coder="third", codebook=CB)
     assert cells(store, "third") == cells(store, "auto")
+    human = tmp_path / "codings" / "coder-auto.csv"
+    human.parent.mkdir()
+    human.write_text("human work", encoding="utf-8")
+    with pytest.raises(HumanWorkExists, match="already exists in codings/"):
+        export_codings(store, coder="auto", out=human)
+    assert human.read_text(encoding="utf-8") == "human work"
+    export_codings(store, coder="auto", out=human, force=True)
+    assert human.read_bytes() == data
     with pytest.raises(Exception, match=r"no coder 'nobody' in the store \(coders: again, auto, third\)"):
         export_codings(store, coder="nobody", out=tmp_path / "x.csv")
 
@@ -329,7 +339,10 @@ def test_cli_workbook_import_export_list(store, tmp_path, monkeypatch):
     res = runner.invoke(app, ["codings", "workbook", "--coder", "anna", *s])
     assert res.exit_code == 1
     assert res.stderr.strip() == ("error: codings/coder-anna.xlsx already exists (a coder's work); "
-                                  "use --force to overwrite it")  # fmt: skip
+                                  "use --force to overwrite")  # fmt: skip
+    res = runner.invoke(app, ["codings", "workbook", "--coder", "anna", "--coder", "ben", *s])
+    assert res.stderr.strip() == ("error: codings/coder-anna.xlsx, codings/coder-ben.xlsx already exist "
+                                  "(coders' work); use --force to overwrite")  # fmt: skip
     assert runner.invoke(app, ["codings", "workbook", "--coder", "anna", "--force", *s]).exit_code == 0
     assert runner.invoke(app, ["codings", "workbook", "--coder", "anna", "--scope", "some", *s]).exit_code == 2
     bad = tmp_path / "coder-carl.csv"
@@ -352,3 +365,20 @@ def test_cli_workbook_import_export_list(store, tmp_path, monkeypatch):
     assert res.exit_code == 0 and '"coder": "carl"' in res.stdout and '"documents_coded": 1' in res.stdout
     res = runner.invoke(app, ["codings", "list", *s])
     assert res.exit_code == 0 and "carl" in res.stdout
+
+
+@settings(max_examples=25, deadline=None)
+@given(hs.lists(hs.text(min_size=0, max_size=60), min_size=1, max_size=20))
+@example(["a\r\nb", "x\ry", "lit _x000D_ and _x005F_x000D_", "=1+1", "\x00\x0b\x1f", " pad ", "\U0001f600\t"])
+def test_any_turn_text_hash_survives_an_xlsx_round_trip(tmp_path_factory, texts):
+    """Whatever an interview contains (controls, CR/LF, '=', surrogates, '_x000D_'), an untouched cell
+    hashes the same after writing and reading, so the edit check never fires on an honest workbook."""
+    from vbhc_code.excel import Column, Sheet, write_workbook
+
+    path = tmp_path_factory.mktemp("rt") / "t.xlsx"
+    write_workbook(path, [Sheet("T", [Column("text")], [[t] for t in texts])])
+    wb = load_workbook(path, read_only=True, data_only=True)
+    back = [r[0] for r in wb["T"].iter_rows(min_row=2, max_row=len(texts) + 1, values_only=True)]
+    wb.close()
+    back += [None] * (len(texts) - len(back))
+    assert [text_hash("" if b is None else b) for b in back] == [text_hash(t) for t in texts]

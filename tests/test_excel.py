@@ -163,3 +163,27 @@ def test_chart_titles_dates_text_sheet_charts_and_row_limit(tmp_path, monkeypatc
         write_workbook(tmp_path / "big.xlsx", [Sheet("Big", [Column("x")], ([i] for i in range(5)))])
     assert not (tmp_path / "big.xlsx").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.xlsx"]
+
+
+def test_fast_path_skips_only_clean_text():
+    """The writer skips clean_text for printable strings: every character clean_text strips is unprintable."""
+    stripped = [chr(c) for c in range(0x110000) if excel._ILLEGAL.match(chr(c))]
+    assert len(stripped) == 29 + 2 + 2048
+    assert not any(ch.isprintable() for ch in stripped)
+
+
+def test_write_workbook_matches_clean_text_for_any_text(tmp_path):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.text(max_size=40), min_size=1, max_size=5))
+    def check(texts):
+        path = tmp_path / "h.xlsx"
+        write_workbook(path, [Sheet("S", [Column("t")], [(t,) for t in texts])])
+        got = [r[0] for r in openpyxl.load_workbook(path, read_only=True)["S"].iter_rows(min_row=2,
+                                                                                          values_only=True)]
+        got = [(g or "").replace("_x000D_", "\r") for g in got] + [""] * (len(texts) - len(got))
+        assert got == [excel.clean_text(t) for t in texts]
+
+    check()

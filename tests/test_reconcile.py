@@ -134,6 +134,14 @@ def test_unreadable_existing_workbook_needs_force(store, tmp_path):
                               "another --out")  # fmt: skip
     assert out.read_bytes() == b"not a workbook"
     write_reconcile_workbook(store, coders=["anna", "ben"], out=out, force=True)
+    wb = load_workbook(out)
+    wb["Disagreements"]["B3"] = "four"
+    wb["Disagreements"]["H3"] = "apply"
+    wb.save(out)
+    with pytest.raises(ValidationError) as exc:
+        write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
+    assert exc.value.problems == ["[r.xlsx Disagreements!B3] turn_index is not a number"]
+    assert load_workbook(out)["Disagreements"]["H3"].value == "apply"  # not overwritten
     put(store, "carl", BEN)
     with pytest.raises(HumanWorkExists, match="it reconciles anna and ben, not anna and carl"):
         write_reconcile_workbook(store, coders=["anna", "carl"], out=out)
@@ -267,3 +275,45 @@ def test_cli_reconcile(store, tmp_path, monkeypatch):
     assert runner.invoke(app, ["reconcile", *s]).exit_code == 2
     assert runner.invoke(app, ["reconcile", "--coders", "anna", "ben", "--apply", str(out), *s]).exit_code == 2
     assert runner.invoke(app, ["reconcile", "--coders", "anna", "nobody", *s]).exit_code == 1
+
+
+def test_flipped_cell_keeps_its_decision_and_is_flagged(store, tmp_path):
+    out = tmp_path / "r.xlsx"
+    write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
+    fill(out, {"H2": "anna", "I2": "anna was right"})
+    put(store, "anna", [c for c in ANNA if c != ("int01.txt", 2, "C2")])
+    put(store, "ben", [*BEN, ("int01.txt", 2, "C2")])
+    rep = write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
+    assert rep.changes["kept-values-changed"] == 1
+    first = sheet(out)[1]
+    assert first[:3] == ("int01.txt", 2, "C2") and first[5:9] == (0, 1, "anna", "anna was right")
+
+
+def test_sample_study_end_to_end(sample_store, tmp_path):
+    """The bundled human codings: import, reconcile, settle every cell 'as anna' -> consensus == anna."""
+    import shutil
+
+    from conftest import REPO
+    from vbhc_code.codings import import_codings
+    from vbhc_code.store import Store
+
+    files = [REPO / "codings" / "coder-anna.csv", REPO / "codings" / "coder-ben.csv"]
+    if not all(f.is_file() for f in files):
+        pytest.skip("the sample codings are not there yet")
+    raw = {}
+    for f, coder in zip(files, ("anna", "ben")):
+        with f.open(newline="", encoding="utf-8") as fh:
+            raw[coder] = {(r["document"], int(r["turn_index"]), r["code"]) for r in csv.DictReader(fh) if r["code"]}
+    path = tmp_path / "s.sqlite"
+    shutil.copy(sample_store, path)
+    with Store.open(path, create=False) as st:
+        import_codings(st, files)
+        assert {(c.document, c.turn_index, c.code) for c in st.codings("anna")} == raw["anna"]
+        out = tmp_path / "r.xlsx"
+        rep = write_reconcile_workbook(st, coders=["anna", "ben"], out=out)
+        assert rep.disagreements == len(raw["anna"] ^ raw["ben"]) and rep.agreed == len(raw["anna"] & raw["ben"])
+        n = len(sheet(out))
+        fill(out, {f"H{r}": "anna" for r in range(2, n + 1)})
+        apply_reconciliation(st, path=out, log_csv=tmp_path / "log.csv")
+        assert {(c.document, c.turn_index, c.code) for c in st.codings("consensus")} == raw["anna"]
+        assert len(st.reconciliation_log()) == rep.disagreements

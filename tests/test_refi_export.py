@@ -199,3 +199,16 @@ def test_write_qdc_puts_orphan_codes_under_a_theme(tmp_path):
     write_qdc(cb, out)
     assert check_refi(out) == []
     assert {c.theme for c in read_refi_codebook(out).codes} == {"VBHC", "unthemed"}
+
+
+def test_the_builtin_codebook_survives_a_qdc_round_trip(tmp_path):
+    from vbhc_code.codebook import load_codebook
+
+    cb = load_codebook(None)
+    out = tmp_path / "vbhc-sim.qdc"
+    write_qdc(cb, out)
+    assert check_refi(out) == []
+    back = read_refi_codebook(out)
+    fields = ("id", "theme", "label", "definition", "include", "exclude", "examples")
+    assert [[getattr(c, f) for f in fields] for c in back.codes] == [[getattr(c, f) for f in fields] for c in cb.codes]
+    assert [(t.id, t.label, t.description) for t in back.themes] == [(t.id, t.label, t.description) for t in cb.themes]

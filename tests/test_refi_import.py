@@ -222,3 +222,91 @@ def test_conflicting_document_is_refused_and_nothing_is_written(tmp_path):
         assert exc.value.problems == ["[b.qdpx: project.qde line 5] document 'doc.txt' is already in the store "
                                       "with a different text"]  # fmt: skip
         assert st.document("doc.txt").plain_text == TINY_TEXT
+
+
+def test_turn_lookup_matches_a_brute_force_scan():
+    """Selections map to exactly the turns whose spans they overlap, whatever the turn layout."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from vbhc_code.models import Document, Turn
+    from vbhc_code.refi_import import _overlapping, _turn_index
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 15), st.integers(0, 6), st.integers(1, 6)),
+                    min_size=1, max_size=12),
+           st.integers(0, 80), st.integers(1, 30))  # fmt: skip
+    def check(shapes, start, length):
+        turns = []
+        for i, (s, n, gap, n2) in enumerate(shapes, 1):
+            spans = ((s, s + n), (s + n + gap, s + n + gap + n2)) if i % 3 == 0 else ()
+            end = spans[-1][1] if spans else s + n
+            turns.append(Turn(i, s, end, "x", spans=spans))
+        doc = Document("d", "txt", "utf-8", "", "x" * 100, tuple(turns))
+        end = start + length
+        want = [t for t in turns if any(a < end and start < b for a, b in t.text_spans)]
+        assert _overlapping(_turn_index(doc), start, end) == want
+
+    check()
+
+
+CASES_QDE = b"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="cases" origin="MAXQDA 2022">
+<Users><User guid="11111111-1111-1111-1111-111111111111" name="eve"/></Users>
+<CodeBook><Codes><Code guid="22222222-2222-2222-2222-222222222222" name="Work" isCodable="true">
+<Code guid="66666666-6666-6666-6666-666666666666" name="Return" isCodable="true" color="#abc"/></Code></Codes></CodeBook>
+<Variables>
+<Variable guid="a0000000-0000-0000-0000-000000000001" name="group" typeOfVariable="Text"/>
+<Variable guid="a0000000-0000-0000-0000-000000000002" name="age" typeOfVariable="Integer"/>
+<Variable guid="a0000000-0000-0000-0000-000000000003" name="site" typeOfVariable="Text"/>
+</Variables>
+<Cases><Case guid="c0000000-0000-0000-0000-000000000001" name="Maria">
+<VariableValue><VariableRef targetGUID="a0000000-0000-0000-0000-000000000001"/><TextValue>client</TextValue></VariableValue>
+<VariableValue><VariableRef targetGUID="a0000000-0000-0000-0000-000000000002"/><IntegerValue>52</IntegerValue></VariableValue>
+<SourceRef targetGUID="33333333-3333-3333-3333-333333333333"/></Case></Cases>
+<Sources><TextSource guid="33333333-3333-3333-3333-333333333333" name="Interview Maria" plainTextPath="internal://S.txt">
+<PlainTextSelection guid="44444444-4444-4444-4444-444444444444" startPosition="30" endPosition="40"
+ creatingUser="11111111-1111-1111-1111-111111111111">
+<Coding guid="55555555-5555-5555-5555-555555555555"><CodeRef targetGUID="66666666-6666-6666-6666-666666666666"/></Coding>
+</PlainTextSelection>
+<VariableValue><VariableRef targetGUID="a0000000-0000-0000-0000-000000000003"/><TextValue>Zwolle</TextValue></VariableValue>
+</TextSource></Sources>
+</Project>
+"""
+
+
+def test_cases_variables_and_a_nested_code_from_another_tool(tmp_path):
+    text = "Interviewer: How is work?\nMaria: I went back to work in May.\n"
+    f = write_zip(tmp_path / "maxqda.qdpx", {"project.qde": CASES_QDE, "sources/S.txt": text.encode()})
+    with Store.open(tmp_path / "s.sqlite") as st:
+        r = import_refi(st, f)
+        assert (r.participants, r.sources, r.codes, r.codings, r.coders) == (1, 1, 2, 1, ["eve"])
+        maria = st.participants()["Maria"]
+        assert dict(maria.attributes) == {"group": "client", "age": "52"}
+        doc = st.document("Interview Maria")
+        assert (doc.format, dict(doc.attributes)) == ("qdpx", {"site": "Zwolle"})
+        turn = st.turn("Interview Maria", 2)
+        assert turn.participant_id == "Maria"  # the case name matches the speaker label
+        [coding] = st.codings("eve")  # creatingUser inherited from the selection
+        # the selection starts inside the label "Maria: " and is clipped to the turn
+        assert (coding.turn_index, coding.code, doc.plain_text[coding.start:coding.end]) == (2, "Return", "I went ")
+        assert coding.start == turn.start
+        cb = st.coder_codebook("eve")
+        assert cb.code("Return").theme == "Work" and cb.code("Return").color == "#AABBCC"
+        assert [t.id for t in cb.themes] == ["Work", "ungrouped"] and cb.code("Work").theme == "ungrouped"
+
+
+def test_a_vendor_project_re_exports_valid_and_round_trips(shared_dir, tmp_path):
+    """qc's deep, name-duplicating code tree comes back identical after our export and a re-import."""
+    from vbhc_code.refi import check_refi
+
+    with Store.open(tmp_path / "a.sqlite") as a:
+        import_refi(a, shared_dir / "refi" / "samples" / "qc_demo.qdpx")
+        export_qdpx(a, out=tmp_path / "qc.qdpx")
+        assert check_refi(tmp_path / "qc.qdpx") == []  # the drift is gone in our copy
+        with Store.open(tmp_path / "b.sqlite") as b:
+            import_refi(b, tmp_path / "qc.qdpx")
+            assert b.codings("cp") == a.codings("cp") and b.turns() == a.turns()
+            ca, cb = a.coder_codebook("cp"), b.coder_codebook("cp")
+            assert sorted((c.id, c.theme, c.label) for c in cb.codes) == sorted((c.id, c.theme, c.label) for c in ca.codes)
+            assert [(t.id, t.label) for t in cb.themes] == [(t.id, t.label) for t in ca.themes]

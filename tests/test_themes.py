@@ -95,7 +95,13 @@ def _check_quote(q, turns, store):
     plain = store.document(q.document, with_turns=False).plain_text
     core = q.text.removeprefix("... ").removesuffix(" ...")
     assert core == q.core and core in turn.text
-    assert plain[q.start:q.end] == core
+    spans = turn.text_spans
+    if any(s <= q.start and q.end <= e for s, e in spans):
+        assert plain[q.start:q.end] == core
+    else:  # across cues: start/end are the first and last quoted characters in the document
+        first_end = next(e for s, e in spans if s <= q.start < e)
+        last_start = next(s for s, e in spans if s < q.end <= e)
+        assert core.startswith(plain[q.start:first_end]) and core.endswith(plain[last_start:q.end])
     pos = turn.text.index(core)
     assert q.text.startswith("... ") == bool(turn.text[:pos].strip())
     assert q.text.endswith(" ...") == bool(turn.text[pos + len(core):].strip())
@@ -118,11 +124,11 @@ def test_quote_rules(store):
     assert [q.group for q in a] == ["SIM", "VBHC", "SIM"]
     # FG1 #3 has 24 words: quoted whole, no cut marks
     assert a[0].text == " ".join(S[2:5]) and "..." not in a[0].text
-    # the VTT turn (text != plain slice) gives a quote inside one cue, cut marked
+    # the VTT turn merged from three cues (41 words) is quoted whole, across the cues
     vtt = [q for q in r.quote_objects if q.document == "INT01.vtt"]
-    spans = turns[("INT01.vtt", 2)].spans
-    assert vtt and all(any(s <= q.start and q.end <= e for s, e in spans) for q in vtt)
-    assert vtt[0].text.endswith(" ...") and not vtt[0].text.startswith("...")
+    turn = turns[("INT01.vtt", 2)]
+    assert vtt and all(q.text == turn.text for q in vtt)
+    assert (vtt[0].start, vtt[0].end) == (turn.spans[0][0], turn.spans[-1][1])
     again = build_themes(store, coder="consensus", quotes=3)
     assert again.quote_objects == r.quote_objects  # deterministic
     more = build_themes(store, coder="consensus", quotes=10)
@@ -165,6 +171,30 @@ def test_trim_rules():
     t = _turn(long, offset=9)
     ds, de, core, *_ = trim(t, plain)
     assert plain[ds:de] == core and core in long
+
+
+def test_trim_joins_a_sentence_cut_by_a_cue_break():
+    """WebVTT cues often break mid-sentence: the quote never starts or ends at such a break."""
+    cues = ["I chair the knee unit in our hospital,", "which we reorganised around one patient group.",
+            " ".join(S[:3]), " ".join(S[3:6]), S[6] + " " + S[7]]
+    plain, spans = "", []
+    for k, text in enumerate(cues):
+        plain += f"00:00:0{k}.000 --> 00:00:0{k + 1}.000\n"
+        spans.append((len(plain), len(plain) + len(text)))
+        plain += text + "\n\n"
+    sents = []
+    for s, e in spans:  # sentences as a segmenter sees them, one cue at a time
+        sents += [(s + m.start(), s + m.end()) for m in re.finditer(r"[^ ][^.,]*[.,]", plain[s:e])
+                  if not plain[s + m.end() - 1] == "," or m.end() == e - s]
+    text = " ".join(cues)
+    turn = Turn(1, spans[0][0], spans[-1][1], text, "P1", "P1", spans=tuple(spans), sentences=tuple(sents),
+                document="d")
+    ds, de, core, before, after = trim(turn, plain)  # 93 words: trimmed
+    assert core == cues[0] + " " + cues[1] and (before, after) == (False, True)
+    assert (ds, de) == (spans[0][0], spans[1][1])
+    focus = spans[1][0] + 5  # evidence in the continuation: the quote still starts with the sentence
+    _, _, core, before, _ = trim(turn, plain, focus)
+    assert core.startswith(cues[0]) and not before
 
 
 def test_pins_and_excludes(store, tmp_path):
@@ -308,7 +338,14 @@ def test_workbook_safe_and_equals_json(tmp_path):
     assert any("G2:G7" in str(rng.sqref) for rng in fw.conditional_formatting)
     assert [c.value for c in fw[1]] == ["code", "label", "health_system", "documents", "turns", "quotes", "rating",
                                         "notes"]
-    assert len(wb["Charts"]._charts) == 2
+    charts = wb["Charts"]._charts
+    refs = [[(x.val.numRef.f, x.cat.strRef.f, x.tx.strRef.f) for x in ch.series] for ch in charts]
+    assert refs == [  # participants per code (Themes), then share of participants by group (Groups)
+        [("Themes!$F$2:$F$4", "Themes!$B$2:$B$4", "Themes!$F$1")],
+        [("Groups!$G$2:$G$4", "Groups!$A$2:$A$4", "Groups!$G$1"), ("Groups!$H$2:$H$4", "Groups!$A$2:$A$4",
+                                                                  "Groups!$H$1")],
+    ]
+    assert [ch.tagname for ch in charts] == ["barChart", "barChart"]
     assert wb["Themes"].freeze_panes == "A2" and wb["Themes"]["A1"].font.b
     assert wb["Themes"].cell(1, 7).number_format == "General"
     assert wb["Themes"].cell(2, 7).number_format == "0.0%"  # participants_pct
@@ -398,7 +435,7 @@ def test_methods_reconciliation_and_agreement(store, monkeypatch):
     r = build_themes(store, coder="consensus")
     assert calls == [(("anna", "ben"), "turn", "participant")]
     assert r.overview["agreement"] == (
-        "Agreement between anna and ben (unit: turn x code, participant turns; 120 units): percent agreement "
+        "Agreement between anna and ben (unit: turn x code, participant turns; 120 turns): percent agreement "
         "92.5%, Cohen's kappa 0.71 (95% CI 0.61 to 0.81), Krippendorff's alpha 0.71, Gwet's AC1 0.90, "
         "Brennan-Prediger 0.85, positive agreement undefined, mean Cohen's kappa over codes 0.65.")
     text = "\n".join(r.methods)
@@ -452,3 +489,46 @@ def test_codes_outside_the_codebook_are_listed(store):
     r = build_themes(store, coder="x")
     assert r.themes.set_index("code").loc["ZZ", "turns"] == 1
     assert r.warnings == ["codes not in codebook 'VBHC' 1.2: ZZ (listed without label or theme)"]
+
+
+def test_coder_without_documents(store, tmp_path):
+    store.replace_codings("empty", [], coded_documents=[], codebook=CODEBOOK)
+    r = build_themes(store, coder="empty")
+    assert r.warnings == ["coder 'empty' coded no documents: every count is zero"]
+    assert r.themes["turns"].tolist() == [0, 0, 0] and r.quote_objects == []
+    assert openpyxl.load_workbook(write_themes_xlsx(r, tmp_path / "e.xlsx")).sheetnames[-1] == "Methods"
+
+
+def test_bundled_sample_with_annas_codings(sample_store, tmp_path):
+    """The real flow: the bundled study, anna's codings imported, every quote rule checked on real text."""
+    import shutil
+
+    from conftest import REPO
+
+    from vbhc_code.codings import import_codings
+    from vbhc_code.store import Store
+
+    anna = REPO / "codings" / "coder-anna.csv"
+    if not anna.is_file():
+        pytest.skip("codings/coder-anna.csv is not there yet")
+    path = tmp_path / "sample.sqlite"
+    shutil.copy(sample_store, path)
+    with Store.open(path) as st:
+        import_codings(st, [anna], coder="anna")
+        r = build_themes(st, coder="anna", quotes=3)
+        turns = _turns(st)
+        for q in r.quote_objects:
+            _check_quote(q, turns, st)
+        participants = st.participants()
+    assert r.warnings == []
+    assert r.overview["participants_by_group"].keys() == {"SIM", "VBHC"}
+    for q in r.quote_objects:
+        p = participants[q.participant_id]
+        kind = "focus group" if q.document.startswith("FG") else "interview"
+        assert q.attribution == f"{q.participant_id}, {p.attributes['group_label']}, {kind}"
+    for code, js in r.codes.items():  # spread: distinct participants while candidates last
+        quoted = [q.participant_id for q in r.quote_objects if q.code == code]
+        assert len(quoted) == min(3, js["turns"])
+        assert len(set(quoted)) == min(len(quoted), js["participants"])
+    data = themes_json(r)
+    assert sum(js["turns"] for js in data["codes"].values()) == sum(data["cooccurrence"][c][c] for c in data["codes"])

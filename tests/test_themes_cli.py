@@ -122,3 +122,32 @@ def test_rerun_keeps_framework_ratings(tmp_path):
     res = runner.invoke(app, args)
     assert res.exit_code == 0 and res.stderr.strip() == f"wrote {out} (kept 1 Framework ratings/notes)"
     assert openpyxl.load_workbook(out)["Framework"]["G2"].value == "red"
+
+
+def test_refuses_to_replace_other_work_without_force(tmp_path):
+    store = _store(tmp_path)
+    other = tmp_path / "coder-anna.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Turns"
+    wb.save(other)
+    draft = tmp_path / "paper.md"
+    draft.write_text("# My paper\n", encoding="utf-8")
+    before = other.read_bytes()
+    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(other)])
+    assert res.exit_code == 1
+    assert res.stderr.strip() == f"error: {other} exists and is not an earlier themes output; use --force to " \
+                                 "overwrite it"
+    assert other.read_bytes() == before
+    out = tmp_path / "themes.xlsx"
+    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(out),
+                              "--md", str(draft)])
+    assert res.exit_code == 1 and "paper.md exists and is not an earlier themes output" in res.stderr
+    assert not out.exists() and draft.read_text(encoding="utf-8") == "# My paper\n"
+    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(other),
+                              "--md", str(draft), "--force"])
+    assert res.exit_code == 0
+    assert "Quotes" in openpyxl.load_workbook(other, read_only=True).sheetnames
+    assert draft.read_text(encoding="utf-8").startswith("## Themes")
+    # an earlier themes output is replaced without --force
+    assert runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(other),
+                               "--md", str(draft)]).exit_code == 0

@@ -102,6 +102,8 @@ def statistics_from_patterns(
     per_code = {code: _stats(patterns[k], n_coders, f"per_code.{code}", reasons, **stat) for k, code in enumerate(codes)}
     pooled = _stats(patterns.sum(0), n_coders, "pooled", reasons, **stat)
     macro = _macro(per_code, [m for m in MACRO_METRICS if m in pooled], "macro", reasons)
+    if not segment:
+        macro["kappa_band"] = landis_koch(macro.get("cohen_kappa", macro.get("fleiss_kappa")))
     return per_code, pooled, macro
 
 
@@ -162,6 +164,8 @@ def _stats(
     out["n_units"] = c["n_units"]
     if nobody:
         why = {k: _NOBODY for k in why}
+    elif c["n_units"] == 0 and segment:
+        why = {k: "neither coder coded a segment with this code" for k in why}
     if segment:
         why.update({k: _SEGMENT for k in ("cohen_kappa", "cohen_kappa_se", "krippendorff_alpha_nominal", "gwet_ac1",
                                           "brennan_prediger")})  # fmt: skip
@@ -325,6 +329,8 @@ def write_agreement_xlsx(report: dict[str, Any], path) -> None:
         f"Coders: {', '.join(report['coders'])}. Unit: {report['unit']}. Scope: {report['scope']}. "
         f"Units compared: {report['n_units']}.",
         "Codes to discuss (kappa below 0.61): " + (", ".join(discuss) if discuss else "none"),
+        *([f"MAXQDA kappa (Brennan & Prediger, chance 1/{report['pooled']['maxqda_n_codes']} codes): "
+           f"{report['pooled']['maxqda_kappa']}"] if "maxqda_kappa" in report["pooled"] else []),
         "Empty cells are undefined values; the reasons follow.",
         *[f"{k}: {v}" for k, v in report["reasons"].items()],
     ]

@@ -20,7 +20,7 @@ Units (``unit=``):
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +32,11 @@ from vbhc_code.store import Store
 UNITS = ("turn", "sentence", "document", "character", "segment")
 SCOPES = ("participant", "all")
 MODES = ("nvivo", "maxqda")
+
+
+# Light rows read straight from SQLite: building Turn/Coding objects dominated the run time on big studies.
+_CodingRow = namedtuple("_CodingRow", "document turn_index code start end")
+_TurnRow = namedtuple("_TurnRow", "document turn_index start end sentences")
 
 
 @dataclass
@@ -94,9 +99,12 @@ def build_units(
         )
     if len(coders) > 2 and any(d not in coded[c] for d in docs for c in coders):
         notes["missing"] = "some documents were coded by only some coders: their ratings are missing data"
-    codings = {c: [x for x in store.codings(c) if x.document in docs] for c in coders}
+    codings = {c: _load_codings(store, c, set(docs)) for c in coders}
     codes = _codes(store, coders, codings, notes)
-    turns = [t for t in store.turns(scope="all" if mode == "nvivo" else scope) if t.document in set(docs)]
+    if unit in ("turn", "document"):
+        turns = _load_turns(store, scope, set(docs))
+    else:
+        turns = [t for t in store.turns(scope="all" if mode == "nvivo" else scope) if t.document in set(docs)]
     if scope == "all" and mode != "nvivo":
         notes["scope"] = (
             "interviewer and moderator turns are included: nobody codes them, so they add agreed 'absent' "
@@ -119,7 +127,22 @@ def build_units(
     return UnitData(unit, scope, list(coders), codes, docs, n_units, patterns, notes, per_document)
 
 
-def _codes(store: Store, coders: list[str], codings: dict[str, list[Coding]], notes: dict[str, str]) -> list[str]:
+def _load_codings(store: Store, coder: str, docs: set[str]) -> list[_CodingRow]:
+    sql = (
+        'SELECT d.name, t.turn_index, c.code, c.start, c."end" FROM codings c JOIN turns t ON t.id = c.turn_id'
+        " JOIN documents d ON d.id = t.document_id WHERE c.coder = ?"
+    )
+    return [_CodingRow(*r) for r in store.conn.execute(sql, (coder,)) if r[0] in docs]
+
+
+def _load_turns(store: Store, scope: str, docs: set[str]) -> list[_TurnRow]:
+    sql = 'SELECT d.name, t.turn_index, t.start, t."end" FROM turns t JOIN documents d ON d.id = t.document_id'
+    if scope == "participant":
+        sql += " WHERE t.role = 'participant'"
+    return [_TurnRow(*r, ()) for r in store.conn.execute(sql + " ORDER BY d.name, t.turn_index") if r[0] in docs]
+
+
+def _codes(store: Store, coders: list[str], codings: dict[str, list[_CodingRow]], notes: dict[str, str]) -> list[str]:
     """Codebook codes (first coder's order first) then any other code used, sorted."""
     codes: list[str] = []
     books = {}

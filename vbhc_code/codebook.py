@@ -102,7 +102,7 @@ def _load(path: Path) -> tuple[Codebook | None, list[Problem]]:
 
 def normalise_term(term: str) -> str:
     """The form two terms are compared in: normalised, lower-case, single spaces."""
-    from vbhc_code.segment import normalise_for_matching
+    from vbhc_code.segment_match import normalise_for_matching
 
     return " ".join(normalise_for_matching(term).lower().split())
 
@@ -147,7 +147,7 @@ class _Validator:
         languages = self.languages(raw.get("languages"))
         themes = self.themes(raw.get("themes"))
         codes = self.codes(raw.get("codes"), {t.id for t in themes}, languages)
-        self.shared_terms(codes)
+        self.shared_terms()
         return Codebook(
             name=name, version=version, languages=tuple(languages), themes=tuple(themes), codes=tuple(codes),
             description=self.text(raw, "description", ""), source=self.text(raw, "source", ""), sha256=sha256,
@@ -203,6 +203,7 @@ class _Validator:
     def codes(self, value: Any, theme_ids: set[str], languages: list[str]) -> list[Code]:
         seen: dict[str, int] = {}
         codes = []
+        self.all_codes: list[tuple[int, Code]] = []
         for i, table in enumerate(self.table_list(value, "codes")):
             where = f"codes[{i}]."
             self.unknown_keys(table, CODE_KEYS, where)
@@ -229,6 +230,7 @@ class _Validator:
             )  # fmt: skip
             if not any(code.terms.values()) and not any(code.patterns.values()):
                 self.warn(f"{where}terms", "no terms or patterns: autocode will never apply this code")
+            self.all_codes.append((i, code))
             if not duplicate:
                 codes.append(code)
         return codes
@@ -275,7 +277,7 @@ class _Validator:
         return terms
 
     def patterns(self, value: Any, where: str) -> list[list[dict]]:
-        from vbhc_code.segment import pattern_problem
+        from vbhc_code.segment_match import pattern_problem
 
         if not isinstance(value, list):
             self.error(where, f"expected a list of token patterns, not {_type(value)}")
@@ -289,10 +291,10 @@ class _Validator:
                 out.append(pattern)
         return out
 
-    def shared_terms(self, codes: list[Code]) -> None:
+    def shared_terms(self) -> None:
         """The same term under two codes is allowed (a turn may get both) but usually a slip."""
         owner: dict[tuple[str, str], tuple[str, str]] = {}
-        for ci, code in enumerate(codes):
+        for ci, code in getattr(self, "all_codes", []):
             for lang, terms in code.terms.items():
                 for ti, term in enumerate(terms):
                     key = (lang, normalise_term(term))

@@ -14,16 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from vbhc_code.codings_workbook import (
-    IssuedWorkbook,
-    check_coder_name,
-    codebook_sha,
-    is_coder_workbook,
-    read_workbook,
-    text_hash,
-    write_workbooks,
-)
-from vbhc_code.errors import DataError, UsageError, ValidationError
+from vbhc_code.codings_read import is_coder_workbook, read_workbook
+from vbhc_code.codings_workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
+from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
 from vbhc_code.models import Code, Codebook, Coding, Theme
 from vbhc_code.sheets import read_rows
 from vbhc_code.store import Store
@@ -165,6 +158,7 @@ def import_codings(
         return cache[0]
 
     turn_hashes = {(t.document, t.turn_index): text_hash(t.text) for t in store.turns()}
+    documents = set(store.document_names())
     problems: list[str] = []
     warnings: list[str] = []
     imported: dict[str, ImportedCoder] = {}
@@ -186,7 +180,7 @@ def import_codings(
         else:
             cb = default_cb()  # outside the try: a missing codebook is not a problem of this file
             try:
-                _import_long(path, coder, cb, turn_hashes, claim, problems)
+                _import_long(path, coder, cb, turn_hashes, documents, claim, problems)
             except DataError as exc:
                 problems.append(f"[{path.name}] {exc.message}")
     if problems:
@@ -200,19 +194,18 @@ def import_codings(
 
 
 def _import_workbook(store, path, coder, explicit, default_cb, turn_hashes, claim, problems, warnings) -> None:
-    import zipfile
-
-    from openpyxl import load_workbook
+    def codebook_for(meta: dict[str, str]) -> Codebook:
+        return explicit or store.codebook_by_sha(meta.get("codebook_sha256", "")) or default_cb()
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-        meta = {str(r[0]): str(r[1] or "") for r in wb["_meta"].iter_rows(min_row=2, values_only=True) if r[0]}
-        wb.close()
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        problems.append(f"[{path.name}] not a readable coder workbook ({type(exc).__name__})")
+        result = read_workbook(path, store, codebook_for=codebook_for, turn_hashes=turn_hashes)
+    except DataError as exc:
+        problems.append(f"[{path.name}] {exc.message}")
         return
-    cb = explicit or store.codebook_by_sha(meta.get("codebook_sha256", "")) or default_cb()
-    result = read_workbook(path, store, known_codes=set(cb.code_ids), turn_hashes=turn_hashes)
+    if result.codebook is None:  # not a coder workbook after all: problems say so
+        problems.extend(result.problems)
+        return
+    cb = result.codebook
     problems.extend(result.problems)
     warnings.extend(result.warnings)
     name = coder or result.coder
@@ -233,7 +226,7 @@ def _coder_from_filename(path: Path) -> str | None:
     return None
 
 
-def _import_long(path, coder, cb, turn_hashes, claim, problems) -> None:
+def _import_long(path, coder, cb, turn_hashes, docs, claim, problems) -> None:
     rows, found = read_long_codings(path)
     problems.extend(found)
     named = sorted({r.coder for r in rows if r.coder})
@@ -254,7 +247,6 @@ def _import_long(path, coder, cb, turn_hashes, claim, problems) -> None:
             return
         groups = {guess: rows}
     known_codes = set(cb.code_ids)
-    docs = {d for d, _ in turn_hashes}
     for name, group in groups.items():
         try:
             check_coder_name(name)
@@ -329,12 +321,19 @@ def export_rows(store: Store, coder: str) -> list[list[Any]]:
     ]
 
 
-def export_codings(store: Store, *, coder: str, out: Path | None = None, stream: TextIO | None = None) -> int:
-    """Write ``coder``'s codings as long CSV or XLSX (by ``out``'s suffix), or CSV to ``stream``/stdout."""
+def export_codings(
+    store: Store, *, coder: str, out: Path | None = None, stream: TextIO | None = None, force: bool = False
+) -> int:
+    """Write ``coder``'s codings as long CSV or XLSX (by ``out``'s suffix), or CSV to ``stream``/stdout.
+
+    An existing file in a ``codings/`` folder is human work: it is only replaced with ``force``.
+    """
     from vbhc_code.csvio import write_csv, write_csv_atomic
 
     if out is not None and Path(out).suffix.lower() not in (".csv", ".xlsx"):
         raise UsageError(f"--out must end in .csv or .xlsx, not '{Path(out).suffix}'")
+    if out is not None and Path(out).exists() and Path(out).resolve().parent.name == "codings" and not force:
+        raise HumanWorkExists(f"{out} already exists in codings/ (human work); use --force to overwrite it")
     _known_coder(store, coder)
     rows = export_rows(store, coder)
     if out is None:

@@ -9,6 +9,7 @@ and is capitalised) and known non-identifiers can be allowed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ _SEP = r"[ \t.\-/]?"
 _NL_PHONE = re.compile(rf"(?<![\w+/.,-])(?:\(0\d{{1,3}}\)[ \t]?|0)(?:{_SEP}\d){{9}}(?![\w/])|(?<![\w+/.,-])\(0\d{{2,3}}\)[ \t]?\d(?:{_SEP}\d){{5,6}}(?![\w/])")
 # International: +31 6 12345678, +31 (0)20 123 4567, 0031 20 1234567, +44 20 7946 0958.
 _INTL_PHONE = re.compile(r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[ \t.-]?(?:\(0\)[ \t.-]?)?\d(?:[ \t.-]?\d){6,11}(?![\w])")
-_POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})( ?)([A-Z]{2})(?![\w-])")
+_POSTCODE = re.compile(r"([1-9]\d{3})( ?)([A-Z]{2})(?![\w-])")
 _BSN = re.compile(r"(?<![\w.,€$-])(\d{3}[ .]?\d{2,3}[ .]?\d{3,4}|\d{4}\.\d{2}\.\d{3})(?![\w]|[.,]\d)")
 _NOT_POSTCODE_LETTERS = frozenset(
     "SA SD SS IT EU NL UK US HR AI OK TV PC CT GP ME MS VS BV NV II IV VI XI ID IQ OR AD BC CE EN ER HP ICT KB MB GB "
@@ -45,10 +46,25 @@ _TITLES = (
 _PARTICLE = r"(?:van|de|der|den|ter|ten|te|het|'t|von|du|le|la|da|di|op|in|'s)"
 _NAME_TOKEN = r"(?:[A-Z\u00c0-\u00de][a-z\u00df-\u00ff'\u2019-]+(?:-[A-Z\u00c0-\u00de][a-z\u00df-\u00ff']+)?|(?:[A-Z]\.){1,4})"
 _TITLED = re.compile(
-    rf"(?<![\w.]){_TITLES}\.?(?:[ \t]+{_TITLES}\.?)*[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_TOKEN}"
+    rf"{_TITLES}\.?(?:[ \t]+{_TITLES}\.?)*[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_TOKEN}"
     rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_TOKEN}){{0,3}}"
 )
+_WWW = re.compile(r"www\.", re.IGNORECASE)
+# Runs of 7+ digits with separators: the only places a phone number or BSN can be.
+_DIGIT_RUN = re.compile(r"\d(?:[ \t.()/-]{0,2}\d){6,}")
 _CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|eur|euro|EUR)\s*$", re.IGNORECASE)
+
+
+def _digit_windows(text: str) -> list[tuple[int, int]]:
+    """Merged windows around digit runs (a few characters either side for '+', '00', '(' and look-arounds)."""
+    windows: list[tuple[int, int]] = []
+    for m in _DIGIT_RUN.finditer(text):
+        w0, w1 = max(0, m.start() - 5), min(len(text), m.end() + 3)
+        if windows and w0 <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], w1))
+        else:
+            windows.append((w0, w1))
+    return windows
 
 
 def bsn_11_test(digits: str) -> bool:
@@ -70,32 +86,35 @@ def find_identifiers(text: str, *, allow: Iterable[str] = ()) -> list[Finding]:
     candidates: list[Finding] = []
     if "@" in text:
         candidates += [Finding("email", m.start(), m.end(), m.group()) for m in _EMAIL.finditer(text)]
-    if "://" in text or "www." in text.lower():
+    if "://" in text or _WWW.search(text):
         for m in _URL.finditer(text):
             end = _strip_trailing_punct(text, m.start(), m.end())
             candidates.append(Finding("url", m.start(), end, text[m.start():end]))
-    has_digit = any(c.isdigit() for c in text)
-    if has_digit:
-        for m in _INTL_PHONE.finditer(text):
+    for w0, w1 in _digit_windows(text):
+        for m in _INTL_PHONE.finditer(text, w0, w1):
             candidates.append(Finding("phone", m.start(), m.end(), m.group()))
-        for m in _NL_PHONE.finditer(text):
+        for m in _NL_PHONE.finditer(text, w0, w1):
             digits = re.sub(r"\D", "", m.group())
             if len(digits) == 10 and digits[1] != "0":
                 candidates.append(Finding("phone", m.start(), m.end(), m.group()))
-        for m in _BSN.finditer(text):
+        for m in _BSN.finditer(text, w0, w1):
             digits = re.sub(r"\D", "", m.group())
             if bsn_11_test(digits) and not _CURRENCY_BEFORE.search(text[max(0, m.start() - 5):m.start()]):
                 candidates.append(Finding("bsn", m.start(), m.end(), m.group()))
-        for m in _POSTCODE.finditer(text):
-            number, space, letters = m.groups()
-            if letters in _NOT_POSTCODE_LETTERS:
-                continue
-            if space and 1900 <= int(number) <= 2099:
-                after = text[m.end():m.end() + 30]
-                if not re.match(r"[ \t]*,?[ \t]*[A-Z][a-z]", after):
-                    continue  # "in 2024 GP practices": a year, not a postcode without a place name
-            candidates.append(Finding("postcode", m.start(), m.end(), m.group()))
+    for m in _POSTCODE.finditer(text):
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-"):
+            continue
+        number, space, letters = m.groups()
+        if letters in _NOT_POSTCODE_LETTERS:
+            continue
+        if space and 1900 <= int(number) <= 2099:
+            after = text[m.end():m.end() + 30]
+            if not re.match(r"[ \t]*,?[ \t]*[A-Z][a-z]", after):
+                continue  # "in 2024 GP practices": a year, not a postcode without a place name
+        candidates.append(Finding("postcode", m.start(), m.end(), m.group()))
     for m in _TITLED.finditer(text):
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_."):
+            continue  # the leading look-behind, checked here: a regex starting with one cannot skip ahead fast
         end = _trim_name(text, m)
         if end is not None:
             candidates.append(Finding("name", m.start(), end, text[m.start():end]))
@@ -163,28 +182,21 @@ def scan_turns(turns: Iterable[Turn], *, allow: Iterable[str] = (), plain_text: 
 def scan_document(
     name: str, plain_text: str, turns: list[Turn], *, fmt: str = "txt", allow: Iterable[str] = ()
 ) -> list[dict]:
-    """Findings in a document's turns and, for .txt/.md/.docx, in the text outside turns (headers) with
-    ``turn_index`` None. Caption files are scanned in their turns only (cue ids and timings are not text)."""
-    allow = list(allow)
-    found = scan_turns(turns, allow=allow, plain_text=plain_text)
-    for f in found:
-        f["document"] = name
-    if fmt in ("txt", "md", "docx"):
-        covered = sorted(span for t in turns for span in t.text_spans)
-        pos = 0
-        gaps = []
-        for s, e in covered:
-            if s > pos:
-                gaps.append((pos, s))
-            pos = max(pos, e)
-        if pos < len(plain_text):
-            gaps.append((pos, len(plain_text)))
-        for s, e in gaps:
-            piece = plain_text[s:e]
-            if not piece.strip():
-                continue
-            for f in find_identifiers(piece, allow=allow):
-                found.append({"document": name, "turn_index": None, "start": s + f.start, "end": s + f.end,
-                              "kind": f.kind, "text": f.text})
-    found.sort(key=lambda f: (f["start"], f["end"]))
-    return found
+    """Findings in a whole document, each assigned to the turn whose span holds it.
+
+    For .txt/.md/.docx, findings outside every turn (headers) are kept with ``turn_index`` None; caption
+    files keep findings in turns only (cue ids, timings and comments are not speech). The text is scanned
+    once, which is much faster than scanning turn by turn.
+    """
+    spans = sorted((s, e, t.turn_index) for t in turns for s, e in t.text_spans)
+    starts = [s for s, _, _ in spans]
+    keep_outside = fmt in ("txt", "md", "docx")
+    out: list[dict] = []
+    for f in find_identifiers(plain_text, allow=allow):
+        i = bisect_right(starts, f.start) - 1
+        turn_index = spans[i][2] if i >= 0 and f.start < spans[i][1] else None
+        if turn_index is None and not keep_outside:
+            continue
+        out.append({"document": name, "turn_index": turn_index, "start": f.start, "end": f.end, "kind": f.kind,
+                    "text": f.text})
+    return out

@@ -155,8 +155,7 @@ def ingest_folder(
         meta = doc_sheet.get(name, {})
         if old_sha == sha:
             doc_report.status = "unchanged"
-            _refresh_metadata(store, name, meta, matcher, language)
-            _fill_summary(doc_report, store.document(name))
+            _refresh_metadata(store, name, meta, matcher, language, doc_report)
             continue
         if old_sha is not None and store.has_codings(name) and not force:
             doc_report.status = "refused"
@@ -275,26 +274,39 @@ def _match_and_segment(turns: tuple[Turn, ...], *, name: str, matcher: SpeakerMa
     return tuple(out)
 
 
-def _refresh_metadata(store: Store, name: str, meta: dict[str, str], matcher: SpeakerMatcher, language: str) -> None:
-    """An unchanged file keeps its turns, but a new participants/documents sheet still applies."""
+def _refresh_metadata(
+    store: Store, name: str, meta: dict[str, str], matcher: SpeakerMatcher, language: str, rep: DocumentReport
+) -> None:
+    """An unchanged file keeps its turns, but a new participants/documents sheet still applies.
+
+    Also fills the report's summary from the store without loading turn objects (re-ingest must be cheap),
+    and writes only when something changed (a commit per unchanged file would dominate re-ingest time).
+    """
     import json
 
-    with store.transaction():
-        rows = store.conn.execute(
-            "SELECT t.id, t.speaker, t.role FROM turns t JOIN documents d ON d.id = t.document_id WHERE d.name = ?",
-            (name,),
-        ).fetchall()
-        store.conn.executemany(
-            "UPDATE turns SET participant_id = ? WHERE id = ?",
-            [(matcher.match(r["speaker"]) if r["role"] == "participant" else None, r["id"]) for r in rows],
-        )
-        if meta:
-            attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
-            store.conn.execute(
-                "UPDATE documents SET attributes = ? WHERE name = ?", (json.dumps(attributes, ensure_ascii=False), name)
-            )
-            if meta.get("type"):
-                store.conn.execute("UPDATE documents SET doc_type = ? WHERE name = ?", (meta["type"], name))
+    doc = store.conn.execute("SELECT * FROM documents WHERE name = ?", (name,)).fetchone()
+    rows = store.conn.execute(
+        "SELECT id, speaker, role, participant_id, turn_type, text FROM turns WHERE document_id = ?", (doc["id"],)
+    ).fetchall()
+    updates = []
+    for r in rows:
+        pid = matcher.match(r["speaker"]) if r["role"] == "participant" else None
+        if pid != r["participant_id"]:
+            updates.append((pid, r["id"]))
+    attributes = json.dumps({k: v for k, v in meta.items() if k not in ("type", "language") and v != ""},
+                            ensure_ascii=False) if meta else doc["attributes"]  # fmt: skip
+    doc_type = meta.get("type") or doc["doc_type"]
+    if updates or attributes != doc["attributes"] or doc_type != doc["doc_type"]:
+        with store.transaction():
+            store.conn.executemany("UPDATE turns SET participant_id = ? WHERE id = ?", updates)
+            store.conn.execute("UPDATE documents SET attributes = ?, doc_type = ? WHERE id = ?",
+                               (attributes, doc_type, doc["id"]))  # fmt: skip
+    rep.format, rep.encoding, rep.doc_type = doc["format"], doc["encoding"], doc_type
+    rep.speakers = len({r["speaker"] for r in rows if r["speaker"]})
+    rep.turns = len(rows)
+    rep.chat_turns = sum(1 for r in rows if r["turn_type"] == "chat")
+    rep.words = sum(_words(r["text"]) for r in rows)
+    rep.warnings = list(json.loads(doc["warnings"]))
 
 
 def _fill_summary(rep: DocumentReport, doc: Document) -> None:

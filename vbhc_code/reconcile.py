@@ -122,6 +122,9 @@ def write_reconcile_workbook(
                     "use --force to overwrite it or choose another --out"
                 ) from None
             old = None
+    if old is not None and old.problems and not force:
+        raise ValidationError(f"{out}: rows whose decisions cannot be carried over; fix them (or --force to drop "
+                              "them)", old.problems)  # fmt: skip
     old_rows = {r.cell: r for r in old.rows} if old else {}
     earlier = {(r.cell, r.decision, r.rationale): r for r in old.earlier} if old else {}
     earlier_by_cell: dict[Cell, DecisionRow] = {}

@@ -23,7 +23,7 @@ _REF_TARGETS = {
     "CodeRef": "code", "MemberCode": "code", "SourceRef": "source", "MemberSource": "source",
     "VariableRef": "variable", "NoteRef": "note", "MemberNote": "note", "SelectionRef": "selection",
 }  # fmt: skip
-_HEX6 = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_HEX3 = re.compile(r"^#[0-9A-Fa-f]{3}$")
 
 
 @functools.cache
@@ -102,8 +102,8 @@ def _rules(refi: RefiFile) -> list[str]:
             continue
         name = local(el)
         color = el.get("color")
-        if color is not None and not _HEX6.match(color.strip()):
-            problems.append(f"[{_at(refi, el)}] colour '{color}' is not a #RRGGBB hex colour")
+        if color is not None and _HEX3.match(color.strip()):  # other malformed colours fail the XSD already
+            problems.append(f"[{_at(refi, el)}] colour '{color}' is the short form; the standard writes #RRGGBB")
         for attr in _USER_ATTRS:
             value = el.get(attr)
             if value and gkey(value) not in kinds["user"]:
@@ -157,9 +157,8 @@ def _source_rules(refi: RefiFile) -> list[str]:
         elif start == end:
             problems.append(f"[{_at(refi, el)}] selection {start}-{end} is empty")
     for el in descendants(refi.root, "TextSource"):
-        if el.get("richTextPath") and el.get("plainTextPath") and _source_length(refi, el.get("plainTextPath")) is not None:
-            found = resolve_source(refi, el.get("plainTextPath"))
-            text, _, _ = decode_text(refi.archive.read(found.member))
+        text = _source_text(refi, el.get("plainTextPath")) if el.get("plainTextPath") else None
+        if el.get("richTextPath") and text is not None:
             if not text.strip():
                 problems.append(f"[{_at(refi, el)}] plain text of source '{el.get('name', '')}' is empty although it "
                                 "has a rich text file; the standard wants the document's text in plainTextPath")
@@ -180,13 +179,18 @@ def _text_length(refi: RefiFile, holder: etree._Element | None) -> int | None:
 
 
 def _source_length(refi: RefiFile, value: str) -> int | None:
-    cache = refi.__dict__.setdefault("_lengths", {})
+    text = _source_text(refi, value)
+    return None if text is None else len(text)
+
+
+def _source_text(refi: RefiFile, value: str) -> str | None:
+    """The decoded text a plainTextPath points at (read once per file), None when it is not there."""
+    cache = refi.__dict__.setdefault("_texts", {})
     if value not in cache:
-        found = resolve_source(refi, value)
+        found = resolve_source(refi, value) if refi.archive is not None else None
         cache[value] = None
-        if found.member is not None:
-            text, _, _ = decode_text(refi.archive.read(found.member))
-            cache[value] = len(text)
+        if found is not None and found.member is not None:
+            cache[value] = decode_text(refi.archive.read(found.member))[0]
     return cache[value]
 
 

@@ -67,16 +67,23 @@ def codebook_from_refi(refi: RefiFile, warnings: list[str]) -> tuple[Codebook, d
         if n.parent is None and "::" in n.name and n.name.rsplit("::", 1)[0] in top_by_name:
             n.parent = top_by_name[n.name.rsplit("::", 1)[0]]
             n.parent.children.append(n)
-    used: set[str] = set()
+    # Theme ids and code ids are separate namespaces; a code with children takes its id in both.
+    used: dict[str, set[str]] = {"theme": set(), "code": set()}
     for n in nodes:
+        spaces = ["theme"] if (n.ours_theme or not n.codable) else ["code", "theme"] if n.children else ["code"]
+
+        def taken(c: str) -> bool:
+            return any(c in used[s] for s in spaces)
+
         candidate = (n.ours or n.ours_theme or (n.name, ""))[0] or n.key
-        if candidate in used and n.parent is not None:
+        if taken(candidate) and n.parent is not None and n.parent.id:
             candidate = f"{n.parent.id}/{n.name}"
         base, i = candidate, 2
-        while candidate in used:
+        while taken(candidate):
             candidate, i = f"{base} ({i})", i + 1
         n.id = candidate
-        used.add(candidate)
+        for s in spaces:
+            used[s].add(candidate)
 
     themes: list[Theme] = []
     codes: list[Code] = []
@@ -93,7 +100,8 @@ def codebook_from_refi(refi: RefiFile, warnings: list[str]) -> tuple[Codebook, d
             label = n.ours[1] if n.ours else n.name
             parts = parse_code_description(desc)
             codes.append(Code(n.id, theme, label, definition=parts["definition"], include=parts["include"],
-                              exclude=parts["exclude"], examples=parts["examples"], color=_color(n.el.get("color"))))  # fmt: skip
+                              exclude=parts["exclude"], examples=parts["examples"],
+                              color=_color(n.el.get("color"))))  # fmt: skip
             code_ids[n.key] = n.id
         else:
             theme_only.add(n.key)

@@ -47,7 +47,7 @@ class ExportReport:
 
 
 # -- codebook -----------------------------------------------------------------------------------
-def _code_elements(codebook: Codebook, ns: str, *, project: bool) -> etree._Element:
+def _code_elements(codebook: Codebook, ns: str) -> etree._Element:
     """``<Codes>``: one non-codable parent per theme with its codes inside, descriptions and colours."""
     codes_el = etree.Element(f"{{{ns}}}Codes")
     by_theme: dict[str, list[tuple[int, Code]]] = defaultdict(list)
@@ -96,7 +96,7 @@ def _complete_themes(codebook: Codebook) -> Codebook:
 def qdc_bytes(codebook: Codebook) -> bytes:
     codebook = _complete_themes(codebook)
     root = etree.Element(f"{{{NS_CODEBOOK}}}CodeBook", nsmap={None: NS_CODEBOOK}, origin=ORIGIN)
-    root.append(_code_elements(codebook, NS_CODEBOOK, project=False))
+    root.append(_code_elements(codebook, NS_CODEBOOK))
     sets = _theme_sets(codebook, NS_CODEBOOK, member_attr="guid")
     if sets:
         sets_el = etree.SubElement(root, f"{{{NS_CODEBOOK}}}Sets")
@@ -189,7 +189,9 @@ def project_bytes(
     else:
         unknown = [c for c in coders if c not in known]
         if unknown:
-            raise DataError(f"unknown coder(s): {', '.join(unknown)} (coders in the store: {', '.join(known) or 'none'})")
+            raise DataError(
+                f"unknown coder(s): {', '.join(unknown)} (coders in the store: {', '.join(known) or 'none'})"
+            )
         coders = list(dict.fromkeys(coders))
     docs = store.documents(with_turns=True)
     if not docs:
@@ -217,7 +219,7 @@ def project_bytes(
         for coder in coders:
             el(users_el, "User", guid=user_guid(coder), name=xml_safe(coder))
     if codebook.codes or codebook.themes:
-        el(root, "CodeBook").append(_code_elements(codebook, ns, project=True))
+        el(root, "CodeBook").append(_code_elements(codebook, ns))
 
     # Variables: one per attribute name, typed over every value it takes (cases and sources alike).
     participants = store.participants()

@@ -9,6 +9,7 @@ is read and checked first; the store is then written in one transaction.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -133,9 +134,9 @@ def import_refi(store: Store, path: Path) -> ImportReport:
         if refi.kind == "codebook":
             if not codebook.codes:
                 raise DataError(f"{path.name}: the codebook has no codable codes")
-            sha = store.save_codebook(codebook)
+            codebook = replace(codebook, languages=("en",))  # a .qdc says nothing about languages
+            store.save_codebook(codebook)
             report.codebook = f"{codebook.name} {codebook.version}".strip()
-            del sha
             return report
         _import_project(store, refi, report, codebook, code_ids, theme_only)
     return report
@@ -168,10 +169,10 @@ def _import_project(store: Store, refi: RefiFile, report: ImportReport, codebook
     for src in kids(sources_el, "TextSource"):
         report.sources_declared += 1
         report.codings_declared += sum(len(kids(sel, "Coding")) for sel in kids(src, "PlainTextSelection"))
-        if kids(src, "Coding"):
-            report.skipped.append(f"[{label}: {refi.where} line {src.sourceline}] codings of a whole source: "
-                                  f"{len(kids(src, 'Coding'))} (only selections are imported)")
         where = f"{label}: {refi.where} line {src.sourceline}"
+        if kids(src, "Coding"):
+            report.skipped.append(f"[{where}] codings of a whole source: {len(kids(src, 'Coding'))} "
+                                  "(only selections are imported)")  # fmt: skip
         raw = _source_text(refi, src, where, report)
         if raw is None:
             continue
@@ -272,6 +273,7 @@ def _codings(refi, selections, by_source, users, code_ids, theme_only, report):
     out: dict[str, dict[tuple, Coding]] = defaultdict(dict)
     counted = 0
     issues: dict[str, int] = defaultdict(int)
+    turn_index: dict[str, tuple[list, list[int]]] = {}
     for sel, src_key in selections:
         doc, removed = by_source[src_key]
         where = f"{label}: {refi.where} line {sel.sourceline}"
@@ -285,7 +287,9 @@ def _codings(refi, selections, by_source, users, code_ids, theme_only, report):
             report.skipped.append(f"[{where}] selection {sel.get('startPosition')}-{sel.get('endPosition')} "
                                   f"is outside its source ({len(doc.plain_text)} characters); skipped")  # fmt: skip
             continue
-        turns = [t for t in doc.turns if any(s < end and start < e for s, e in t.text_spans)]
+        if doc.name not in turn_index:
+            turn_index[doc.name] = _turn_index(doc)
+        turns = _overlapping(turn_index[doc.name], start, end)
         if not turns:
             issues["selections outside every speaker turn"] += 1
             continue
@@ -307,6 +311,28 @@ def _codings(refi, selections, by_source, users, code_ids, theme_only, report):
     for what, n in sorted(issues.items()):
         report.skipped.append(f"{n} {what}; skipped")
     return {coder: list(rows.values()) for coder, rows in out.items()}, counted
+
+
+def _turn_index(doc: Document) -> tuple[list, list[int]]:
+    """Turns sorted by start and the running maximum of their ends (monotone even if turns interleave)."""
+    ordered = sorted(doc.turns, key=lambda t: (t.start, t.turn_index))
+    running, top = [], -1
+    for t in ordered:
+        top = max(top, t.end)
+        running.append(top)
+    return ordered, running
+
+
+def _overlapping(index: tuple[list, list[int]], start: int, end: int) -> list:
+    """Turns with a text span overlapping [start, end), in turn order."""
+    ordered, running = index
+    out = []
+    for t in ordered[bisect.bisect_right(running, start):]:
+        if t.start >= end:
+            break
+        if any(s < end and start < e for s, e in t.text_spans):
+            out.append(t)
+    return sorted(out, key=lambda t: t.turn_index)
 
 
 def _coded_sets(refi: RefiFile, users: dict[str, str], by_source) -> dict[str, set[str]]:

@@ -39,6 +39,8 @@ def parse_xml(data: bytes, *, where: str) -> etree._ElementTree:
     """Parse XML bytes with line numbers; refuse DTDs (hence entities) and never touch the network."""
     if len(data) > MAX_XML_BYTES:
         raise DataError(f"{where}: XML larger than {MAX_XML_BYTES >> 20} MiB; refused")
+    if _may_have_dtd(data):
+        _refuse_dtd(data, where)
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
         huge_tree=False, remove_blank_text=False,
@@ -50,8 +52,29 @@ def parse_xml(data: bytes, *, where: str) -> etree._ElementTree:
         at = f" line {line}" if line else ""
         raise DataError(f"{where}{at}: not well-formed XML ({_xml_reason(exc)})") from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None or _has_entity_refs(tree):
-        raise DataError(f"{where}: contains a DTD (<!DOCTYPE>); refused because DTDs can hide entity attacks (XXE)")
+        raise DataError(f"{where}: {_DTD_REFUSED}")
     return tree
+
+
+_DOCTYPE_MARKERS = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+_DTD_REFUSED = "contains a DTD (<!DOCTYPE>); refused because DTDs can hide entity attacks (XXE)"
+
+
+def _may_have_dtd(data: bytes) -> bool:
+    return any(marker in data for marker in _DOCTYPE_MARKERS)
+
+
+def _refuse_dtd(data: bytes, where: str) -> None:
+    """defusedxml (expat) decides whether the DOCTYPE is markup or just text inside a comment or value."""
+    import defusedxml.ElementTree as safe_et
+    from defusedxml import DefusedXmlException
+
+    try:
+        safe_et.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise DataError(f"{where}: {_DTD_REFUSED}") from None
+    except Exception:  # noqa: BLE001 - malformed XML is reported by the lxml parse that follows
+        pass
 
 
 def _has_entity_refs(tree: etree._ElementTree) -> bool:
@@ -67,6 +90,7 @@ def _xml_reason(exc: etree.XMLSyntaxError) -> str:
 class Member:
     name: str  # the name as stored in the archive, '/'-separated
     size: int
+    info: zipfile.ZipInfo
 
 
 class SafeZip:
@@ -86,7 +110,8 @@ class SafeZip:
         except BaseException:
             self._zf.close()
             raise
-        self._by_lower = {}
+        self._by_name = {m.name: m for m in self.members}
+        self._by_lower: dict[str, str] = {}
         for m in self.members:
             self._by_lower.setdefault(m.name.lower(), m.name)
 
@@ -133,21 +158,23 @@ class SafeZip:
                     f"{self.label}: more than {MAX_TOTAL_BYTES} bytes uncompressed in all; refused (zip bomb?)"
                 )
             if not name.endswith("/"):
-                members.append(Member(name=posix, size=info.file_size))
+                members.append(Member(name=posix, size=info.file_size, info=info))
         return members
 
     def find(self, name: str, *, ignore_case: bool = False) -> str | None:
         """The stored name of ``name`` (optionally matched case-insensitively), or None."""
-        for m in self.members:
-            if m.name == name:
-                return m.name
+        if name in self._by_name:
+            return name
         if ignore_case:
             return self._by_lower.get(name.lower())
         return None
 
     def read(self, name: str) -> bytes:
         """A member's bytes, read in chunks so a lying size header cannot exhaust memory."""
-        info = self._zf.getinfo(name) if name in self._zf.namelist() else self._zf.getinfo(name.replace("/", "\\"))
+        member = self._by_name.get(name)
+        if member is None:
+            raise DataError(f"{self.label}: no entry '{name}' in the archive")
+        info = member.info
         limit = min(MAX_MEMBER_BYTES, info.file_size)
         chunks: list[bytes] = []
         got = 0

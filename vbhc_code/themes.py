@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from vbhc_code.errors import DataError, UsageError, VbhcError
+from vbhc_code.errors import DataError, UsageError
 from vbhc_code.models import Codebook, Participant, Turn
 from vbhc_code.themes_methods import methods_paragraphs, overview
 from vbhc_code.themes_quotes import (
@@ -80,10 +80,7 @@ def resolve_codebook(store: Any, coder: str, codebook: Codebook | None = None) -
     except ImportError:
         load_codebook = None
     if load_codebook is not None:
-        try:
-            return load_codebook(None)
-        except (VbhcError, OSError):
-            pass
+        return load_codebook(None)  # a broken built-in codebook reports its own located problems
     raise DataError(f"coder {coder!r} has no codebook in the store and no built-in codebook is available; "
                     "pass --codebook")
 
@@ -131,6 +128,8 @@ class _Builder:
         self.participants: dict[str, Participant] = store.participants()
         self.coded_docs = store.coded_documents(coder)
         self.docs = {d.name: d for d in store.documents() if d.name in self.coded_docs}
+        if not self.docs:
+            self.warnings.append(f"coder '{coder}' coded no documents: every count is zero")
         p_attrs = sorted({k for p in self.participants.values() for k in p.attributes})
         d_attrs = sorted({k for d in self.docs.values() for k in d.attributes})
         self.by_source = None

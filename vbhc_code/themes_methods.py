@@ -94,7 +94,7 @@ def agreement_summary(report: dict[str, Any]) -> str:
     scope = report.get("scope", "participant")
     where = "participant turns" if scope == "participant" else "all turns"
     head = f"Agreement between {' and '.join(map(str, coders))} (unit: {unit} x code, {where}"
-    head += f"; {n} units)" if n is not None else ")"
+    head += f"; {n} {unit}s)" if n is not None else ")"
     return head + (": " + ", ".join(parts) if parts else ": no statistics reported") + "."
 
 
@@ -126,7 +126,7 @@ def overview(store: Any, *, coder: str, codebook: Codebook, docs: dict, people: 
             groups.setdefault(group_at[key], set()).add(who(turn))
     coders = store.coders()
     summary, report = compute_agreement(store, coder, scope)
-    study = store.get_meta("study_name") or store.get_meta("study") or ""
+    study = store.get_meta("study_name") or store.get_meta("study") or "(not recorded in the store)"
     return {
         "study": study,
         "coder": coder,

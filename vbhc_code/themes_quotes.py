@@ -5,7 +5,6 @@ The rules are ``QUOTE_RULES`` (printed in the Methods sheet and ``--help``).
 
 from __future__ import annotations
 
-import csv
 import re
 import string
 from collections.abc import Callable, Sequence
@@ -41,7 +40,7 @@ class Quote:
     start: int  # document offsets of the quoted words (without the ... marks)
     end: int
     text: str  # with ... marks
-    core: str  # without ... marks; a substring of the turn text and plain_text[start:end]
+    core: str  # without ... marks; a substring of the turn text (and plain_text[start:end] within one span)
     attribution: str
     group: str
     pinned: bool = False
@@ -122,23 +121,34 @@ def _span_map(turn: Turn, plain: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def _runs(turn: Turn, plain: str) -> list[list[tuple[int, int, int, int]]]:
-    """Per verbatim span of the turn: its sentences as (doc_start, doc_end, text_start, text_end)."""
-    runs = []
+_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+def _sentences(turn: Turn, plain: str) -> list[tuple[int, int, int, int]]:
+    """The turn's sentences as (doc_start, doc_end, text_start, text_end), whitespace-trimmed.
+
+    Only text that appears verbatim in ``turn.text`` is used. A sentence cut by a cue or paragraph
+    boundary (the piece before it lacks end punctuation) is joined with its continuation, so a quote
+    never starts or ends mid-sentence at a WebVTT/SRT cue break.
+    """
+    out: list[tuple[int, int, int, int]] = []
     for s, e, tpos in _span_map(turn, plain):
         sents = [(a, b) for a, b in turn.sentences if a >= s and b <= e and plain[a:b].strip()] or [(s, e)]
-        run = []
+        first = True
         for a, b in sents:
-            # strip surrounding whitespace so the quote starts and ends on words
             while a < b and plain[a].isspace():
                 a += 1
             while b > a and plain[b - 1].isspace():
                 b -= 1
-            if a < b:
-                run.append((a, b, tpos + a - s, tpos + b - s))
-        if run:
-            runs.append(run)
-    return runs
+            if a >= b:
+                continue
+            item = (a, b, tpos + a - s, tpos + b - s)
+            if first and out and not _END.search(turn.text[out[-1][2]:out[-1][3]]):
+                prev = out.pop()
+                item = (prev[0], b, prev[2], item[3])
+            out.append(item)
+            first = False
+    return out
 
 
 def word_count(text: str) -> int:
@@ -148,59 +158,59 @@ def word_count(text: str) -> int:
 def trim(turn: Turn, plain: str, focus: int | None = None) -> tuple[int, int, str, bool, bool] | None:
     """The quote window of a turn: (doc_start, doc_end, core_text, cut_before, cut_after).
 
-    Whole sentences inside one span (so the quoted words are the same in the turn text and the
-    document). A span of 15-80 words is quoted whole; otherwise the shortest run of sentences reaching
-    15 words, starting at the sentence holding ``focus`` (an evidence offset) when there is one, else
-    at the first sentence.
+    A turn of 15-80 words is quoted whole; otherwise the shortest run of whole sentences reaching 15
+    words, starting at the sentence holding ``focus`` (an evidence offset) when there is one, else at the
+    first sentence. ``core_text`` is a substring of ``turn.text``; ``doc_start``/``doc_end`` are the
+    document offsets of its first and last character (for a single-span turn ``plain[doc_start:doc_end]``
+    is ``core_text``; across cues the document also holds the cue timings in between).
     """
-    runs = _runs(turn, plain)
-    if not runs:
+    sents = _sentences(turn, plain)
+    if not sents:
         return None
-    words = [[word_count(plain[a:b]) for a, b, _, _ in run] for run in runs]
-    options = []  # (run, first sentence, last sentence, words)
-    for r, run in enumerate(runs):
-        if MIN_WORDS <= sum(words[r]) <= MAX_WORDS:
-            options.append((r, 0, len(run) - 1, sum(words[r])))
+    words = [word_count(turn.text[ts:te]) for _, _, ts, te in sents]
+    if MIN_WORDS <= sum(words) <= MAX_WORDS:
+        return _window(turn, sents, 0, len(sents) - 1)
+    options = []  # (first sentence, last sentence, words)
+    for i in range(len(sents)):
+        total, j = 0, i
+        while j < len(sents) and total < MIN_WORDS:
+            total += words[j]
+            j += 1
+        if total > MAX_WORDS and j - i > 1:
             continue
-        for i in range(len(run)):
-            total, j = 0, i
-            while j < len(run) and total < MIN_WORDS:
-                total += words[r][j]
-                j += 1
-            if total > MAX_WORDS and j - i > 1:
-                continue
-            options.append((r, i, j - 1, total))
+        options.append((i, j - 1, total))
     if not options:
         return None
-    full = [o for o in options if o[3] >= MIN_WORDS] or options
+    full = [o for o in options if o[2] >= MIN_WORDS] or options
     chosen = full[0]
     if focus is not None:
-        holding = [o for o in full if runs[o[0]][o[1]][0] <= focus < runs[o[0]][o[2]][1]]
+        holding = [o for o in full if sents[o[0]][0] <= focus < sents[o[1]][1]]
         if holding:  # the latest start holding the focus puts the evidence first
-            chosen = max(holding, key=lambda o: (runs[o[0]][o[1]][0], -o[2]))
-    return _window(turn, runs[chosen[0]], chosen[1], chosen[2])
+            chosen = max(holding, key=lambda o: (o[0], -o[1]))
+    return _window(turn, sents, chosen[0], chosen[1])
 
 
-def _window(turn: Turn, run: list[tuple[int, int, int, int]], i: int, j: int) -> tuple[int, int, str, bool, bool]:
-    ds, de, ts, te = run[i][0], run[j][1], run[i][2], run[j][3]
+def _window(turn: Turn, sents: list[tuple[int, int, int, int]], i: int, j: int) -> tuple[int, int, str, bool, bool]:
+    ds, de, ts, te = sents[i][0], sents[j][1], sents[i][2], sents[j][3]
     core = turn.text[ts:te]
     return ds, de, core, bool(turn.text[:ts].strip()), bool(turn.text[te:].strip())
 
 
 def exact_window(turn: Turn, plain: str, start: int, end: int) -> tuple[int, int, str, bool, bool] | None:
-    """A pinned quote's own window (document offsets), when it lies inside one verbatim span of the turn."""
-    for s, e, tpos in _span_map(turn, plain):
-        if s <= start < end <= e:
-            a, b = start, end
-            while a < b and plain[a].isspace():
-                a += 1
-            while b > a and plain[b - 1].isspace():
-                b -= 1
-            if a == b:
-                return None
-            ts, te = tpos + a - s, tpos + b - s
-            return a, b, turn.text[ts:te], bool(turn.text[:ts].strip()), bool(turn.text[te:].strip())
-    return None
+    """A pinned quote's own window (document offsets of its first and last character), when both ends
+    lie in verbatim spans of the turn."""
+    spans = _span_map(turn, plain)
+    a = next((tpos + start - s for s, e, tpos in spans if s <= start < e), None)
+    b = next((tpos + end - s for s, e, tpos in spans if s < end <= e), None)
+    if a is None or b is None or a >= b:
+        return None
+    core = turn.text[a:b]
+    lead, trail = len(core) - len(core.lstrip()), len(core) - len(core.rstrip())
+    core = core.strip()
+    if not core:
+        return None
+    a, b = a + lead, b - trail
+    return start + lead, end - trail, core, bool(turn.text[:a].strip()), bool(turn.text[b:].strip())
 
 
 @dataclass(frozen=True)

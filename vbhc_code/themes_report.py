@@ -52,6 +52,42 @@ def _overview_rows(ov: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+THEMES_SHEETS = ("Themes", "Quotes", "Methods")
+
+
+def check_replaceable(path: Path, *, force: bool = False) -> None:
+    """Refuse to replace a file at ``path`` that is not an earlier themes output, unless ``force``.
+
+    A themes workbook has Themes, Quotes and Methods sheets; a themes Markdown starts with ``## Themes``.
+    Anything else (a coder workbook, a paper draft) is someone's work.
+    """
+    from vbhc_code.errors import HumanWorkExists
+
+    path = Path(path)
+    if force or not path.exists():
+        return
+    ours = False
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import zipfile
+
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True)
+            ours = set(THEMES_SHEETS) <= set(wb.sheetnames)
+            wb.close()
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+            ours = False
+    else:
+        try:
+            with path.open(encoding="utf-8") as fh:
+                ours = fh.read(9) == "## Themes"
+        except (OSError, UnicodeDecodeError):
+            ours = False
+    if not ours:
+        raise HumanWorkExists(f"{path} exists and is not an earlier themes output; use --force to overwrite it")
+
+
 def previous_ratings(path: Path, framework_col: str) -> dict[tuple[str, str], tuple[str, str]]:
     """(code, value) -> (rating, notes) from the Framework sheet of an earlier themes workbook at ``path``."""
     import zipfile
@@ -84,12 +120,14 @@ def previous_ratings(path: Path, framework_col: str) -> dict[tuple[str, str], tu
         wb.close()
 
 
-def write_themes_xlsx(result: ThemesResult, path: Path) -> Path:
+def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) -> Path:
     """Overview, Themes, Quotes, Matrix, Groups, Cooccurrence, Framework, Charts, Methods.
 
     Ratings and notes a researcher typed into the Framework sheet of an earlier workbook at ``path``
-    are carried over (matched on code and framework value); ``result.kept_ratings`` counts them.
+    are carried over (matched on code and framework value); ``result.kept_ratings`` counts them. An
+    existing file that is not a themes workbook is refused unless ``force`` (``HumanWorkExists``).
     """
+    check_replaceable(Path(path), force=force)
     themes, groups = result.themes, result.groups
     charts = []
     if len(themes):

@@ -22,7 +22,7 @@ from vbhc_code.cli import themes as _themes  # noqa: F401,E402
 from vbhc_code.cli import refi as _refi  # noqa: F401,E402
 from vbhc_code.cli import demo as _demo  # noqa: F401,E402
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run_command"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,3 +32,23 @@ def main(argv: list[str] | None = None) -> None:
     except VbhcError as exc:  # pragma: no cover - app() already handles it; kept for safety
         console_err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
+
+
+def run_command(argv: list[str]) -> int:
+    """Run one vbhc-code command line in this process and return its exit code (used by ``demo``)."""
+    import typer
+
+    cli = typer.main.get_command(app)
+    try:
+        result = cli.main(args=argv, prog_name="vbhc-code", standalone_mode=False)
+    except SystemExit as exc:  # a command may still call sys.exit
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors when not standalone
+        exit_code = getattr(exc, "exit_code", None)
+        if exit_code is None:
+            raise
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        return int(exit_code)
+    return int(result) if isinstance(result, int) else 0

@@ -125,6 +125,10 @@ def _print_report(report: dict[str, Any]) -> None:
         table.add_row(row[0], *(_fmt(row[j + 1], kind) for j, (_k, _h, kind) in zip(keep, cols)))
     console.print(table)
     discuss = codes_to_discuss(report)
+    pooled = report["pooled"]
+    if "maxqda_kappa" in pooled:
+        console.print(f"MAXQDA kappa (Brennan & Prediger, chance 1/{pooled['maxqda_n_codes']} codes): "
+                      f"{_fmt(pooled['maxqda_kappa'], 'float')}", markup=False)  # fmt: skip
     what = "positive agreement" if report["unit"] == "segment" else "kappa"
     console.print(f"Codes to discuss ({what} below 0.61, Landis & Koch 'moderate' or lower): "
                   + (", ".join(discuss) if discuss else "none"), markup=False)  # fmt: skip

@@ -42,9 +42,8 @@ def workbook_cmd(
     _warn(wb.warning for wb in issued if wb.warning)
     for wb in issued:
         extra = f", pre-filled from '{wb.prefill}'" if wb.prefill else ""
-        console.print(
-            f"wrote {wb.path}: {wb.turns} turns in {wb.documents} documents, {wb.codes} codes{extra}", markup=False, soft_wrap=True
-        )
+        console.print(f"wrote {wb.path}: {wb.turns} turns in {wb.documents} documents, {wb.codes} codes{extra}",
+                      markup=False, soft_wrap=True)  # fmt: skip
 
 
 @command("import", group=codings_app)
@@ -75,13 +74,14 @@ def import_cmd(
 def export_cmd(
     coder: Annotated[str, typer.Option("--coder", help="The coder to export.")],
     out: Annotated[Path | None, typer.Option("--out", help="F.csv or F.xlsx (default: CSV to stdout).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file in codings/ (human work).")] = False,
     store: StoreOption = None,
 ) -> None:
     """Export one coder's codings: document, turn_index, code, coder, start, end, evidence."""
     from vbhc_code.codings import export_codings
 
     with Store.open(resolve_store_path(store), create=False) as st:
-        n = export_codings(st, coder=coder, out=out)
+        n = export_codings(st, coder=coder, out=out, force=force)
     if out is not None:
         console_err.print(f"wrote {out}: {n} codings", markup=False, soft_wrap=True)
 
@@ -105,8 +105,12 @@ def list_cmd(
         return
     table = Table(title=f"Coders ({n_docs} documents in the store)", title_justify="left")
     for col in ("coder", "codebook", "documents coded", "codings", "source", "updated"):
-        table.add_column(col, justify="right" if col in ("documents coded", "codings") else "left")
+        table.add_column(col, justify="right" if col in ("documents coded", "codings") else "left",
+                         no_wrap=col in ("coder", "updated"))  # fmt: skip
     for r in rows:
         table.add_row(r["coder"], r["codebook"] + (f" ({r['codebook_sha256'][:8]})" if r["codebook_sha256"] else ""),
-                      str(r["documents_coded"]), str(r["codings"]), r["source"], r["updated_at"])  # fmt: skip
+                      str(r["documents_coded"]), str(r["codings"]), r["source"], r["updated_at"][:10])  # fmt: skip
     console.print(table)
+    versions = {r["codebook_sha256"] for r in rows if r["codebook_sha256"]}
+    if len(versions) > 1:
+        _warn([f"the coders used {len(versions)} different codebooks; compare their codings with care"])

@@ -106,9 +106,9 @@ def _print_ingest_report(report: IngestReport, store_path: Path) -> None:
         )  # fmt: skip
     console.print(table)
     for rel, reason in report.skipped:
-        console.print(f"skipped {rel}: {reason}", markup=False)
+        console.print(f"skipped {rel}: {reason}", markup=False, highlight=False, soft_wrap=True)
     for name in report.pruned:
-        console.print(f"pruned {name}: no longer in the folder", markup=False)
+        console.print(f"pruned {name}: no longer in the folder", markup=False, highlight=False, soft_wrap=True)
     warnings = [w for d in report.documents for w in d.warnings] + report.warnings
     for name, labels in report.unmatched_speakers.items():
         warnings.append(f"{name}: speakers not in the participants sheet: {', '.join(labels)}")

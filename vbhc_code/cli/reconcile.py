@@ -100,7 +100,7 @@ def reconcile_cmd(
         if rep.skipped_documents:
             console.print(f"--partial: {len(rep.skipped_documents)} document(s) with {rep.undecided} undecided "
                           f"cell(s) left out: {', '.join(rep.skipped_documents)}", markup=False, soft_wrap=True)  # fmt: skip
-        table = Table(title="Cells settled by decision type", title_justify="left")
+        table = Table(title="Settled by decision", title_justify="left")
         table.add_column("decision")
         table.add_column("cells", justify="right")
         for k, v in sorted(rep.settled.items()):

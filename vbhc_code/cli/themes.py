@@ -36,7 +36,7 @@ def _load_codebook(path: Path):
 @command(
     "themes",
     help="Theme table, representative quotes, matrices and a methods paragraph from one coder's codings.\n\n"
-    + QUOTE_RULES,
+    "Quote selection, as the Methods sheet states it: " + QUOTE_RULES,
 )
 def themes(
     coder: Annotated[str, typer.Option("--coder", help="Coder whose codings are analysed (normally the consensus).")],
@@ -60,6 +60,8 @@ def themes(
         "the Quotes sheet works).")] = None,
     exclude: Annotated[Path | None, typer.Option(
         "--exclude", help="CSV/XLSX of turns never to quote (columns document, turn_index[, code]).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite --out/--md even when they are not earlier themes outputs.")] = False,
     framework: Annotated[
         str | None, typer.Option("--framework", help="Document attribute for the Framework sheet (health_system).")
     ] = None,
@@ -73,6 +75,7 @@ def themes(
         write_themes_xlsx,
     )
     from vbhc_code.themes_quotes import check_attribution
+    from vbhc_code.themes_report import check_replaceable, write_text_atomic
 
     if scope not in ("participant", "all"):
         raise UsageError(f"--scope must be participant or all, not {scope!r}")
@@ -83,10 +86,10 @@ def themes(
                               attribution=attribution, pins=pin, excludes=exclude, framework=framework)
     for warning in result.warnings:
         console_err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
-    write_themes_xlsx(result, out)
     if md:
-        from vbhc_code.themes_report import write_text_atomic
-
+        check_replaceable(md, force=force)  # before writing anything
+    write_themes_xlsx(result, out, force=force)
+    if md:
         write_text_atomic(md, themes_markdown(result))
     if as_json:
         typer.echo(json.dumps(themes_json(result), ensure_ascii=False, indent=2))

@@ -66,6 +66,7 @@ def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
     out: list[str] = []
     bold_labels: list[str] = []
     table_labels: list[str] = []
+    style_cache: dict[str, bool] = {}
 
     def walk(parent) -> None:
         for el in parent.iterchildren():
@@ -73,7 +74,7 @@ def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
                 para = Paragraph(el, document)
                 text = para.text
                 out.append(text)
-                label = _bold_label(para, text)
+                label = _bold_label(para, text, style_cache)
                 if label:
                     bold_labels.append(label)
             elif el.tag == W + "tbl":
@@ -92,15 +93,19 @@ def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
     return "\n".join(out), bold_labels, table_labels
 
 
-def _is_bold(run) -> bool:
-    if run.bold:
-        return True
-    if run.bold is None and run.style is not None and run.style.font.bold:
-        return True
-    return False
+def _is_bold(run, cache: dict) -> bool:
+    if run.bold is not None:
+        return bool(run.bold)
+    style_id = run._r.style  # the rStyle id; resolving run.style walks all styles, so cache per id
+    if style_id is None:
+        return False
+    if style_id not in cache:
+        style = run.style
+        cache[style_id] = bool(style is not None and style.font.bold)
+    return cache[style_id]
 
 
-def _bold_label(para, text: str) -> str | None:
+def _bold_label(para, text: str, cache: dict) -> str | None:
     """The label when the paragraph starts with bold text that ends in (or is followed by) ':'."""
     if ":" not in text[:120]:
         return None
@@ -108,7 +113,7 @@ def _bold_label(para, text: str) -> str | None:
     for run in para.runs:
         if not run.text:
             continue
-        if not _is_bold(run):
+        if not _is_bold(run, cache):
             break
         prefix.append(run.text)
         if len("".join(prefix)) > 100:

@@ -1,0 +1,287 @@
+"""The autocoder: lemma and variant matching (EN, NL), normalisation, vetoes, evidence offsets, scope, CLI."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from vbhc_code.autocode import autocode, codebook_matcher, explain
+from vbhc_code.autocode_terms import term_variants
+from vbhc_code.cli import app
+from vbhc_code.codebook import codebook_from_data, load_codebook
+from vbhc_code.errors import DataError, UsageError
+from vbhc_code.models import Document, Turn
+from vbhc_code.segment_match import TermMatcher, normalise_for_matching
+from vbhc_code.store import Store
+
+runner = CliRunner()
+
+
+def make_codebook(codes: list[dict], languages=("en", "nl"), sha: str = "") -> object:
+    raw = {
+        "name": "test", "version": "1", "languages": list(languages),
+        "themes": [{"id": "T", "label": "Test"}],
+        "codes": [{"theme": "T", "label": c["id"].lower(), "definition": "d", **c} for c in codes],
+    }  # fmt: skip
+    cb, problems = codebook_from_data(raw, sha256=sha)
+    assert cb is not None, [str(p) for p in problems]
+    return cb
+
+
+def make_document(name: str, turns: list[tuple[str, str, str]], *, language: str = "en", chat: set[int] = frozenset()) -> Document:
+    """turns: (speaker, role, text); the plain text is 'SPEAKER: text' lines."""
+    parts, out, pos = [], [], 0
+    for i, (speaker, role, text) in enumerate(turns, 1):
+        prefix = f"{speaker}: "
+        start = pos + len(prefix)
+        out.append(Turn(i, start, start + len(text), text, speaker, speaker if role == "participant" else None, role,
+                        "chat" if i in chat else "speech", document=name))  # fmt: skip
+        line = prefix + text + "\n"
+        parts.append(line)
+        pos += len(line)
+    return Document(name, "txt", "utf-8", "0" * 64, "".join(parts), tuple(out), language=language)
+
+
+def hits_for(cb, lang: str, text: str):
+    return next(iter(codebook_matcher(cb, lang).match([text])))
+
+
+# -- matching -----------------------------------------------------------------------------------
+def test_english_lemma_matching():
+    cb = make_codebook([{"id": "PAY", "terms": {"en": ["pay per case"]}}])
+    text = "They Paid per case and paid PER case again."
+    hits = hits_for(cb, "en", text)
+    assert [(h.code, h.via, text[h.start:h.end]) for h in hits] == [
+        ("PAY", "lemma", "Paid per case"), ("PAY", "lemma", "paid PER case"),
+    ]
+
+
+def test_dutch_lemma_and_variant_matching():
+    cb = make_codebook([{"id": "G", "terms": {"nl": ["gaan werken", "afspraak", "financieel"]}}])
+    text = "Ze gingen werken. De afspraken waren financiële afspraken."
+    hits = hits_for(cb, "nl", text)
+    assert [(h.via, text[h.start:h.end]) for h in hits] == [
+        ("lemma", "gingen werken"), ("lower", "afspraken"), ("lower", "financiële"), ("lower", "afspraken"),
+    ]
+
+
+def test_curly_quotes_dashes_and_diacritics_are_folded():
+    cb = make_codebook([{"id": "Q", "terms": {"en": ["client's own goals", "re-assessment", "patient reported"]}}])
+    text = "The client\u2019s own goals, a re\u2011assessment and pati\u00ebnt reported data."
+    hits = hits_for(cb, "en", text)
+    assert [text[h.start:h.end] for h in hits] == ["client\u2019s own goals", "re\u2011assessment", "pati\u00ebnt reported"]
+    assert len(normalise_for_matching(text)) == len(text)
+
+
+def test_plural_and_spelling_variants():
+    assert {"case mix", "case-mix", "casemix", "case mixes"} <= term_variants("case mix", "en")
+    assert {"pakketten", "prikkels", "uitkomsten"} <= term_variants("pakket", "nl") | term_variants("prikkel", "nl") | term_variants("uitkomst", "nl")
+    cb = make_codebook([{"id": "C", "terms": {"en": ["case mix"]}}])
+    text = "Case-mix, casemix and case mixes."
+    assert [text[h.start:h.end] for h in hits_for(cb, "en", text)] == ["Case-mix", "casemix", "case mixes"]
+
+
+def test_terms_of_the_other_language_match_as_written():
+    cb = make_codebook([{"id": "W", "terms": {"nl": ["bedrijfsarts"], "en": ["occupational physician"]}}])
+    en_text = "I called the bedrijfsarts yesterday."
+    assert [(h.via, en_text[h.start:h.end]) for h in hits_for(cb, "en", en_text)] == [("lower", "bedrijfsarts")]
+    nl_text = "De occupational physicians bellen nooit."
+    assert [nl_text[h.start:h.end] for h in hits_for(cb, "nl", nl_text)] == ["occupational physicians"]
+
+
+def test_negative_terms_veto_overlapping_matches_only():
+    cb = make_codebook([{"id": "GEO", "terms": {"en": ["concentrate"]}, "negative": {"en": ["concentrate on"]}}])
+    text = "I concentrate on my clients. We should concentrate expertise."
+    hits = hits_for(cb, "en", text)
+    assert [(text[h.start:h.end], h.vetoed_by) for h in hits] == [("concentrate", "concentrate on"), ("concentrate", None)]
+
+
+def test_token_patterns_fire_with_their_label():
+    cb = make_codebook([{"id": "V", "terms": {"en": ["added value"]},
+                         "patterns": {"en": [[{"LOWER": "value"}, {"LOWER": {"IN": ["for", "means"]}}]]}}])  # fmt: skip
+    text = "Value for the client. Value-based care. Value means work."
+    hits = hits_for(cb, "en", text)
+    assert [(h.kind, h.label, text[h.start:h.end]) for h in hits] == [
+        ("pattern", "V.patterns.en[0]", "Value for"), ("pattern", "V.patterns.en[0]", "Value means"),
+    ]
+
+
+def test_pattern_windows_find_what_a_full_matcher_finds():
+    """Running the Matcher only around anchors over joined texts == running it on every text."""
+    from spacy.matcher import Matcher
+
+    from vbhc_code.segment import blank_nlp
+
+    patterns = [
+        [{"LEMMA": "pay"}, {"LOWER": "per"}, {"IS_ALPHA": True, "OP": "?"}, {"LOWER": {"IN": ["case", "product"]}}],
+        [{"LOWER": "value"}, {"IS_ALPHA": True, "OP": "{0,2}"}, {"LOWER": "client"}],
+    ]
+    tm = TermMatcher("en")
+    full = Matcher(blank_nlp("en").vocab)
+    for i, p in enumerate(patterns):
+        tm.add_pattern(f"p{i}", p)
+        full.add(f"p{i}", [p])
+    rng = random.Random(3)
+    words = "we pay paid per case product value the a client for of".split()
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 15))) for _ in range(300)]
+    nlp = blank_nlp("en")
+    for text, got in zip(texts, tm.pipe(texts, chunk_chars=500)):
+        doc = nlp.make_doc(text)
+        for t in doc:  # the Matcher needs lemmas for the LEMMA pattern
+            t.lemma_ = {"paid": "pay"}.get(t.lower_, t.lower_)
+        want = sorted((nlp.vocab.strings[m], doc[s].idx, doc[e - 1].idx + len(doc[e - 1])) for m, s, e in full(doc))
+        assert sorted((k, s, e) for k, _, s, e in got) == want, text
+
+
+def test_builtin_codebook_codes_typical_statements():
+    cb = load_codebook()
+    cases = {
+        "We send PROMs at intake and the registry corrects for case-mix.": {"VBHC2"},
+        "If we had one package price for the whole trajectory, things would change.": {"VBHC4"},
+        "Because of the AVG the bedrijfsarts cannot send us the medical information.": {"SIM2", "SIM7"},
+        "What matters is a sustainable return to work for the client.": {"SIM4"},
+        "I want to concentrate on the interview now.": set(),
+    }
+    for text, codes in cases.items():
+        assert {h.code for h in hits_for(cb, "en", text) if h.vetoed_by is None} == codes, text
+    nl = "De verzekeringsarts wil eerder betrokken worden; de financiële prikkels liggen bij de zorgverzekeraar."
+    assert {h.code for h in hits_for(cb, "nl", nl) if h.vetoed_by is None} == {"SIM2", "SIM6"}
+
+
+# -- autocode on a store ---------------------------------------------------------------------------
+@pytest.fixture()
+def store(tmp_path):
+    st = Store.open(tmp_path / "s.sqlite")
+    st.save_document(make_document("a.txt", [
+        ("I", "interviewer", "Do you use PROMs or questionnaires?"),
+        ("P1", "participant", "Yes. We send PROMs twice. The bedrijfsarts rarely calls."),
+        ("P1", "participant", "Nothing to add."),
+        ("P2", "participant", "The questionnaire\u2019s results help."),
+    ], chat={4}))  # fmt: skip
+    st.save_document(make_document("b.txt", [("P3", "participant", "De vragenlijsten van de bedrijfsartsen.")], language="nl"))
+    yield st
+    st.close()
+
+
+def test_autocode_stores_participant_turns_with_exact_evidence(store):
+    cb = load_codebook()
+    report = autocode(store, codebook=cb)
+    codings = store.codings("auto")
+    assert {(c.document, c.turn_index, c.code) for c in codings} == {
+        ("a.txt", 2, "VBHC2"), ("a.txt", 2, "SIM2"), ("a.txt", 4, "VBHC2"), ("b.txt", 1, "VBHC2"), ("b.txt", 1, "SIM2"),
+    }
+    texts = {d.name: d.plain_text for d in store.documents()}
+    matched = {(c.document, c.turn_index, c.code): texts[c.document][c.start:c.end] for c in codings}
+    assert matched == {
+        ("a.txt", 2, "VBHC2"): "PROMs", ("a.txt", 2, "SIM2"): "bedrijfsarts", ("a.txt", 4, "VBHC2"): "questionnaire",
+        ("b.txt", 1, "VBHC2"): "vragenlijsten", ("b.txt", 1, "SIM2"): "bedrijfsartsen",
+    }  # fmt: skip
+    for c in codings:  # the evidence names the offsets of the stored span first
+        assert f" {c.start}-{c.end}" in c.evidence.split(";")[0]
+    assert report.turns == 4 and report.codings == 5 and report.per_code["VBHC2"] == {"codings": 3, "turns": 3, "vetoed": 0}
+    assert store.coder_codebook("auto").sha256 == cb.sha256
+    assert store.coded_documents("auto") == {"a.txt", "b.txt"}
+
+
+def test_rerun_replaces_and_scope_all_codes_interviewer_turns(store):
+    cb = load_codebook()
+    autocode(store, codebook=cb)
+    autocode(store, codebook=cb, scope="all")
+    keys = [(c.document, c.turn_index, c.code) for c in store.codings("auto")]
+    assert len(keys) == len(set(keys)) == 6 and ("a.txt", 1, "VBHC2") in keys
+
+
+def test_sentence_unit_stores_the_sentence_span(store):
+    from vbhc_code.segment import sentence_spans
+
+    doc = store.document("a.txt")
+    turn = doc.turns[1]
+    # Fill the sentence spans the ingest would have stored.
+    doc2 = make_document("c.txt", [("P1", "participant", turn.text)])
+    t = doc2.turns[0]
+    from dataclasses import replace
+
+    doc2 = replace(doc2, turns=(replace(t, sentences=tuple(sentence_spans(t.text, offset=t.start))),))
+    store.save_document(doc2)
+    autocode(store, codebook=load_codebook(), unit="sentence")
+    got = {(c.code, doc2.plain_text[c.start:c.end]) for c in store.codings("auto", document="c.txt")}
+    assert got == {("VBHC2", "We send PROMs twice."), ("SIM2", "The bedrijfsarts rarely calls.")}
+
+
+def test_multi_cue_turn_offsets_point_into_the_document(tmp_path):
+    text = "00:01 P1: we send\n00:02 P1: PROMs now\n"
+    s1, s2 = text.index("we send"), text.index("PROMs now")
+    turn = Turn(1, s1, s2 + 9, "we send PROMs now", "P1", "P1", spans=((s1, s1 + 7), (s2, s2 + 9)), document="v.vtt")
+    with Store.open(tmp_path / "v.sqlite") as st:
+        st.save_document(Document("v.vtt", "vtt", "utf-8", "0" * 64, text, (turn,)))
+        autocode(st, codebook=load_codebook())
+        (c,) = st.codings("auto")
+        assert (c.code, text[c.start:c.end]) == ("VBHC2", "PROMs")
+
+
+def test_mixing_codebooks_warns(store):
+    from dataclasses import replace
+
+    cb = load_codebook()
+    autocode(store, codebook=replace(cb, version="0.9", sha256="e" * 64), coder="old")
+    report = autocode(store, codebook=cb)
+    assert any("coder 'old' coded with codebook 'vbhc-sim' 0.9" in w for w in report.warnings)
+    again = autocode(store, codebook=replace(cb, version="0.8", sha256="d" * 64))
+    assert any(w.startswith("coder 'auto' was coded with codebook 'vbhc-sim' 1.0.0") for w in again.warnings)
+
+
+def test_usage_and_data_errors(store, tmp_path):
+    cb = load_codebook()
+    with pytest.raises(UsageError, match="--unit must be one of turn, sentence, not 'word'"):
+        autocode(store, codebook=cb, unit="word")
+    with pytest.raises(UsageError, match="--scope"):
+        autocode(store, codebook=cb, scope="interviewer")
+    with Store.open(tmp_path / "empty.sqlite") as empty, pytest.raises(DataError, match="no documents"):
+        autocode(empty, codebook=cb)
+
+
+def test_explain_lists_vetoed_hits_and_stored_codings(tmp_path):
+    cb = make_codebook([{"id": "GEO", "terms": {"en": ["concentrate"]}, "negative": {"en": ["concentrate on"]}}], sha="a" * 64)
+    with Store.open(tmp_path / "e.sqlite") as st:
+        st.save_document(make_document("e.txt", [("P1", "participant", "I concentrate on it; we concentrate care.")]))
+        autocode(st, codebook=cb)
+        result = explain(st, "e.txt", 1, codebook=cb)
+    assert [(h["matched"], h["vetoed_by"]) for h in result["hits"]] == [("concentrate", "concentrate on"), ("concentrate", None)]
+    assert [s["code"] for s in result["stored"]] == ["GEO"]
+
+
+# -- CLI ---------------------------------------------------------------------------------------------
+def test_cli_autocode_and_explain(store, tmp_path):
+    path = str(store.path)
+    ok = runner.invoke(app, ["autocode", "--store", path], terminal_width=200)
+    assert ok.exit_code == 0, ok.output
+    assert "VBHC2" in ok.stdout and "2 documents, 4 turns" in ok.stdout
+    shown = runner.invoke(app, ["autocode", "--store", path, "--explain", "a.txt", "2"], terminal_width=200)
+    assert shown.exit_code == 0 and "term 'PROM' (lower)" in shown.stdout and "bedrijfsarts" in shown.stdout
+    assert runner.invoke(app, ["autocode", "--store", path, "--unit", "word"]).exit_code == 2
+    missing = runner.invoke(app, ["autocode", "--store", path, "--explain", "nope.txt", "1"])
+    assert missing.exit_code == 1 and "unknown document 'nope.txt'" in missing.stderr
+    assert runner.invoke(app, ["autocode", "--store", str(tmp_path / "none.sqlite")]).exit_code == 1
+    bad_cb = tmp_path / "bad.toml"
+    bad_cb.write_text('name = "x"\n', encoding="utf-8")
+    assert runner.invoke(app, ["autocode", "--store", path, "--codebook", str(bad_cb)]).exit_code == 1
+
+
+def test_sample_study_evidence_points_at_the_text(sample_store, tmp_path):
+    path = tmp_path / "sample.sqlite"
+    shutil.copy(sample_store, path)
+    with Store.open(path) as st:
+        report = autocode(st, codebook=load_codebook())
+        assert report.codings > 0
+        texts = {d.name: d.plain_text for d in st.documents()}
+        turns = {(t.document, t.turn_index): t for t in st.turns()}
+        for c in st.codings("auto"):
+            turn = turns[(c.document, c.turn_index)]
+            assert turn.role == "participant"
+            assert any(s <= c.start < c.end <= e for s, e in turn.text_spans), c
+            span = texts[c.document][c.start:c.end]
+            assert span == span.strip() and span, c
