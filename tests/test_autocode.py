@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 import shutil
-from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies
 from typer.testing import CliRunner
 
 from vbhc_code.autocode import autocode, codebook_matcher, explain
@@ -111,7 +112,7 @@ def test_token_patterns_fire_with_their_label():
 
 
 def test_pattern_windows_find_what_a_full_matcher_finds():
-    """Running the Matcher only around anchors over joined texts == running it on every text."""
+    """Running the Matcher only around anchor tokens finds what running it on every whole text finds."""
     from spacy.matcher import Matcher
 
     from vbhc_code.segment import blank_nlp
@@ -129,7 +130,7 @@ def test_pattern_windows_find_what_a_full_matcher_finds():
     words = "we pay paid per case product value the a client for of".split()
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 15))) for _ in range(300)]
     nlp = blank_nlp("en")
-    for text, got in zip(texts, tm.pipe(texts, chunk_chars=500)):
+    for text, got in zip(texts, tm.pipe(texts, batch_size=50)):
         doc = nlp.make_doc(text)
         for t in doc:  # the Matcher needs lemmas for the LEMMA pattern
             t.lemma_ = {"paid": "pay"}.get(t.lower_, t.lower_)
@@ -285,3 +286,44 @@ def test_sample_study_evidence_points_at_the_text(sample_store, tmp_path):
             assert any(s <= c.start < c.end <= e for s, e in turn.text_spans), c
             span = texts[c.document][c.start:c.end]
             assert span == span.strip() and span, c
+
+
+def test_cli_explain_json(store):
+    import json
+
+    path = str(store.path)
+    assert runner.invoke(app, ["autocode", "--store", path]).exit_code == 0
+    shown = runner.invoke(app, ["autocode", "--store", path, "--explain", "b.txt", "1", "--json"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert data["language"] == "nl"
+    assert [(h["code"], h["matched"], h["vetoed_by"]) for h in data["hits"]] == [
+        ("VBHC2", "vragenlijsten", None), ("SIM2", "bedrijfsartsen", None),
+    ]
+    assert {s["code"] for s in data["stored"]} == {"VBHC2", "SIM2"}
+
+
+def _hypothesis_codebook():
+    return make_codebook([
+        {"id": "A", "terms": {"en": ["bundled payment", "case mix", "PROM"]}},
+        {"id": "B", "terms": {"nl": ["bedrijfsarts", "financiële prikkel"]}},
+    ], sha="b" * 64)  # fmt: skip
+
+
+_PIECES = ["bundled payment", "Bundled\u00a0Payments", "case-mix", "casemix", "PROMs", "bedrijfsarts",
+           "financi\u00eble prikkels", "Financiele prikkel", "\u201cPROM\u201d", "the", "client\u2019s", "and", ",",
+           ".", "\n", "pay", "\u00e9t\u00e9", "x" * 3]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(strategies.lists(strategies.sampled_from(_PIECES), max_size=25), strategies.sampled_from(["en", "nl"]))
+def test_lower_hits_point_exactly_at_a_variant_of_their_term(pieces, lang):
+    cb = _hypothesis_codebook()
+    text = " ".join(pieces)
+    for hit in hits_for(cb, lang, text):
+        matched = " ".join(normalise_for_matching(text[hit.start:hit.end]).lower().split())
+        assert text[hit.start:hit.end] == text[hit.start:hit.end].strip()
+        if hit.via == "lower":
+            term_lang = "nl" if hit.code == "B" else "en"
+            variants = {" ".join(normalise_for_matching(v).split()) for v in term_variants(hit.label, term_lang)}
+            assert matched in variants, (matched, hit.label)

@@ -269,3 +269,13 @@ def test_json_of_builtin_patterns_is_valid():
         for patterns in code.patterns.values():
             for p in patterns:
                 assert json.loads(json.dumps(p)) == p
+
+
+def test_qdc_export_goes_through_refi_and_validates(tmp_path):
+    refi = pytest.importorskip("vbhc_code.refi")
+    out = tmp_path / "vbhc-sim.qdc"
+    result = runner.invoke(app, ["codebook", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert refi.check_refi(out) == []
+    text = out.read_text(encoding="utf-8")
+    assert all(f'name="{code_id} ' in text or code_id in text for code_id in CODE_IDS)

@@ -250,7 +250,8 @@ def test_realdata_folder_ingests(shared_dir, tmp_path):
     result = run("ingest", str(folder), "--store", str(tmp_path / "s.sqlite"))
     assert result.exit_code == 0, result.stderr
     assert "skipped primock57_day1_consultation01_doctor.TextGrid: not a transcript format (.TextGrid)" in result.stdout
-    assert "skipped SOURCES.md: documentation file" not in result.stdout  # .md is a transcript format
+    assert "skipped SOURCES.md: documentation file" in result.stdout
+    assert "skipped LICENSE-cdp.txt: documentation file" in result.stdout
     with Store.open(tmp_path / "s.sqlite") as st:
         names = st.document_names()
         assert "pycaption_example.srt" in names and "qualcoder_ID1.docx" in names

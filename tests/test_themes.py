@@ -532,3 +532,30 @@ def test_bundled_sample_with_annas_codings(sample_store, tmp_path):
         assert len(set(quoted)) == min(len(quoted), js["participants"])
     data = themes_json(r)
     assert sum(js["turns"] for js in data["codes"].values()) == sum(data["cooccurrence"][c][c] for c in data["codes"])
+
+
+def test_codebook_terms_place_the_window_of_a_turn_level_coding(tmp_path):
+    """Human codings have no evidence offsets: the code's codebook terms say which sentences to quote."""
+    from dataclasses import replace
+
+    from vbhc_code.models import Code, Document, Participant
+
+    text = " ".join(S * 2)  # 110 words: trimmed
+    plain = "P1: " + text
+    sents = tuple((4 + m.start(), 4 + m.end()) for m in re.finditer(r"[^ ][^.]*\.", text))
+    doc = Document("D.txt", "txt", "utf-8", "x", plain, (Turn(1, 4, len(plain), text, "P1", "P1", sentences=sents,
+                                                               document="D.txt"),), "interview", "en")
+    cb = replace(CODEBOOK, codes=(Code("A", "T1", "Outcomes", terms={"en": ("regional  network",)}),
+                                  Code("B", "T1", "Payment", terms={"nl": ("dashboard",)}), *CODEBOOK.codes[2:]),
+                 sha256="d" * 64)
+    from vbhc_code.store import Store
+
+    with Store.open(tmp_path / "t.sqlite") as st:
+        st.save_document(doc)
+        st.save_participants([Participant("P1")])
+        st.replace_codings("h", [Coding("D.txt", 1, "A", "h"), Coding("D.txt", 1, "B", "h")],
+                           coded_documents=["D.txt"], codebook=cb)
+        r = build_themes(st, coder="h")
+    a, b = (next(q for q in r.quote_objects if q.code == c) for c in "AB")
+    assert a.core.startswith(S[6]) and a.text.startswith("... ")  # "regional network" (any spacing/case)
+    assert b.core.startswith(S[0]) and not b.text.startswith("...")  # only a Dutch term: no focus in English

@@ -111,6 +111,15 @@ def test_label_on_its_own_line_and_teams_style_name_time_line():
     assert_offsets(parsed)
 
 
+def test_teams_export_names_with_times_start_turns_without_a_participants_sheet():
+    text = "Meeting notes\nKarin Smit   0:03\nGood morning.\nJoost van Dam   0:09\nMorning!\nDate 2024 1:00\n"
+    parsed = parse_plain_text(text, fmt="txt", rules=SpeakerRules())
+    assert [(t.speaker, t.text, t.timestamps) for t in parsed.turns] == [
+        ("Karin Smit", "Good morning.", ("0:03",)),
+        ("Joost van Dam", "Morning!\nDate 2024 1:00", ("0:09",)),
+    ]
+
+
 def test_empty_turns_are_dropped():
     parsed = turns_of("Interviewer:\nP01: Answer.\n")
     assert [(t.turn_index, t.speaker) for t in parsed.turns] == [(1, "P01")]
@@ -351,6 +360,7 @@ def test_utf16_with_bom(tmp_path: Path):
         (b"", "e.txt: empty file"),
         (b" \n\t\n", "e.txt: no text (only whitespace)"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "e.txt: a binary file, not a text transcript"),
+        (b"\x01\x02\x03\x04\x05 control bytes only", "e.txt: a binary file, not a text transcript"),
         (b"ok line\nP01: \x81\x8d\n", "e.txt line 2: neither UTF-8 nor cp1252 (byte 0x81 at offset 13); pass --encoding"),
         (b"P01: " + b"x" * 1_000_001, "e.txt line 1: a line of more than 1,000,000 characters; not a transcript (no line breaks)"),
     ],

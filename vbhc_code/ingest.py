@@ -15,7 +15,7 @@ from vbhc_code.sheets import SpeakerMatcher, load_documents_sheet, load_particip
 from vbhc_code.store import Store
 
 # Files that sit beside transcripts in a study folder but are documentation, not data.
-_DOC_FILE = re.compile(r"^(readme|license|licence|changelog|notes?)(\.|$)", re.IGNORECASE)
+_DOC_FILE = re.compile(r"^(readme|license|licence|copying|changelog|sources|notes?)([-_. ]|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -173,7 +173,7 @@ def ingest_folder(
         if doc_lang not in SUPPORTED_LANGUAGES:
             doc_lang = language
             report.warnings.append(f"{name}: language '{meta.get('language')}' not supported; using {language}")
-        turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=doc_lang)
+        turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=doc_lang, plain_text=parsed.plain_text)
         doc_type = meta.get("type") or document_type(turns)
         attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
         doc = Document(
@@ -236,7 +236,7 @@ def document_from_text(
     matcher = SpeakerMatcher(participants)
     rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern)
     parsed = parse_plain_text(plain_text, fmt=fmt, rules=rules, display_name=name)
-    turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=language)
+    turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=language, plain_text=plain_text)
     sha = sha256 or hashlib.sha256(plain_text.encode("utf-8")).hexdigest()
     return Document(
         name=name, format=fmt, encoding=encoding, sha256=sha, plain_text=plain_text, turns=turns,
@@ -251,26 +251,36 @@ def _read(path: Path, data: bytes, *, rules, encoding: str | None, display_name:
     return read_bytes(data, fmt=path.suffix.lower().lstrip("."), rules=rules, encoding=encoding, name=display_name)
 
 
-def _match_and_segment(turns: tuple[Turn, ...], *, name: str, matcher: SpeakerMatcher, lang: str) -> tuple[Turn, ...]:
-    matched = [
-        replace(t, document=name, participant_id=matcher.match(t.speaker) if t.role == "participant" else None)
-        for t in turns
-    ]
+def _match_and_segment(
+    turns: tuple[Turn, ...], *, name: str, matcher: SpeakerMatcher, lang: str, plain_text: str | None = None
+) -> tuple[Turn, ...]:
+    """Turns with participant ids, document name and sentence spans (document offsets).
+
+    A multi-cue turn is split into sentences cue by cue (its text is not one slice of the plain text).
+    """
+    matches: dict[str | None, str | None] = {}
     pieces: list[tuple[str, int]] = []
     owners: list[int] = []
-    for i, turn in enumerate(matched):
+    for i, turn in enumerate(turns):
         if turn.is_single_span:
             pieces.append((turn.text, turn.start))
             owners.append(i)
-    sentences: dict[int, tuple[tuple[int, int], ...]] = {}
+        elif plain_text is not None:
+            for s, e in turn.text_spans:
+                pieces.append((plain_text[s:e], s))
+                owners.append(i)
+    sentences: dict[int, list[tuple[int, int]]] = {}
     for owner, spans in zip(owners, iter_sentence_spans(iter(pieces), lang=lang)):
-        sentences[owner] = tuple(spans)
+        sentences.setdefault(owner, []).extend(spans)
     out = []
-    for i, turn in enumerate(matched):
-        sents = sentences.get(i)
-        if sents is None:
-            sents = tuple(turn.text_spans)  # multi-cue turns: one sentence unit per cue span
-        out.append(replace(turn, sentences=sents))
+    for i, turn in enumerate(turns):
+        pid = None
+        if turn.role == "participant" and turn.speaker:
+            if turn.speaker not in matches:
+                matches[turn.speaker] = matcher.match(turn.speaker)
+            pid = matches[turn.speaker]
+        sents = tuple(sentences.get(i) or turn.text_spans)
+        out.append(replace(turn, document=name, participant_id=pid, sentences=sents))
     return tuple(out)
 
 

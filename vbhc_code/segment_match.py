@@ -2,6 +2,7 @@
 
 Kept beside ``vbhc_code.segment`` (which builds the pipelines) so that spaCy stays confined to these
 two modules; ``vbhc_code.autocode`` and ``vbhc_code.codebook`` never import spaCy themselves.
+(A separate module because the two are edited by different people; merging them is mechanical.)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def _normalisation_table() -> dict[int, str]:
 
 
 _NORMALISE = _normalisation_table()
+_COMMON = [(chr(c), _NORMALISE[c]) for c in (0x2019, 0x2018, 0x201C, 0x201D, 0x2013, 0x2014)]
 
 
 def normalise_for_matching(text: str) -> str:
@@ -45,7 +47,11 @@ def normalise_for_matching(text: str) -> str:
     >>> normalise_for_matching("Patiënt\u2019s “rapid” re\u2011assessment")
     'Patient\\'s "rapid" re-assessment'
     """
-    return text.translate(_NORMALISE)
+    if text.isascii():
+        return text
+    for old, new in _COMMON:  # str.replace is much faster than translate for the usual few
+        text = text.replace(old, new)
+    return text if text.isascii() else text.translate(_NORMALISE)
 
 
 @functools.lru_cache(maxsize=None)
@@ -96,6 +102,8 @@ def pattern_problem(pattern: object) -> str | None:
 
 
 _TEXT_ATTRS = ("LOWER", "LEMMA", "ORTH", "TEXT", "NORM")
+CACHE_CHUNKS = 500_000
+_ANCHOR = "\x00anchor"
 
 
 def _normalise_pattern(pattern: list[dict]) -> list[dict]:
@@ -149,9 +157,9 @@ def _pattern_span(pattern: list[dict]) -> int | None:
 class TermMatcher:
     """Phrases on LOWER and LEMMA (``PhraseMatcher``) plus token patterns (``Matcher``).
 
-    Texts are tokenized only (no pipeline components) and joined into large ``Doc`` chunks; lemmas
-    come from the lookup table and are set for all tokens at once with ``Doc.from_array`` (no
-    per-token Python); the token ``Matcher`` runs only on windows around tokens a pattern requires.
+    Texts are tokenized only (no pipeline components); lemmas come from the lookup table and are
+    set for all tokens at once with ``Doc.from_array`` (no per-token Python); the token ``Matcher``
+    runs only on windows around a token each pattern requires (found by the phrase matchers).
     """
 
     def __init__(self, lang: str) -> None:
@@ -160,12 +168,17 @@ class TermMatcher:
         self.lang = lang
         self.nlp = blank_nlp(lang)
         self.vocab = self.nlp.vocab
+        # spaCy's tokenizer caches at most 10,000 distinct chunks by default; the thousands of
+        # phrase variants tokenized here would fill it and leave the transcripts' words uncached
+        # (3-10x slower). A larger cache costs a few MB per 100k distinct chunks.
+        tokenizer = self.nlp.tokenizer
+        if getattr(tokenizer, "max_cache_size", 0) < CACHE_CHUNKS:
+            tokenizer.max_cache_size = CACHE_CHUNKS
         self._lower = PhraseMatcher(self.vocab, attr="LOWER")
         self._lemma = PhraseMatcher(self.vocab, attr="LEMMA")
         self._tokens = Matcher(self.vocab)
         self._full_lemmas = lemma_lookup(lang)
         self._wanted: set[str] = set()  # lemmas that occur in phrases or patterns
-        self._anchors: dict[str, set[int]] = {"LOWER": set(), "LEMMA": set()}
         self._unanchored = False
         self._window: int | None = 0  # longest pattern; None when some pattern is unbounded
         self._n_lower = self._n_lemma = self._n_patterns = 0
@@ -202,6 +215,9 @@ class TermMatcher:
             self._ready = False
 
     def add_pattern(self, key: str, pattern: list[dict]) -> None:
+        import numpy as np
+        from spacy.attrs import LEMMA
+
         pattern = _normalise_pattern(pattern)
         self._tokens.add(key, [pattern])
         self._n_patterns += 1
@@ -214,11 +230,18 @@ class TermMatcher:
         span = _pattern_span(pattern)
         self._window = None if span is None or self._window is None else max(self._window, span)
         anchor = _pattern_anchor(pattern)
-        if anchor is None:
+        docs = []
+        if anchor is not None:
+            attr, values = anchor
+            docs = [self.nlp.make_doc(v) for v in values]
+            if attr == "LEMMA":
+                for doc in docs:
+                    doc.from_array([LEMMA], np.array([self.vocab.strings.add(doc.text)], dtype="uint64"))
+        if anchor is None or any(len(d) != 1 for d in docs):
             self._unanchored = True
         else:
-            attr, values = anchor
-            self._anchors[attr].update(self.vocab.strings.add(v) for v in values)
+            # Anchor tokens ride along in the phrase matchers: their hits say where patterns can match.
+            (self._lemma if anchor[0] == "LEMMA" else self._lower).add(_ANCHOR, docs)
         self._ready = False
 
     def _prepare(self) -> None:
@@ -232,7 +255,7 @@ class TermMatcher:
         )
         self._keys = np.array([k for k, _ in pairs], dtype="uint64")
         self._values = np.array([v for _, v in pairs], dtype="uint64")
-        self._anchor_arrays = {a: np.array(sorted(v), dtype="uint64") for a, v in self._anchors.items()}
+        self._anchor_id = self.vocab.strings.add(_ANCHOR)
         self._ready = True
 
     def _set_lemmas(self, doc):  # noqa: ANN001, ANN202
@@ -250,90 +273,50 @@ class TermMatcher:
         doc.from_array([LEMMA], lemmas)
         return lower, lemmas
 
-    def _candidate_windows(self, lower, lemmas, piece_tokens) -> list[tuple[int, int]]:  # noqa: ANN001
+    def _windows(self, anchors: list[int], n_tokens: int) -> list[tuple[int, int]]:
         """Token ranges the token ``Matcher`` must see: around tokens some pattern requires.
 
         Every match contains its pattern's anchor token, so a window of the longest pattern's
-        length either side of each anchor (clipped to its text) finds every match.
+        length either side of each anchor finds every match.
         """
-        import numpy as np
-
-        n_pieces = len(piece_tokens) - 1
-        if self._unanchored:
-            return [(int(piece_tokens[i]), int(piece_tokens[i + 1])) for i in range(n_pieces)]
-        hits = np.zeros(len(lower), dtype=bool)
-        for arr, anchors in ((lower, self._anchor_arrays["LOWER"]), (lemmas, self._anchor_arrays["LEMMA"])):
-            if len(anchors):
-                hits |= np.isin(arr, anchors)
-        positions = np.flatnonzero(hits)
-        if not len(positions):
-            return []
-        pieces = np.searchsorted(piece_tokens, positions, side="right") - 1
-        lo_piece, hi_piece = piece_tokens[pieces], piece_tokens[pieces + 1]
-        if self._window is None:
-            lo, hi = lo_piece, hi_piece
-        else:
-            lo = np.maximum(positions - self._window + 1, lo_piece)
-            hi = np.minimum(positions + self._window, hi_piece)
+        if self._unanchored or self._window is None:
+            return [(0, n_tokens)] if (self._unanchored or anchors) else []
         windows: list[tuple[int, int]] = []
-        for a, b in zip(lo.tolist(), hi.tolist()):
-            if windows and windows[-1][0] <= a <= windows[-1][1]:
-                # overlapping windows merge; a match that crosses two texts is dropped later
-                if b > windows[-1][1]:
-                    windows[-1] = (windows[-1][0], b)
-                continue
-            windows.append((a, b))
+        for pos in sorted(anchors):
+            lo, hi = max(pos - self._window + 1, 0), min(pos + self._window, n_tokens)
+            if windows and lo <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+            else:
+                windows.append((lo, hi))
         return windows
 
-    def pipe(self, texts: Iterable[str], *, chunk_chars: int = 200_000) -> Iterator[list[tuple[str, str, int, int]]]:
+    def pipe(self, texts: Iterable[str], *, batch_size: int = 1000) -> Iterator[list[tuple[str, str, int, int]]]:
         """Matches per text, as ``(key, via, start_char, end_char)`` offsets into that text.
 
-        ``via`` is ``lower``, ``lemma`` or ``pattern``. Texts are joined into large chunks separated
-        by a blank line (which no phrase can span), so the per-``Doc`` cost is paid per chunk.
+        ``via`` is ``lower``, ``lemma`` or ``pattern``. One tokenizer-only ``Doc`` per text: spaCy's
+        tokenizer cache stops working within a ``Doc`` after its first special case, so joining
+        texts into big Docs would be slower, while the per-``Doc`` work here is a few array calls.
         """
         if not self._ready:
             self._prepare()
-        chunk: list[str] = []
-        size = 0
-        for text in texts:
-            chunk.append(text)
-            size += len(text) + 2
-            if size >= chunk_chars:
-                yield from self._match_chunk(chunk)
-                chunk, size = [], 0
-        if chunk:
-            yield from self._match_chunk(chunk)
-
-    def _match_chunk(self, texts: list[str]) -> list[list[tuple[str, str, int, int]]]:
-        import numpy as np
-        from spacy.attrs import IDX
-
-        starts = []
-        pos = 0
-        for text in texts:
-            starts.append(pos)
-            pos += len(text) + 2
-        out: list[list[tuple[str, str, int, int]]] = [[] for _ in texts]
-        doc = self.nlp.make_doc(normalise_for_matching("\n\n".join(texts)))
-        if not len(doc):
-            return out
-        lower, lemmas = self._set_lemmas(doc)
-        token_idx = doc.to_array(IDX).astype("int64")
-        # piece_tokens[i] = first token of text i; a sentinel closes the last one.
-        piece_tokens = np.append(np.searchsorted(token_idx, np.array(starts, dtype="int64")), len(doc))
-        found: list[tuple[int, str, int, int]] = []
-        for via, matcher in (("lower", self._lower), ("lemma", self._lemma)):
-            found += [(match_id, via, start, end) for match_id, start, end in matcher(doc)]
-        if self._n_patterns:
-            for lo, hi in self._candidate_windows(lower, lemmas, piece_tokens):
-                if hi > lo:
-                    found += [(m, "pattern", s + lo, e + lo) for m, s, e in self._tokens(doc[lo:hi])]
         strings = self.vocab.strings
-        for match_id, via, start, end in found:
-            piece = int(np.searchsorted(piece_tokens, start, side="right")) - 1
-            if end > piece_tokens[piece + 1]:
-                continue  # spans two texts (only a pattern with wildcards could)
-            first, last = doc[start], doc[end - 1]
-            base = starts[piece]
-            out[piece].append((strings[match_id], via, first.idx - base, last.idx + len(last) - base))
-        return out
+        anchor_id = self._anchor_id
+        normalised = (normalise_for_matching(t) for t in texts)
+        for doc in self.nlp.tokenizer.pipe(normalised, batch_size=batch_size):
+            if not len(doc):
+                yield []
+                continue
+            self._set_lemmas(doc)
+            found = [(m, "lower", s, e) for m, s, e in self._lower(doc)]
+            found += [(m, "lemma", s, e) for m, s, e in self._lemma(doc)]
+            if self._n_patterns:
+                anchors = [s for m, _, s, _ in found if m == anchor_id]
+                for lo, hi in self._windows(anchors, len(doc)):
+                    found += [(m, "pattern", s + lo, e + lo) for m, s, e in self._tokens(doc[lo:hi])]
+            out = []
+            for match_id, via, start, end in found:
+                if match_id == anchor_id:
+                    continue
+                last = doc[end - 1]
+                out.append((strings[match_id], via, doc[start].idx, last.idx + len(last)))
+            yield out

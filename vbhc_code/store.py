@@ -169,22 +169,30 @@ class Store:
                 ),
             )  # fmt: skip
             doc_id = cur.lastrowid
-            for turn in doc.turns:
-                tcur = self.conn.execute(
-                    'INSERT INTO turns (document_id, turn_index, speaker, participant_id, role, turn_type,'
-                    ' start, "end", spans, timestamps, line, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            # Explicit turn ids (we hold the write lock) let turns and sentences go in with executemany.
+            first = (self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM turns").fetchone()[0] or 0) + 1
+            self.conn.executemany(
+                'INSERT INTO turns (id, document_id, turn_index, speaker, participant_id, role, turn_type,'
+                ' start, "end", spans, timestamps, line, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                [
                     (
-                        doc_id, turn.turn_index, turn.speaker, turn.participant_id, turn.role,
+                        first + k, doc_id, turn.turn_index, turn.speaker, turn.participant_id, turn.role,
                         turn.turn_type, turn.start, turn.end,
-                        json.dumps([list(s) for s in turn.spans]), json.dumps(list(turn.timestamps)),
+                        json.dumps([list(s) for s in turn.spans]) if turn.spans else "[]",
+                        json.dumps(list(turn.timestamps)) if turn.timestamps else "[]",
                         turn.line, turn.text,
-                    ),
-                )  # fmt: skip
-                if turn.sentences:
-                    self.conn.executemany(
-                        'INSERT INTO sentences (turn_id, sentence_index, start, "end") VALUES (?, ?, ?, ?)',
-                        [(tcur.lastrowid, i, s, e) for i, (s, e) in enumerate(turn.sentences, 1)],
                     )
+                    for k, turn in enumerate(doc.turns)
+                ],
+            )  # fmt: skip
+            self.conn.executemany(
+                'INSERT INTO sentences (turn_id, sentence_index, start, "end") VALUES (?, ?, ?, ?)',
+                [
+                    (first + k, i, s, e)
+                    for k, turn in enumerate(doc.turns)
+                    for i, (s, e) in enumerate(turn.sentences, 1)
+                ],
+            )
 
     def delete_document(self, name: str) -> None:
         with self.transaction():

@@ -30,6 +30,8 @@ from vbhc_code.themes_quotes import (
     group_label,
     read_turn_list,
     select_quotes,
+    term_focus,
+    term_pattern,
     trim,
 )
 from vbhc_code.themes_report import themes_json, themes_markdown, write_themes_xlsx
@@ -292,6 +294,15 @@ class _Builder:
                 plain[doc] = self.store.document(doc, with_turns=False).plain_text
             return plain[doc]
 
+        patterns: dict[tuple[str, str], Any] = {}
+        codes = {c.id: c for c in self.codebook.codes}
+
+        def terms(code: str, lang: str):
+            if (code, lang) not in patterns:
+                c = codes.get(code)
+                patterns[(code, lang)] = term_pattern(c.terms.get(lang, ()) if c else ())
+            return patterns[(code, lang)]
+
         def make(code: str, cand: Candidate, pin: TurnRef | None = None) -> Quote | None:
             turn = cand.turn
             window = None
@@ -301,7 +312,10 @@ class _Builder:
                     self.warnings.append(f"[{pin.where}] offsets {pin.start}-{pin.end} are not inside "
                                          f"{turn.document} #{turn.turn_index}; quoted by the selection rules")
             if window is None:
-                window = trim(turn, text_of(turn.document), cand.focus)
+                focus = cand.focus
+                if focus is None:  # turn-level coding: the code's codebook terms say where to look
+                    focus = term_focus(turn, text_of(turn.document), terms(code, self.docs[turn.document].language))
+                window = trim(turn, text_of(turn.document), focus)
             if window is None:
                 return None
             ds, de, core, before, after = window

@@ -19,8 +19,10 @@ QUOTE_RULES = (
     "Quotes were selected deterministically from turns coded with the code. Turns where the code is the "
     "main point came first (fewest other codes, then turns with coding evidence, then document order). A "
     f"turn of {MIN_WORDS}-{MAX_WORDS} words is quoted whole; a longer one is trimmed to the shortest run of whole "
-    f"sentences reaching {MIN_WORDS} words, starting at the coded evidence when there is some (a single sentence "
-    f"over {MAX_WORDS} words is kept whole); '...' marks text cut before or after the quote and the words are "
+    f"sentences reaching {MIN_WORDS} words, starting at the coded evidence when there is some, else at the first "
+    f"sentence with one of the code's codebook terms, else at the first sentence (a single sentence over {MAX_WORDS} "
+    "words is kept whole); "
+    "'...' marks text cut before or after the quote and the words are "
     "never otherwise changed. Quotes were spread over participants and groups: no participant is quoted twice "
     "for a code until every candidate participant has been quoted, and participants from groups not yet quoted "
     "come first. Quotes pinned by the researcher come first, in the pin file's order; excluded turns are never used."
@@ -194,6 +196,26 @@ def _window(turn: Turn, sents: list[tuple[int, int, int, int]], i: int, j: int) 
     ds, de, ts, te = sents[i][0], sents[j][1], sents[i][2], sents[j][3]
     core = turn.text[ts:te]
     return ds, de, core, bool(turn.text[:ts].strip()), bool(turn.text[te:].strip())
+
+
+def term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    """A case-insensitive pattern for a code's codebook terms (common inflections allowed)."""
+    parts = sorted({" ".join(t.split()) for t in terms if t and t.strip()}, key=len, reverse=True)
+    if not parts:
+        return None
+    alts = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in parts)
+    return re.compile(rf"(?<!\w)(?:{alts})(?:s|es|ed|d|ing|en|n|e)?(?!\w)", re.IGNORECASE)
+
+
+def term_focus(turn: Turn, plain: str, pattern: re.Pattern[str] | None) -> int | None:
+    """Document offset of the first codebook term of the code in the turn's verbatim text, if any."""
+    if pattern is None:
+        return None
+    for s, e, _ in _span_map(turn, plain):
+        m = pattern.search(plain, s, e)
+        if m:
+            return m.start()
+    return None
 
 
 def exact_window(turn: Turn, plain: str, start: int, end: int) -> tuple[int, int, str, bool, bool] | None:

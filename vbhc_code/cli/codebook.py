@@ -35,7 +35,7 @@ def check_cmd(file: Annotated[Path, typer.Argument(help="Codebook TOML file to v
     cb = load_codebook(file)
     warned = f", {len(problems)} warning{'s' if len(problems) != 1 else ''}" if problems else ""
     console.print(
-        f"{file}: codebook '{cb.name}' {cb.version} is valid: {len(cb.themes)} themes, {len(cb.codes)} codes, "
+        f"{file}: codebook '{cb.name}' {cb.version} is valid: {_n(len(cb.themes), 'theme')}, {_n(len(cb.codes), 'code')}, "
         f"languages {', '.join(cb.languages)}{warned}",
         markup=False, soft_wrap=True,
     )
@@ -97,7 +97,7 @@ def export_cmd(
 
     cb = load_codebook(file)
     export_codebook(cb, out)
-    console.print(f"wrote {out} (codebook '{cb.name}' {cb.version}, {len(cb.codes)} codes)", markup=False, soft_wrap=True)
+    console.print(f"wrote {out} (codebook '{cb.name}' {cb.version}, {_n(len(cb.codes), 'code')})", markup=False, soft_wrap=True)
 
 
 @command("import", group=group)
@@ -115,4 +115,8 @@ def import_cmd(
     from vbhc_code.codebook_io import import_codebook
 
     cb = import_codebook(sheet, out=out, name=name, version=version, languages=language or None, force=force)
-    console.print(f"wrote {out}: codebook '{cb.name}' {cb.version}, {len(cb.themes)} themes, {len(cb.codes)} codes", markup=False, soft_wrap=True)
+    console.print(f"wrote {out}: codebook '{cb.name}' {cb.version}, {_n(len(cb.themes), 'theme')}, {_n(len(cb.codes), 'code')}", markup=False, soft_wrap=True)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -101,6 +101,8 @@ def parse_captions(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") 
     if stray:
         where = ", ".join(str(x) for x in stray[:5]) + (" ..." if len(stray) > 5 else "")
         warnings.append(f"{name}: {len(stray)} block(s) that are not cues ignored (line {where})")
+    if not pieces:
+        raise DataError(f"{name}: no cues with text ({cue} cue(s) found)")
     speech = [p for p in pieces if not p.chat]
     if speech and not state["named"] and not state["chev"]:
         warnings.append(f"{name}: no speakers marked in the captions; each cue is a turn with no speaker")

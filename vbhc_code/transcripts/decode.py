@@ -69,7 +69,8 @@ def decode_bytes(data: bytes, *, name: str, encoding: str | None = None) -> tupl
 
 def _refuse_binary(data: bytes, name: str) -> None:
     head = data[:8192]
-    if b"\x00" in head or (head.translate(None, _CONTROL) and len(head) - len(head.translate(None, _CONTROL)) > len(head) // 10):
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if b"\x00" in head or controls > len(head) // 10:
         raise DataError(f"{name}: a binary file, not a text transcript")
 
 

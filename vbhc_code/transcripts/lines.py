@@ -10,10 +10,10 @@ is a chat turn. A text with no labels at all is split into paragraphs (turns wit
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from vbhc_code.models import Turn
-from vbhc_code.transcripts.labels import TS, TS_ANY, SpeakerRules
+from vbhc_code.transcripts.labels import TS, TS_ANY, SpeakerRules, looks_like_name
 
 # [ts] Label [ (ts) ] : [ts]   -- the label itself has no ':' and does not start with markup.
 _LABEL_LINE = re.compile(
@@ -46,7 +46,6 @@ class _Open:
     timestamps: tuple[str, ...]
     start: int | None = None
     end: int | None = None
-    pieces: list = field(default_factory=list)
 
 
 def _ts(m: re.Match) -> tuple[str, ...]:
@@ -121,7 +120,9 @@ def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> 
         tail = head.rstrip()[-1:]
         if m is None and tail and tail in "0123456789])" and len(line) < 100:
             tm = _LABEL_TS_LINE.match(line)
-            if tm and rules.accepts(tm["label"]):
+            # "Name   0:03" alone on a line is how Teams/Otter exports mark a speaker: any personal name counts.
+            if tm and (rules.accepts(tm["label"]) or (rules.pattern is None and looks_like_name(tm["label"].strip())
+                                                      and rules.accepts(tm["label"], explicit=True))):
                 m = tm
         if m is not None:
             saw_label = True
