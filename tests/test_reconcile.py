@@ -255,7 +255,7 @@ def test_cli_reconcile(store, tmp_path, monkeypatch):
     fill(out, {"H2": "apply", "H3": "omit"})
     res = runner.invoke(app, ["reconcile", "--status", *s])
     assert res.exit_code == 0
-    assert res.stdout.splitlines()[0] == (f"codings/reconcile-anna-ben.xlsx: 2 of 5 disagreements decided (40%), "
+    assert res.stdout.splitlines()[0] == ("codings/reconcile-anna-ben.xlsx: 2 of 5 disagreements decided (40%), "
                                           "3 undecided, 0 invalid")  # fmt: skip
     res = runner.invoke(app, ["reconcile", "--status", str(out), "--json", *s])
     assert json.loads(res.stdout)["decided"] == 2

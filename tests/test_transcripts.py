@@ -233,6 +233,14 @@ def test_vtt_without_speakers_gives_one_turn_per_cue_with_a_warning():
     assert parsed.warnings == ("c.vtt: no speakers marked in the captions; each cue is a turn with no speaker",)
 
 
+def test_a_timing_line_without_a_blank_line_starts_the_next_cue():
+    text = "WEBVTT\n\n00:01.000 --> 00:02.000\n<v P01>one\n00:02.000 --> 00:03.000\n<v P02>two\n"
+    parsed = parse_plain_text(text, fmt="vtt", rules=RULES)
+    assert [(t.speaker, t.text, t.timestamps) for t in parsed.turns] == [
+        ("P01", "one", ("00:01.000 --> 00:02.000",)), ("P02", "two", ("00:02.000 --> 00:03.000",))
+    ]
+
+
 def test_not_a_webvtt_file():
     with pytest.raises(DataError) as exc:
         parse_plain_text("00:00:01.000 --> 00:00:02.000\nhi\n", fmt="vtt", rules=RULES, display_name="x.vtt")
@@ -296,6 +304,19 @@ def test_docx_bold_labels_timestamps_and_empty_paragraphs():
     ]
     assert parsed.encoding == "utf-8"
     assert_offsets(parsed)
+
+
+def test_docx_bold_from_a_character_style_and_explicit_not_bold():
+    def build(d):
+        p = d.add_paragraph()
+        p.add_run("Karin Smit:").style = "Strong"
+        p.add_run(" hello")
+        p = d.add_paragraph()
+        p.add_run("Nope:").bold = False
+        p.add_run(" not a label")
+
+    parsed = read_bytes(_docx(build), fmt="docx", rules=SpeakerRules(), name="s.docx")
+    assert [(t.speaker, t.text) for t in parsed.turns] == [("Karin Smit", "hello\nNope: not a label")]
 
 
 def test_docx_speaker_time_text_table_read_row_by_row_in_document_order():

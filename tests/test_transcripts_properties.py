@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vbhc_code.transcripts import SpeakerRules, parse_plain_text, read_bytes
-from vbhc_code.transcripts.captions import clean_cue_text
+from vbhc_code.transcripts.captions import _TIMING, clean_cue_text
 
 RULES = SpeakerRules(known_labels=["P01", "P02", "Anna de Vries"])
 LABELS = ["Interviewer", "P01", "P02", "Anna de Vries", "Moderator"]
@@ -90,3 +90,27 @@ def test_captions_merge_same_speaker_cues(cues, fmt, crlf):
         assert len(t.text_spans) == len(expected[t.turn_index - 1][1])
         assert " ".join(clean_cue_text(parsed.plain_text[s:e]) for s, e in t.text_spans) == t.text
     check(parsed)
+
+
+caption_line = st.one_of(
+    any_line,
+    st.sampled_from(["00:00:01.000 --> 00:00:02.000", "00:01,000 --> 00:02,000 align:start", "NOTE", "STYLE",
+                     "<v Anna de Vries>hi</v>", ">> next", "&gt;&gt; X", "NARRATOR:", "WOMAN ( sighs ): oh",
+                     "<v>anon", "1", "[chat 00:00:03] P01: c", "<i>it</i> &amp; <b>bold"]),
+)
+
+
+@SETTINGS
+@given(st.lists(caption_line, max_size=30), st.sampled_from(["vtt", "srt"]))
+def test_captions_never_crash_and_spans_are_valid(lines, fmt):
+    from vbhc_code.errors import DataError
+
+    text = "\n".join((["WEBVTT", ""] if fmt == "vtt" else []) + lines)
+    try:
+        parsed = parse_plain_text(text, fmt=fmt, rules=RULES)
+    except DataError:
+        return  # e.g. no cues with text
+    check(parsed)
+    for t in parsed.turns:
+        assert t.text == " ".join(clean_cue_text(text[s:e]) for s, e in t.text_spans)
+        assert not any(_TIMING.match(line) for line in t.text.split("\n"))  # timing lines are never text

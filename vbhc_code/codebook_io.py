@@ -9,12 +9,11 @@ same codebook back.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from vbhc_code.atomic import write_text_atomic as _write_text_atomic
 from vbhc_code.codebook import codebook_from_data
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
 from vbhc_code.models import Codebook
@@ -95,25 +94,7 @@ def codebook_to_toml(codebook: Codebook) -> str:
 
 
 def write_text_atomic(path: Path, text: str, *, force: bool = False) -> Path:
-    path = Path(path)
-    if path.exists() and not force:
-        raise HumanWorkExists(f"{path} already exists; use --force to overwrite it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return _write_text_atomic(path, text, overwrite=force)
 
 
 # -- export -------------------------------------------------------------------------------------

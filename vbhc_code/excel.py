@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.errors import DataError, HumanWorkExists
+from vbhc_code.atomic import atomic_path, refuse_existing
+from vbhc_code.errors import DataError
 
 MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
 MAX_ROWS = 1_048_575  # data rows below the header
@@ -281,36 +280,18 @@ def write_workbook(
     import xlsxwriter
 
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise HumanWorkExists(f"{path} already exists; use --force to overwrite it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        options = {
-            "constant_memory": constant_memory,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "tmpdir": str(path.parent),
-        }
+    refuse_existing(path, overwrite=overwrite)
+    options = {
+        "constant_memory": constant_memory,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "tmpdir": str(path.parent),
+    }
+    with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), options)
         _build(wb, sheets)
         wb.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DataError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -49,7 +49,6 @@ _TITLED = re.compile(
     rf"{_TITLES}\.?(?:[ \t]+{_TITLES}\.?)*[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_TOKEN}"
     rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_TOKEN}){{0,3}}"
 )
-_WWW = re.compile(r"www\.", re.IGNORECASE)
 # Runs of 7+ digits with separators: the only places a phone number or BSN can be.
 _DIGIT_RUN = re.compile(r"\d(?:[ \t.()/-]{0,2}\d){6,}")
 _CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|eur|euro|EUR)\s*$", re.IGNORECASE)
@@ -86,7 +85,7 @@ def find_identifiers(text: str, *, allow: Iterable[str] = ()) -> list[Finding]:
     candidates: list[Finding] = []
     if "@" in text:
         candidates += [Finding("email", m.start(), m.end(), m.group()) for m in _EMAIL.finditer(text)]
-    if "://" in text or _WWW.search(text):
+    if "://" in text or "www." in text or "WWW." in text or "Www." in text:
         for m in _URL.finditer(text):
             end = _strip_trailing_punct(text, m.start(), m.end())
             candidates.append(Finding("url", m.start(), end, text[m.start():end]))

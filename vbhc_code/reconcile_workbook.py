@@ -93,7 +93,7 @@ def _instructions(a: str, b: str) -> list[str]:
         "(initials of the people present).",
         "The Agreed sheet lists the cells both coders coded; they go into the consensus unchanged. Cells "
         "neither coder coded stay uncoded.",
-        f"Progress: 'vbhc-code reconcile --status FILE'. When done: 'vbhc-code reconcile --apply FILE' "
+        "Progress: 'vbhc-code reconcile --status FILE'. When done: 'vbhc-code reconcile --apply FILE' "
         "stores the consensus coding and the audit log; '--partial' applies only fully decided documents.",
         f"If {a} or {b} re-imports their coding, run 'vbhc-code reconcile --coders {a} {b}' again: every "
         "decision on a cell that still disagrees is kept, and decisions on cells that no longer disagree "

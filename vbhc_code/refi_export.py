@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import os
-import tempfile
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -14,6 +12,7 @@ from pathlib import Path
 from lxml import etree
 
 from vbhc_code import __version__
+from vbhc_code.atomic import atomic_path
 from vbhc_code.errors import DataError, UsageError, VbhcError
 from vbhc_code.models import Code, Codebook, Theme
 from vbhc_code.refi_format import (
@@ -351,20 +350,8 @@ def export_qdpx(store: Store, *, out: Path, coders: list[str] | None = None, lin
 
 def _atomic_write(path: Path, writer, *, verify=None) -> None:
     """Write to a temporary file beside ``path``, optionally verify it, then replace ``path``."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise DataError(f"{path}: the folder {parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    with atomic_path(path, create_parent=False) as tmp:
+        with open(tmp, "wb") as fh:
             writer(fh)
         if verify is not None:
             verify(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DataError(f"{path}: cannot write ({exc.strerror})") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -219,20 +217,6 @@ def themes_json(result: ThemesResult) -> dict[str, Any]:
 
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write a text file through a temp file in the same folder and a rename."""
-    from vbhc_code.errors import DataError
+    from vbhc_code.atomic import write_text_atomic as _write
 
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise DataError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    return path
+    return _write(path, text)

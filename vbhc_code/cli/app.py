@@ -15,8 +15,15 @@ from rich.console import Console
 from vbhc_code import __version__
 from vbhc_code.errors import VbhcError
 
-console = Console(highlight=False)
-console_err = Console(stderr=True, highlight=False)
+def _width(stream) -> int | None:
+    """Rich falls back to 80 columns when output is piped; wide tables then truncate every cell."""
+    if os.environ.get("COLUMNS") or stream.isatty():
+        return None
+    return 160
+
+
+console = Console(highlight=False, width=_width(sys.stdout))
+console_err = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 app = typer.Typer(
     name="vbhc-code",

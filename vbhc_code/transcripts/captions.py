@@ -21,7 +21,7 @@ from vbhc_code.transcripts.lines import _CHAT_LINE
 
 _MARK = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+(?P<v>[^>\n]*))?>|</v>|(?P<chev>(?:>>|&gt;&gt;)(?:>|&gt;)*)")
 _LABEL = re.compile(r"(?P<label>[^\s:<>()\[\]][^:\n<>()\[\]]{0,59}?)[ \t]*(?:\([^)\n]{0,40}\)[ \t]*)?:(?P<tight>(?=[^\W\d_]))?(?=\s|$|[^\W\d_])[ \t]*")
-_TIMING = re.compile(r"[ \t]*(?P<a>[\d:.,]+)[ \t]+-->[ \t]+(?P<b>[\d:.,]+)")
+_TIMING = re.compile(r"[ \t]*(?P<a>\d[\d:.,]*)[ \t]*-->[ \t]*(?P<b>\d[\d:.,]*)")
 _TAG = re.compile(r"</?[A-Za-z][^>\n]*>|<\d[\d:.]*>")
 
 
@@ -88,14 +88,19 @@ def parse_captions(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") 
         elif fmt == "vtt" and first.strip() in ("STYLE", "REGION") or first.startswith(("STYLE ", "REGION ")):
             pass
         else:
-            t = 0 if "-->" in first else 1 if len(block) > 1 and "-->" in text[block[1][0]:block[1][1]] else None
+            t = 0 if _TIMING.match(text, block[0][0], block[0][1]) else None
+            if t is None and len(block) > 1 and _TIMING.match(text, block[1][0], block[1][1]):
+                t = 1
             if t is None:
                 stray.append(i + 1)
             else:
                 cue += 1
                 tm = _TIMING.match(text, block[t][0], block[t][1])
-                timing = f"{tm['a']} --> {tm['b']}" if tm else text[block[t][0]:block[t][1]].strip()
+                timing = f"{tm['a']} --> {tm['b']}"
                 for k, (ls, le) in enumerate(block[t + 1:]):
+                    if "-->" in text[ls:le] and _TIMING.match(text, ls, le):
+                        j = i + t + 1 + k  # a timing line ends the cue and starts the next (as WebVTT parsers do)
+                        break
                     _payload_line(text, ls, le, i + t + 2 + k, k == 0, cue, timing, pieces, state, rules)
         i = j
     if stray:

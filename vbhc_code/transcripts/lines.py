@@ -87,17 +87,14 @@ def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> 
         line = text[line_start:line_end]
         m = None
         turn_type = "speech"
-        explicit = False
         head = line[:200]
         if md and head.lstrip().startswith((">", "**", "#", "-", "*", "_")):
             m = _MD_CHAT.match(line)
             if m and rules.accepts(m["label"], explicit=True):
-                turn_type, explicit = "chat", True
+                turn_type = "chat"
             else:
                 m = _MD_SPEECH.match(line)
-                if m and rules.accepts(m["label"], explicit=True):
-                    explicit = True
-                else:
+                if not (m and rules.accepts(m["label"], explicit=True)):
                     m = None
                     if _MD_BOUNDARY.match(line):
                         close()
@@ -108,7 +105,7 @@ def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> 
             if "[" in head[:20]:
                 cm = _CHAT_LINE.match(line)
                 if cm and rules.accepts(cm["label"], explicit=True):
-                    m, turn_type, explicit = cm, "chat", True
+                    m, turn_type = cm, "chat"
             if m is None:
                 lm = _LABEL_LINE.match(line)
                 if lm and rules.accepts(lm["label"]):
