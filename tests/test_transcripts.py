@@ -61,6 +61,18 @@ def test_header_fields_are_never_labels_and_unknown_names_are_text():
     ]
 
 
+def test_role_lines_among_header_fields_are_metadata_not_turns():
+    text = "Interview 3\nDate: 12-03-2024\nInterviewer: JdV\nRespondent: P03\n\nInterviewer: So, welcome.\nP03: Thanks.\n"
+    parsed = turns_of(text)
+    assert [(t.speaker, t.text, t.line) for t in parsed.turns] == [("Interviewer", "So, welcome.", 6), ("P03", "Thanks.", 7)]
+    # Without a header field in the first block, or with long speech, a label line is a turn as usual.
+    assert [t.text for t in turns_of("Interviewer: JdV\n\nP03: Thanks.\n").turns] == ["JdV", "Thanks."]
+    long = "Date: x\nInterviewer: " + "word " * 20 + "\n\nP03: Yes.\n"
+    assert [t.speaker for t in turns_of(long).turns] == ["Interviewer", "P03"]
+    speech = "Date: x\nInterviewer: Hi.\nP01: Hello there!\n\nInterviewer: Next.\n"
+    assert [t.text for t in turns_of(speech).turns] == ["Hi.", "Hello there!", "Next."]
+
+
 def test_default_role_labels_and_participant_style_ids():
     rules = SpeakerRules()
     for label, role in [("Interviewer", "interviewer"), ("Moderator", "interviewer"), ("Facilitator", "interviewer"),

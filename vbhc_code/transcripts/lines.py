@@ -74,6 +74,7 @@ def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> 
             ))  # fmt: skip
         cur = None
 
+    header_end = _header_block_end(text)
     pos = 0
     n = len(text)
     lineno = 0
@@ -121,6 +122,8 @@ def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> 
             if tm and (rules.accepts(tm["label"]) or (rules.pattern is None and looks_like_name(tm["label"].strip())
                                                       and rules.accepts(tm["label"], explicit=True))):
                 m = tm
+        if m is not None and cur is None and line_start < header_end and _looks_like_value(line[m.end():]):
+            m = None  # "Interviewer: A. Jansen" among "Date:"/"Duration:" lines is metadata, not speech
         if m is not None:
             saw_label = True
             close()
@@ -145,6 +148,30 @@ def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> 
         warnings.append(f"{name}: no speaker labels found; each paragraph is a turn with no speaker"
                         " (use --participants or --speaker-pattern)")
     return turns, warnings
+
+
+_FIELD_LINE = re.compile(r"[ \t]*(?:\*\*)?(?P<field>[A-Za-z][A-Za-z ]{1,20}?)[ \t]*(?::\*\*|\*\*:|:)")
+
+
+def _looks_like_value(rest: str) -> bool:
+    """A short field value (a name, an id), not a spoken sentence."""
+    rest = rest.strip()
+    return len(rest) <= 40 and len(rest.split()) <= 5 and not rest.endswith((".", "?", "!", "\u2026", ","))
+
+
+def _header_block_end(text: str) -> int:
+    """End of the first block (up to its blank line) when it is a header: it has a field such as
+    ``Date:`` or ``Duration:`` and more text follows. 0 when there is no such header."""
+    from vbhc_code.transcripts.labels import is_header_field
+
+    blank = re.search(r"\n[ \t]*\n", text[:20_000])
+    if blank is None or not text[blank.end():].strip():
+        return 0
+    for line in text[: blank.start()].split("\n"):
+        m = _FIELD_LINE.match(line)
+        if m and is_header_field(m["field"]):
+            return blank.start()
+    return 0
 
 
 def _paragraphs(text: str, *, per_line: bool, md: bool) -> list[Turn]:
