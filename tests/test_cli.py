@@ -67,3 +67,23 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_command():
     assert test_cmd in marker.split("```", 2)[1]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "<!-- test-command -->" in ci and "rm -rf .venv" in ci
+
+
+def test_an_internal_error_withholds_its_message_and_traceback(monkeypatch, tmp_path):
+    """A bug's message may quote interview text: only its type and location are shown, exit 70."""
+    import vbhc_code.cli.ingest as cli_ingest
+
+    def boom(*args, **kwargs):
+        raise ValueError("P01 said something confidential")
+
+    monkeypatch.setattr(cli_ingest, "ingest_folder", boom)
+    monkeypatch.delenv("VBHC_CODE_DEBUG", raising=False)
+    (tmp_path / "study").mkdir()
+    result = runner.invoke(app, ["ingest", str(tmp_path / "study"), "--store", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 70
+    assert "confidential" not in result.output and "Traceback" not in result.output
+    assert re.fullmatch(
+        r"internal error: ValueError at ingest\.py:\d+ \(a bug in vbhc-code; the details are withheld because "
+        r"they may contain interview text; set VBHC_CODE_DEBUG=1 to see them\)\n",
+        result.output,
+    ), result.output

@@ -58,6 +58,18 @@ def resolve_store_path(store: Path | None) -> Path:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+INTERNAL_ERROR = 70  # EX_SOFTWARE: distinct from 1 (data) and 2 (usage)
+
+
+def _where(exc: BaseException) -> str:
+    """``module.py:line`` of the innermost vbhc-code frame of a traceback (no values, no text)."""
+    tb, where = exc.__traceback__, "?"
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if "vbhc_code" in filename:
+            where = f"{Path(filename).name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
 
 
 def handle_errors(func: F) -> F:
@@ -73,6 +85,16 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             console_err.print("interrupted", markup=False)
             raise typer.Exit(130) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith(("click", "typer")) or os.environ.get("VBHC_CODE_DEBUG"):
+                raise
+            # A bug, not a user error: its message and traceback may quote interview text, so neither is shown.
+            console_err.print(
+                f"internal error: {type(exc).__name__} at {_where(exc)} (a bug in vbhc-code; the details are "
+                "withheld because they may contain interview text; set VBHC_CODE_DEBUG=1 to see them)",
+                markup=False, highlight=False, soft_wrap=True,
+            )  # fmt: skip
+            raise typer.Exit(INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 
