@@ -128,8 +128,54 @@ def test_code_nobody_used_is_null_with_reason_never_one(store):
     assert r["macro"]["percent_agreement"] == pytest.approx((0.5 + 5 / 6 + 1) / 3)
 
 
+def _nulls(block: dict, where: str):
+    for key, value in block.items():
+        if isinstance(value, dict):
+            yield from _nulls(value, f"{where}.{key}")
+        elif value is None:
+            yield f"{where}.{key}"
+
+
+@pytest.mark.parametrize(
+    ("coders", "kwargs"),
+    [
+        (["A", "B"], {}),
+        (["A", "B"], {"unit": "document"}),
+        (["A", "B"], {"unit": "segment"}),
+        (["A", "B"], {"unit": "character", "mode": "nvivo"}),
+        (["A", "B"], {"n_boot": 0}),
+        (["A", "B", "C"], {}),
+    ],
+)
+def test_every_null_has_a_reason(store, coders, kwargs):
+    r = agreement_report(store, coders=coders, **kwargs)
+    nulls = [k for part in ("pooled", "macro", "per_code") for k in _nulls(r[part], part)]
+    assert nulls  # C3 is never used: there is something to explain
+    assert [k for k in nulls if k not in r["reasons"]] == []
+
+
+def test_null_intervals_say_why(store):
+    r = agreement_report(store, coders=["A", "B"])
+    assert r["per_code"]["C3"]["krippendorff_alpha_ci95"] is None
+    assert r["reasons"]["per_code.C3.cohen_kappa_ci95"].startswith("no interval: neither coder applied this code")
+    assert r["reasons"]["per_code.C3.krippendorff_alpha_ci95"].startswith("no interval: neither coder applied")
+    quick = agreement_report(store, coders=["A", "B"], n_boot=0)
+    assert quick["pooled"]["krippendorff_alpha_ci95"] is None
+    assert quick["reasons"]["pooled.krippendorff_alpha_ci95"] == "no bootstrap requested (n_boot = 0)"
+
+
 def test_codes_to_discuss(store):
     assert codes_to_discuss(agreement_report(store, coders=["A", "B"])) == ["C1 (0.00)", "C2 (0.57)"]
+
+
+def test_codes_to_discuss_follow_the_kappa_band_edge():
+    def report(kappas):
+        return {"unit": "turn", "per_code": {f"K{i}": {"cohen_kappa": k, "first_only": 1, "second_only": 0,
+                                                         "percent_agreement": 0.9} for i, k in enumerate(kappas)}}  # fmt: skip
+
+    # 0.6063 is "substantial" for Landis & Koch (and kappa_band): not listed, though it prints as 0.61
+    assert codes_to_discuss(report([0.6063, 0.60, 0.5999, -0.2, None])) == [
+        "K4 (undefined)", "K3 (-0.20)", "K2 (0.60)", "K1 (0.60)"]
 
 
 def test_scope_all_adds_uncoded_interviewer_turns_and_says_so(store):

@@ -327,3 +327,75 @@ def test_lower_hits_point_exactly_at_a_variant_of_their_term(pieces, lang):
             term_lang = "nl" if hit.code == "B" else "en"
             variants = {" ".join(normalise_for_matching(v).split()) for v in term_variants(hit.label, term_lang)}
             assert matched in variants, (matched, hit.label)
+
+
+# -- audit additions ----------------------------------------------------------------------------------
+def test_builtin_codebook_applies_its_exclude_rules():
+    """Neighbouring codes stay apart where the codebook's include/exclude rules say so (EN and NL)."""
+    cb = load_codebook()
+    cases = {
+        ("en", "With outcome-based funding the providers share one budget for the trajectory."): {"VBHC4"},
+        ("nl", "Met integrale bekostiging krijgt het ziekenhuis één bedrag."): {"VBHC4"},
+        ("en", "Everything is in the electronic medical record of the hospital."): {"VBHC7"},
+        ("nl", "Dan moet je de belastbaarheid goed in kaart brengen."): set(),
+        ("nl", "Ik heb daar eerlijk gezegd geen bezwaren tegen."): set(),
+        ("nl", "Hoeveel bezwaarprocedures volgen er op een herbeoordeling?"): {"SIM5"},
+        ("en", "That fee for service model drives volume, not value."): {"VBHC4"},
+    }
+    for (lang, text), codes in cases.items():
+        assert {h.code for h in hits_for(cb, lang, text) if h.vetoed_by is None} == codes, text
+
+
+def test_evaluate_names_both_codebooks_when_they_differ(tmp_path):
+    from dataclasses import replace
+
+    from vbhc_code.agreement_report import evaluate
+
+    cb = load_codebook()
+    edited = replace(cb, sha256="c" * 64)  # same name and version, different content
+    with Store.open(tmp_path / "m.sqlite") as st:
+        st.save_document(make_document("m.txt", [("P1", "participant", "We send PROMs."), ("P1", "participant", "No.")]))
+        autocode(st, codebook=cb)
+        report = autocode(st, codebook=edited, coder="ref")
+        assert report.warnings == [
+            f"coder 'auto' coded with codebook 'vbhc-sim' 1.0.0 (sha256 {cb.sha256[:12]}), not 'vbhc-sim' 1.0.0 "
+            "(sha256 cccccccccccc): comparing them mixes codebook versions"
+        ]
+        result = evaluate(st, coder="auto", against="ref")
+    assert result["reasons"]["codebook"] == (
+        f"the coders used different codebooks: ref: vbhc-sim 1.0.0 (sha256 cccccccccccc); auto: vbhc-sim 1.0.0 "
+        f"(sha256 {cb.sha256[:12]})"
+    )
+    assert result["pooled"]["tp"] == 1 and result["pooled"]["fp"] == 0 and result["pooled"]["fn"] == 0
+
+
+def test_evaluate_against_hand_computed_figures(tmp_path):
+    """10 participant turns, two codes; figures worked out by hand and cross-checked with scikit-learn."""
+    from sklearn.metrics import cohen_kappa_score
+
+    from vbhc_code.agreement_report import evaluate
+    from vbhc_code.models import Coding
+
+    cb = make_codebook([{"id": "X", "terms": {"en": ["x"]}}, {"id": "Y", "terms": {"en": ["y"]}}], sha="f" * 64)
+    ref = {"X": {1, 2, 3, 4}, "Y": {1, 2}}
+    auto = {"X": {3, 4, 5, 6}, "Y": {1, 2, 3}}
+    with Store.open(tmp_path / "h.sqlite") as st:
+        st.save_document(make_document("h.txt", [("P1", "participant", f"turn {i}") for i in range(1, 11)]))
+        for coder, sets in (("ref", ref), ("auto", auto)):
+            codings = [Coding("h.txt", t, code, coder) for code, turns in sets.items() for t in sorted(turns)]
+            st.replace_codings(coder, codings, coded_documents=["h.txt"], codebook=cb)
+        e = evaluate(st, coder="auto", against="ref")
+    x, y, p = e["per_code"]["X"], e["per_code"]["Y"], e["pooled"]
+    assert (x["tp"], x["fp"], x["fn"], x["tn"]) == (2, 2, 2, 4)
+    assert (y["tp"], y["fp"], y["fn"], y["tn"]) == (2, 1, 0, 7)
+    assert x["precision"] == pytest.approx(0.5) and x["recall"] == pytest.approx(0.5) and x["f1"] == pytest.approx(0.5)
+    assert x["cohen_kappa"] == pytest.approx((0.6 - 0.52) / 0.48)  # po .6, pe .4*.4 + .6*.6
+    assert y["precision"] == pytest.approx(2 / 3) and y["recall"] == pytest.approx(1.0) and y["f1"] == pytest.approx(0.8)
+    assert y["cohen_kappa"] == pytest.approx((0.9 - 0.62) / 0.38)  # po .9, pe .3*.2 + .7*.8
+    assert (p["tp"], p["fp"], p["fn"], p["tn"]) == (4, 3, 2, 11) and e["n_units"] == 10
+    assert p["precision"] == pytest.approx(4 / 7) and p["recall"] == pytest.approx(4 / 6) and p["f1"] == pytest.approx(8 / 13)
+    assert p["cohen_kappa"] == pytest.approx((0.75 - 0.56) / 0.44)  # po 15/20, pe .35*.3 + .65*.7
+    flat = lambda sets: [int(t in sets[c]) for c in ("X", "Y") for t in range(1, 11)]  # noqa: E731
+    assert p["cohen_kappa"] == pytest.approx(cohen_kappa_score(flat(ref), flat(auto)))
+    assert e["macro"]["f1"] == pytest.approx((0.5 + 0.8) / 2)
+    assert e["macro"]["cohen_kappa"] == pytest.approx((x["cohen_kappa"] + y["cohen_kappa"]) / 2)

@@ -62,7 +62,7 @@ def test_table_output_names_codes_to_discuss(store_path):
     assert "Agreement of A, B: unit turn, scope participant, 6 units" in result.stdout
     assert "moderate" in result.stdout  # Landis & Koch words for C2
     text = " ".join(result.stdout.split())  # rich wraps long lines
-    assert "Codes to discuss (kappa below 0.61, Landis & Koch 'moderate' or lower): C1 (0.00), C2 (0.57)" in text
+    assert "Codes to discuss (kappa 0.60 or lower, Landis & Koch 'moderate' or lower): C1 (0.00), C2 (0.57)" in text
     assert "note: 1 document(s) coded by only one coder left out (missing data, not 'no code'): d3" in text
 
 
@@ -110,7 +110,8 @@ def test_help_documents_every_unit():
     text = " ".join(result.stdout.split())
     for phrase in ("turn (default): each turn in scope x each code", "sentence: each sentence",
                    "document: each document x each code", "character: each character", "segment: each coded span",
-                   "--overlap", "nvivo =", "maxqda ="):  # fmt: skip
+                   "--overlap", "nvivo =", "maxqda =", "Where they differ from the default: nvivo also counts "
+                   "interviewer turns", "maxqda drops the 'absent for both' cell"):  # fmt: skip
         assert phrase in text
 
 

@@ -199,10 +199,14 @@ def test_csv_import_builds_themes_and_languages(tmp_path):
 
 def test_csv_import_reports_sheet_problems(tmp_path):
     csv = tmp_path / "codes.csv"
-    csv.write_text("id,theme,label,definition\nW1,WORK,a,\n", encoding="utf-8")
+    csv.write_text("id,theme,label,definition\n\nW1,WORK,a,\n,,,\nW2,WORK,b,ok\nW1,WORK,c,again\n", encoding="utf-8")
     with pytest.raises(ValidationError) as info:
         import_codebook(csv, out=tmp_path / "w.toml")
-    assert info.value.problems == ["[codes[0].definition] missing definition"]
+    assert info.value.message == "codes.csv: 2 problem(s) in the codebook sheet"
+    assert info.value.problems == [  # the lines a team can find, blank lines counted
+        "[codes.csv line 3: definition] missing definition",
+        "[codes.csv line 6: id] duplicate code id 'W1' (also codes.csv line 3)",
+    ]
     assert not (tmp_path / "w.toml").exists()
 
 
@@ -279,3 +283,84 @@ def test_qdc_export_goes_through_refi_and_validates(tmp_path):
     assert refi.check_refi(out) == []
     text = out.read_text(encoding="utf-8")
     assert all(f'name="{code_id} ' in text or code_id in text for code_id in CODE_IDS)
+
+
+# -- audit additions --------------------------------------------------------------------------------
+def test_cli_check_prints_every_problem_once_exactly(tmp_path):
+    path = write(tmp_path, BAD)
+    bad = runner.invoke(app, ["codebook", "check", str(path)])
+    assert bad.exit_code == 1 and bad.stdout == ""
+    assert bad.stderr.splitlines() == [
+        f"error: {path}: 5 errors in the codebook",
+        "[codes[1].definition] missing definition",
+        "[codes[2].id] duplicate code id 'A1' (also codes[0])",
+        "[codes[3].theme] unknown theme 'acces'",
+        "[codes[3].terms.nl] terms for undeclared language 'nl' (languages: en)",
+        "[codes[3].patterns.en[0]] spaCy's Matcher rejects it: token 0 LOWERR: Extra inputs are not permitted",
+        "warning: [codes[3].terms.en[0]] term 'Waiting  List' is also a term of A1 (codes[0].terms.en[0])",
+    ]
+
+
+def test_pattern_on_an_attribute_autocode_never_sets_is_a_warning(tmp_path):
+    text = ('name = "x"\nversion = "1"\nlanguages = ["en"]\n[[themes]]\nid = "T"\n[[codes]]\nid = "A"\ntheme = "T"\n'
+            'label = "a"\ndefinition = "d"\n[codes.patterns]\nen = [[{ LOWER = "value" }, { POS = "NOUN", OP = "?" }]]\n')
+    path = write(tmp_path, text)
+    assert [str(p) for p in check_codebook(path)] == [
+        "warning: [codes[0].patterns.en[0]] token 1 uses POS, which autocode's tokenizer-only pipeline never sets: "
+        "the pattern cannot match",
+    ]
+    ok = runner.invoke(app, ["codebook", "check", str(path)])
+    assert ok.exit_code == 0 and "1 warning" in ok.stdout
+
+
+def test_export_never_overwrites_its_input_or_an_existing_toml(tmp_path):
+    src = tmp_path / "mine.toml"
+    src.write_bytes(builtin_codebook_path().read_bytes())
+    same = runner.invoke(app, ["codebook", "export", str(src), "--out", str(src)])
+    assert same.exit_code == 2 and same.stderr.strip() == f"error: --out {src} is the codebook being exported; choose another file"
+    other = tmp_path / "other.toml"
+    other.write_text("# edited by hand\n", encoding="utf-8")
+    kept = runner.invoke(app, ["codebook", "export", str(src), "--out", str(other)])
+    assert kept.exit_code == 1 and "already exists; use --force" in kept.stderr
+    assert other.read_text(encoding="utf-8") == "# edited by hand\n"
+    assert runner.invoke(app, ["codebook", "export", str(src), "--out", str(other), "--force"]).exit_code == 0
+    assert _same(load_codebook(other), load_codebook(src))
+    assert src.read_bytes() == builtin_codebook_path().read_bytes()
+    xlsx = tmp_path / "cb.xlsx"
+    for _ in range(2):  # derived exports are simply replaced
+        assert runner.invoke(app, ["codebook", "export", str(src), "--out", str(xlsx)]).exit_code == 0
+
+
+def test_builtin_codebook_loads_from_a_plain_copy_of_the_package(tmp_path):
+    """A wheel holds a real file at vbhc_code/data/ (the symlink resolved); loading must not need the repo."""
+    import shutil
+    import subprocess
+    import sys
+    import tomllib
+
+    package = tmp_path / "site" / "vbhc_code"
+    shutil.copytree(REPO / "vbhc_code", package, symlinks=False, ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    assert not (package / "data" / "vbhc-sim.toml").is_symlink()
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from vbhc_code.codebook import builtin_codebook_path, "
+            "load_codebook; cb = load_codebook(); print(builtin_codebook_path()); print(cb.sha256)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path / "site")], capture_output=True, text=True,
+                         cwd=tmp_path, check=True).stdout.split()  # fmt: skip
+    assert out == [str(package / "data" / "vbhc-sim.toml"), load_codebook().sha256]
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "data/*.toml" in pyproject["tool"]["setuptools"]["package-data"]["vbhc_code"]
+
+
+def test_xlsx_import_problems_name_the_sheet_row(tmp_path):
+    from vbhc_code.excel import Column, Sheet, write_workbook
+
+    xlsx = tmp_path / "team.xlsx"
+    header = ["id", "theme", "label", "definition", "terms_en"]
+    rows = [["A1", "T", "a", "Defined.", "x"], ["", "", "", "", ""], ["A2", "T", "b", "", "y"]]
+    themes = Sheet("Themes", [Column("id"), Column("label")], [["T", "Theme"], ["T", "again"]])
+    write_workbook(xlsx, [Sheet("Codes", [Column(h) for h in header], rows), themes])
+    with pytest.raises(ValidationError) as info:
+        import_codebook(xlsx, out=tmp_path / "t.toml")
+    assert info.value.problems == [
+        "[team.xlsx Themes row 3: id] duplicate theme id 'T' (also team.xlsx Themes row 2)",
+        "[team.xlsx Codes row 4: definition] missing definition",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from vbhc_code.codings import (
     read_long_codings,
     write_workbooks,
 )
-from vbhc_code.codings_workbook import canonical_text, text_hash
+from vbhc_code.codings_workbook import canonical_text, codebook_sha, text_hash
 from vbhc_code.errors import HumanWorkExists, UsageError, ValidationError
 from vbhc_code.models import Coding
 
@@ -258,6 +259,31 @@ def test_long_import_located_errors(store, tmp_path):
     assert store.coders() == []
 
 
+def test_long_import_spans_must_lie_in_their_turn(store, tmp_path):
+    t = {(x.document, x.turn_index): x for x in store.turns()}[("int01.txt", 2)]
+    path = tmp_path / "coder-ben.csv"
+    path.write_text(
+        "document,turn_index,code,start,end\n"
+        f"int01.txt,2,C1,{t.start},{t.start + 3}\n"  # inside: fine
+        f"int01.txt,2,C2,0,{t.start + 3}\n"  # starts in the interviewer's question
+        f"int01.txt,2,C3,{t.start},{t.end + 1}\n"  # runs past the turn
+        f"int01.txt,2,C3,{t.start},\n",  # half a span
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as exc:
+        import_codings(store, [path], codebook=CB)
+    assert exc.value.problems == [
+        f"[coder-ben.csv line 3] span 0-{t.start + 3} is outside turn int01.txt #2 ({t.start}-{t.end})",
+        f"[coder-ben.csv line 4] span {t.start}-{t.end + 1} is outside turn int01.txt #2 ({t.start}-{t.end})",
+        "[coder-ben.csv line 5] give both start and end (a span), or neither (the whole turn)",
+    ]
+    assert store.coders() == []
+    path.write_text(f"document,turn_index,code,start,end\nint01.txt,2,C1,{t.start},{t.end}\n", encoding="utf-8")
+    import_codings(store, [path], codebook=CB)
+    (c,) = store.codings("ben")
+    assert (c.start, c.end) == (t.start, t.end)
+
+
 def test_same_coder_from_two_files(store, tmp_path):
     write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path)
     csv_path = tmp_path / "coder-anna.csv"
@@ -269,13 +295,14 @@ def test_same_coder_from_two_files(store, tmp_path):
 
 
 def test_export_round_trip_csv_and_xlsx(store, tmp_path):
-    codings = [Coding("int01.txt", 2, "C1", "auto", 10, 15, "term 'PROMs'"), Coding("int02.txt", 3, "C3", "auto")]
+    # int01.txt #2 spans 36-64 ("We use PROMs and a registry."): 'PROMs' is 43-48
+    codings = [Coding("int01.txt", 2, "C1", "auto", 43, 48, "=term 'PROMs'"), Coding("int02.txt", 3, "C3", "auto")]
     store.replace_codings("auto", codings, coded_documents=["int01.txt", "int02.txt"], codebook=CB)
     out = tmp_path / "out" / "auto.csv"
     assert export_codings(store, coder="auto", out=out) == 2
     data = out.read_bytes()
     assert data.startswith(b"document,turn_index,code,coder,start,end,evidence\r\n")
-    assert data.decode().split("\r\n")[1] == "int01.txt,2,C1,auto,10,15,term 'PROMs'"
+    assert data.decode().split("\r\n")[1] == "int01.txt,2,C1,auto,43,48,=term 'PROMs'"
     buf = io.StringIO()
     export_codings(store, coder="auto", stream=buf)
     assert buf.getvalue().encode() == data
@@ -285,7 +312,8 @@ def test_export_round_trip_csv_and_xlsx(store, tmp_path):
     xlsx = tmp_path / "auto.xlsx"
     export_codings(store, coder="auto", out=xlsx)
     rows = list(load_workbook(xlsx, read_only=True).worksheets[0].iter_rows(values_only=True))
-    assert rows[0] == EXPORT_COLUMNS and rows[1][:6] == ("int01.txt", 2, "C1", "auto", 10, 15)
+    assert rows[0] == EXPORT_COLUMNS and rows[1][:6] == ("int01.txt", 2, "C1", "auto", 43, 48)
+    assert load_workbook(xlsx)["Codings"]["G2"].data_type == "s"
     import_codings(store, [xlsx], coder="third", codebook=CB)
     assert cells(store, "third") == cells(store, "auto")
     human = tmp_path / "codings" / "coder-auto.csv"
@@ -305,11 +333,19 @@ def test_codebook_difference_is_warned(store, tmp_path):
     path = tmp_path / "coder-ben.csv"
     path.write_text("document,turn_index,code\nint01.txt,2,C1\n", encoding="utf-8")
     report = import_codings(store, [path], codebook=CB2)
+    sha1, sha2 = codebook_sha(store, CB)[:8], codebook_sha(store, CB2)[:8]
     assert report.warnings == [
-        "coder 'ben' used codebook test-cb 2.0, which differs from the one of 'anna' (test-cb 1.0); "
-        "compare their codings with care"
+        f"coder 'ben' used codebook test-cb 2.0 (sha256 {sha2}), which differs from the one of 'anna' "
+        f"(test-cb 1.0, sha256 {sha1}); compare their codings with care"
     ]
     assert import_codings(store, [path], codebook=CB).warnings == []
+    # same name and version, other content (an edited codebook file): the sha256 tells them apart
+    edited = replace(CB, codes=CB.codes[:2])
+    (warning,) = import_codings(store, [path], codebook=edited).warnings
+    assert warning == (
+        f"coder 'ben' used codebook test-cb 1.0 (sha256 {codebook_sha(store, edited)[:8]}), which differs from "
+        f"the one of 'anna' (test-cb 1.0, sha256 {sha1}); compare their codings with care"
+    )
 
 
 def test_list_codings(store):

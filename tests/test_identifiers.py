@@ -48,10 +48,26 @@ def test_flags_real_identifiers(text, expected):
         "I asked the dr. The next day it was fine. The dr said so. ms patients. Porter says value.",
         "Call me at five. The figure was 0.6123456789 percent.",
         "user@localhost is not an address; a@b is not either",
+        # Realistic numbers in SIM/VBHC interviews: dates, times, money, percentages, law articles, ICD codes,
+        # versions, scales and decimals (a list of single digits or decimals is not a phone number).
+        "On 12-03-2024 at 14:30, also 12/03/2024, 12.03.2024 and 09:15:30; the 10:00-11:30 slot.",
+        "It cost \u20ac1.500.000, EUR 250 000, \u20ac 1.234.567,89 or $ 2,500,000; about 100.000.000 people.",
+        "About 45%, 12.5 % or 0,5 procent; WIA 80-100 and 35-80; the 0-20-40-60-80-100 rule.",
+        "Article 7:658 BW, artikel 19 Wet WIA, art. 2.1 Zvw, section 4.3.2, Stb. 2020, 123.",
+        "ICD-10 F32.1 and M54.5, ICD-11 6A70, ICF b152; version 3.10.2, Python 3.11, release 2.0.1-beta.",
+        "scores 0 1 2 3 4 5 6 7 8 9 10 on the scale; 0.25 0.50 0.75 1.00 1.25 as weights",
+        "periods 2019-2023, 2014-2018, 1998-2002; born in 1975, 1980, 1985; the years 2019 2020 2021 2022",
+        "kvk 12345678, AGB-code 01234567, ratio 0,123456789, 12 345 678 9, ISBN 978-90-368-1234-5",
     ],
 )
 def test_no_false_alarms_on_ordinary_speech(text):
     assert found(text) == []
+
+
+def test_phone_numbers_in_groups_are_still_found():
+    assert found("bel 06 12 34 56 78 of +31 6 12 34 56 78") == [
+        ("phone", "06 12 34 56 78"), ("phone", "+31 6 12 34 56 78")
+    ]
 
 
 def test_bsn_11_test_against_known_values():

@@ -99,6 +99,66 @@ def test_changed_file_with_codings_is_refused_unless_force(study):
         assert st.codings("anna") == []
 
 
+def test_a_participants_sheet_given_later_rereads_unchanged_files_for_its_aliases(tmp_path):
+    """Alias labels only exist once the sheet is known: an unchanged file is re-read when the labels change."""
+    folder = tmp_path / "study"
+    write(folder, "a.txt", "Interviewer: Hi.\nAnna de Vries: Four things.\nP02: Two.\n")
+    parts = write(tmp_path, "p.csv", "participant_id,aliases\nP01,Anna de Vries\nP02,\n")
+    store = tmp_path / "s.sqlite"
+    assert run("ingest", str(folder), "--store", str(store)).exit_code == 0
+    with Store.open(store) as st:
+        assert [t.speaker for t in st.document("a.txt").turns] == ["Interviewer", "P02"]
+    assert run("ingest", str(folder), "--store", str(store), "--participants", str(parts)).exit_code == 0
+    with Store.open(store) as st:
+        doc = st.document("a.txt")
+        assert [(t.speaker, t.participant_id, t.text) for t in doc.turns] == [
+            ("Interviewer", None, "Hi."), ("Anna de Vries", "P01", "Four things."), ("P02", "P02", "Two.")
+        ]
+    with Store.open(store) as st:  # same labels again (from the store): nothing is re-read
+        assert [d.status for d in ingest_folder(folder, store=st).documents] == ["unchanged"]
+
+
+def test_new_labels_never_move_the_turns_of_a_coded_document(tmp_path):
+    folder = tmp_path / "study"
+    write(folder, "a.txt", "Interviewer: Hi.\nAnna de Vries: Four things.\nP02: Two.\n")
+    write(folder, "b.txt", "Interviewer: Hello.\nP02: Fine.\n")
+    parts = write(tmp_path, "p.csv", "participant_id,aliases\nP01,Anna de Vries\nP02,\n")
+    store = tmp_path / "s.sqlite"
+    assert run("ingest", str(folder), "--store", str(store)).exit_code == 0
+    with Store.open(store) as st:
+        st.replace_codings("anna", [Coding("a.txt", 1, "SIM1", "anna"), Coding("b.txt", 2, "SIM1", "anna")],
+                           coded_documents=["a.txt", "b.txt"])  # fmt: skip
+    result = run("ingest", str(folder), "--store", str(store), "--participants", str(parts))
+    assert result.exit_code == 0
+    assert ("warning: a.txt: the new participants sheet/options would change its turns, but it has codings; "
+            "kept as it was (use --force to re-read it and drop its codings)") in result.stderr  # fmt: skip
+    with Store.open(store) as st:
+        assert [t.speaker for t in st.document("a.txt").turns] == ["Interviewer", "P02"]
+        assert [t.participant_id for t in st.document("b.txt").turns] == [None, "P02"]
+        assert len(st.codings("anna")) == 2
+    # --force re-reads the document whose turns change; b.txt keeps its turns and so its coding.
+    assert run("ingest", str(folder), "--store", str(store), "--force").exit_code == 0
+    with Store.open(store) as st:
+        assert [t.speaker for t in st.document("a.txt").turns] == ["Interviewer", "Anna de Vries", "P02"]
+        assert [(c.document, c.turn_index) for c in st.codings("anna")] == [("b.txt", 2)]
+
+
+def test_documents_sheet_language_resegments_an_unchanged_file(tmp_path):
+    folder = tmp_path / "study"
+    write(folder, "a.txt", "Interviewer: Hoe gaat het? Goed.\nP01: Prima.\n")
+    docs = write(tmp_path, "d.csv", "document,language\na.txt,nl\n")
+    store = tmp_path / "s.sqlite"
+    assert run("ingest", str(folder), "--store", str(store)).exit_code == 0
+    assert run("ingest", str(folder), "--store", str(store), "--documents", str(docs)).exit_code == 0
+    with Store.open(store) as st:
+        assert st.document("a.txt").language == "nl"
+    assert run("ingest", str(folder), "--store", str(store)).exit_code == 0  # no sheet: keeps its language
+    with Store.open(store) as st:
+        doc = st.document("a.txt")
+        assert doc.language == "nl"
+        assert [doc.plain_text[s:e] for s, e in doc.turns[0].sentences] == ["Hoe gaat het?", "Goed."]
+
+
 def test_prune_removes_documents_gone_from_the_folder(study):
     folder, parts, store = study
     assert run("ingest", str(folder), "--store", str(store)).exit_code == 0
@@ -156,10 +216,35 @@ def test_unwritable_store(study, tmp_path):
     assert result.stderr.startswith(f"error: {blocker / 's.sqlite'}: cannot open the study store")
 
 
-def test_store_from_environment(study):
+def test_store_from_environment(study, tmp_path):
     folder, _, store = study
-    assert run("ingest", str(folder), env={"VBHC_CODE_STORE": str(store)}).exit_code == 0
+    env = {"VBHC_CODE_STORE": str(store)}
+    assert run("ingest", str(folder), env=env).exit_code == 0
     assert store.exists()
+    seg = run("segments", env=env)
+    assert seg.exit_code == 0 and seg.stdout_bytes.count(b"\r\n") == 1 + 3 + 5  # RFC 4180 CRLF
+    ids = run("check-identifiers", "--json", env=env)
+    assert ids.exit_code == 0 and json.loads(ids.stdout) == []
+    # --store wins over the environment; a store that does not exist is never created by a reader.
+    other = tmp_path / "other.sqlite"
+    for cmd in (["segments"], ["check-identifiers"]):
+        result = run(*cmd, "--store", str(other), env=env)
+        assert result.exit_code == 1
+        assert result.stderr == f"error: {other}: no study store here (run 'vbhc-code ingest' first or pass --store)\n"
+    assert not other.exists()
+
+
+def test_store_path_that_is_a_folder_or_not_a_store(study, tmp_path):
+    folder, _, _ = study
+    result = run("ingest", str(folder), "--store", str(tmp_path))
+    assert result.exit_code == 1 and result.stderr == f"error: {tmp_path}: is a folder, not a store file\n"
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all, just some bytes" * 100)
+    for cmd in (["ingest", str(folder)], ["segments"], ["check-identifiers"]):
+        result = run(*cmd, "--store", str(junk))
+        assert result.exit_code == 1
+        assert result.stderr == f"error: {junk}: not a usable study store (file is not a database)\n"
+    assert junk.read_bytes() == b"not a database at all, just some bytes" * 100
 
 
 def test_segments_csv_is_rfc4180(study, tmp_path):

@@ -84,6 +84,9 @@ ENTITY_XML = (
         ("entities.docx", lambda: rezip(docx_bytes("x"), {"word/document.xml": ENTITY_XML}),
          "error: entities.docx: refused: word/document.xml declares a DOCTYPE/XML entities (Word never writes "
          "them; possibly hostile)"),
+        ("utf16.docx", lambda: rezip(docx_bytes("x"), {"word/document.xml": ENTITY_XML.replace(b'"1.0"', b'"1.0" encoding="UTF-16"').decode().encode("utf-16")}),
+         "error: utf16.docx: refused: word/document.xml declares a DOCTYPE/XML entities (Word never writes "
+         "them; possibly hostile)"),
         ("bomb.docx", lambda: rezip(docx_bytes("x"), {}, extra={"word/media/bomb.bin": 40 << 20}),
          "error: bomb.docx: refused: word/media/bomb.bin is compressed "),
         ("bigbomb.docx", lambda: rezip(docx_bytes("x"), {}, extra={"word/media/a.bin": 150 << 20, "word/media/b.bin": 150 << 20}),
@@ -130,7 +133,45 @@ def test_participants_xlsx_without_id_column(good, tmp_path):
     wb.save(tmp_path / "p.xlsx")
     result = run("ingest", str(good), "--participants", str(tmp_path / "p.xlsx"), "--store", str(tmp_path / "s.sqlite"))
     assert result.exit_code == 1
-    assert errors(result) == ["error: p.xlsx line 1: no 'participant_id' column (columns: id, group)"]
+    assert errors(result) == ["error: p.xlsx row 1: no 'participant_id' column (columns: id, group)"]
+
+
+def test_participants_and_documents_from_xlsx_match_p1_to_p01_and_override_type(tmp_path):
+    from openpyxl import Workbook
+
+    folder = tmp_path / "f"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "fg.txt").write_text("Moderator: Hi.\nP1: one\nP02: two\nR3: three\nAnna de Vries: four\nP5: five\n",
+                                   encoding="utf-8")  # fmt: skip
+    (folder / "sub" / "b.txt").write_text("Interviewer: Hi.\nanna: x\n", encoding="utf-8")
+    wb = Workbook()
+    for row in (["Participant_ID", "aliases", "group", "age"], ["P01", "Anna; Anna de Vries", "SIM", 45],
+                ["P2", None, "VBHC", 50.0], ["R03", "", "SIM", None]):  # fmt: skip
+        wb.active.append(row)
+    wb.save(tmp_path / "p.xlsx")
+    wb = Workbook()
+    for row in (["document", "type", "health_system"], ["fg.txt", "interview", "NL"], ["sub/b.txt", "focus_group", "BE"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "d.xlsx")
+    store = tmp_path / "s.sqlite"
+    result = run("ingest", str(folder), "--participants", str(tmp_path / "p.xlsx"), "--documents", str(tmp_path / "d.xlsx"),
+                 "--store", str(store))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [w for w in result.stderr.splitlines() if w.startswith("warning")] == [
+        "warning: fg.txt: speakers not in the participants sheet: P5"
+    ]
+    with Store.open(store) as st:
+        fg, b = st.document("fg.txt"), st.document("sub/b.txt")
+        assert [(t.speaker, t.participant_id) for t in fg.turns] == [
+            ("Moderator", None), ("P1", "P01"), ("P02", "P2"), ("R3", "R03"), ("Anna de Vries", "P01"), ("P5", None)
+        ]
+        assert (fg.doc_type, b.doc_type) == ("interview", "focus_group")  # the sheet overrides the detection
+        assert dict(b.attributes) == {"health_system": "BE"}
+        assert dict(st.participants()["P2"].attributes) == {"group": "VBHC", "age": "50"}
+    seg = run("segments", "--store", str(store))
+    assert seg.stdout.splitlines()[0] == (
+        "document,turn_index,speaker,participant_id,turn_type,start,end,text,role,timestamp,spans,group,age"
+    )
 
 
 def test_failed_sheet_on_an_existing_store_keeps_it(good, tmp_path):
@@ -243,6 +284,21 @@ def test_check_identifiers_allow_json_and_strict(tmp_path):
     assert clean.exit_code == 0 and json.loads(clean.stdout) == []
     missing = run("check-identifiers", "--store", str(store), "--allow", str(tmp_path / "nope.txt"))
     assert missing.exit_code == 1 and errors(missing) == ["error: nope.txt: cannot read the allow list (FileNotFoundError)"]
+
+
+def test_check_identifiers_allow_titled_framework_names_from_a_bom_file(tmp_path):
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "a.txt").write_text(
+        "Interviewer: What about Dr. Porter's value agenda and Prof. Michael Porter?\n"
+        "P01: Ask dr. Jansen, or Prof. Teisberg.\n", encoding="utf-8")  # fmt: skip
+    store = tmp_path / "s.sqlite"
+    assert run("ingest", str(folder), "--store", str(store)).exit_code == 0
+    allow = tmp_path / "allow.txt"
+    allow.write_bytes("Dr. Porter\r\n  # frameworks\r\nMichael Porter\r\n  Teisberg  \r\n".encode("utf-8-sig"))
+    result = run("check-identifiers", "--store", str(store), "--allow", str(allow), "--json", "--strict")
+    assert result.exit_code == 1
+    assert [(f["turn_index"], f["kind"], f["text"]) for f in json.loads(result.stdout)] == [(2, "name", "dr. Jansen")]
 
 
 def test_realdata_folder_ingests(shared_dir, tmp_path):

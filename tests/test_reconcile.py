@@ -79,6 +79,9 @@ def test_workbook_layout(store, tmp_path):
     }
     assert sheet(out, "Agreed")[1:] == [("int01.txt", 2, "C1", "P1", "We use PROMs and a registry.")]
     assert wb["_meta"].sheet_state == "hidden"
+    hostile = wb["Disagreements"]["E3"]  # int01 #4 starts with '=SUM(A1)': text, never a formula
+    assert hostile.data_type == "s" and hostile.value.startswith("=SUM(A1) costs")
+    assert wb["Disagreements"].freeze_panes == "A2"
     with pytest.raises(UsageError, match="'anna' named twice"):
         write_reconcile_workbook(store, coders=["anna", "anna"], out=out)
 
@@ -192,6 +195,16 @@ def test_apply_stores_consensus_and_audit_log(store, tmp_path):
     assert rows[1][:10] == ["int01.txt #2 C2", "int01.txt", "2", "C2", "anna", "1", "ben", "0", "apply", "1"]
     assert rows[3][8:10] == ["ben", "0"] and rows[5][8:11] == ["ben", "1", "=cmd|' /C calc'!A0"]
     assert log.read_bytes().count(b"\r\n") == 6
+    # applying again replaces the consensus (a reconciliation's own coder) ...
+    apply_reconciliation(store, path=out, log_csv=log)
+    assert len(store.reconciliation_log()) == 10
+    # ... but never a coder whose codings came from elsewhere
+    put(store, "carl", ANNA[:1])
+    with pytest.raises(HumanWorkExists) as exc:
+        apply_reconciliation(store, path=out, as_coder="carl", log_csv=log)
+    assert exc.value.message == ("--as carl: coder 'carl' holds codings from elsewhere, not from a reconciliation; "
+                                 "choose another --as")
+    assert len(store.codings("carl")) == 1 and len(store.reconciliation_log()) == 10
 
 
 def test_apply_reports_agreement_with_consensus(store, tmp_path):

@@ -26,7 +26,7 @@ def test_export_import_check_from_the_command_line(tmp_path):
     assert r.exit_code == 0 and "s.qdpx: valid REFI-QDA" in r.output
     r = _run("refi", "import", str(out), "--store", str(tmp_path / "b.sqlite"))
     assert r.exit_code == 0, r.output
-    assert "2 of 2 text sources, 4 codes, 2 users, 6 codings (6 turn codings) by coders anna, consensus" in r.output
+    assert "2 of 2 text sources, 4 codes, 2 users, 6 of 6 codings (6 turn codings) by coders anna, consensus" in r.output
     with Store.open(tmp_path / "b.sqlite") as b:
         assert [c.name for c in b.coders()] == ["anna", "consensus"]
 
@@ -66,3 +66,30 @@ def test_import_of_a_codebook_reports_codes(shared_dir, tmp_path):
              "--store", str(tmp_path / "s.sqlite"))  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "imported codebook 'spec_A1_codebook refi-import' from spec_A1_codebook.qdc: 4 codes in 3 themes" in r.output
+
+
+def test_broken_archives_exit_1_with_one_clear_line_and_an_untouched_store(tmp_path):
+    whole = write_zip(tmp_path / "whole.qdpx", {"project.qde": minimal_qde(), "sources/S.txt": b"P01: hello there.\n"})
+    (tmp_path / "cut.qdpx").write_bytes(whole.read_bytes()[:40])
+    (tmp_path / "text.qdpx").write_bytes(b"just some text")
+    expected = {
+        "cut.qdpx": "error: cut.qdpx: not a valid zip archive, or a truncated one (.qdpx files are zip archives)",
+        "text.qdpx": "error: text.qdpx: not a zip archive (a .qdpx project is a zip with project.qde and sources/)",
+    }
+    store = tmp_path / "s.sqlite"
+    for name, line in expected.items():
+        r = _run("refi", "import", str(tmp_path / name), "--store", str(store))
+        assert r.exit_code == 1 and r.output.strip() == line, r.output
+        r = _run("refi", "check", str(tmp_path / name))
+        assert r.exit_code == 1 and f"[{name}] {line[len('error: '):]}" in r.output
+    with Store.open(store) as st:
+        assert st.document_names() == [] and st.coders() == [] and st.codebooks() == []
+
+
+def test_a_selection_past_the_end_is_skipped_visibly(tmp_path):
+    """Damaged selections cost only themselves: reported on stderr and counted in the summary, exit 0."""
+    f = write_zip(tmp_path / "past.qdpx", {"project.qde": minimal_qde(end=999), "sources/S.txt": b"P01: hello there.\n"})
+    r = _run("refi", "import", str(f), "--store", str(tmp_path / "s.sqlite"))
+    assert r.exit_code == 0, r.output
+    assert "skipped: [past.qdpx: project.qde line 7] selection 0-999 is outside its source (18 characters); skipped" in r.output
+    assert "1 of 1 text sources, 1 codes, 1 users, 0 of 1 codings (0 turn codings) by coders none" in r.output

@@ -98,6 +98,7 @@ def test_crlf_offsets_point_at_the_same_text(study, tmp_path):
     assert check_refi(out) == []
     root = etree.fromstring(qde_of(out))
     checked = 0
+    passages = set()
     with zipfile.ZipFile(out) as zf:
         for src in root.findall("q:Sources/q:TextSource", NS):
             raw = zf.read(f"sources/{src.get('guid')}.txt").decode("utf-8")
@@ -105,11 +106,24 @@ def test_crlf_offsets_point_at_the_same_text(study, tmp_path):
             assert raw == lf.replace("\n", "\r\n") and "\r\n" in raw
             for sel in src.findall("q:PlainTextSelection", NS):
                 s, e = int(sel.get("startPosition")), int(sel.get("endPosition"))
-                assert raw[s:e].replace("\r\n", "\n") in lf
+                lf_s, lf_e = s - raw[:s].count("\r\n"), e - raw[:e].count("\r\n")  # back to LF offsets
+                assert raw[s:e].replace("\r\n", "\n") == lf[lf_s:lf_e]
+                passages.add((src.get("name"), lf_s, lf_e))
                 checked += 1
     # the two-line turn 2 of int01: its CRLF selection text is the LF text with \r\n
     t2 = study.turn("int01.txt", 2)
     assert "\n" in TEXT_1[t2.start:t2.end] and checked == 7
+    # the CRLF selections cover exactly the passages the LF export selects
+    lf_out = tmp_path / "lf.qdpx"
+    export_qdpx(study, out=lf_out)
+    lf_root = etree.fromstring(qde_of(lf_out))
+    lf_passages = {(src.get("name"), int(sel.get("startPosition")), int(sel.get("endPosition")))
+                   for src in lf_root.findall("q:Sources/q:TextSource", NS)
+                   for sel in src.findall("q:PlainTextSelection", NS)}  # fmt: skip
+    assert passages == lf_passages and (("int01.txt", t2.start, t2.end) in passages)
+    # the emoji after the last LF is one code point in both exports: offsets never count UTF-16 units
+    t4 = study.turn("int01.txt", 4)
+    assert ("int01.txt", t4.start, t4.end) in passages and TEXT_1[t4.end - 3 : t4.end] == "\u00e9\U0001f600."
 
 
 def test_crlf_export_imports_to_the_same_codings(study, tmp_path):
@@ -157,6 +171,30 @@ def test_an_invalid_export_is_an_internal_error_and_writes_nothing(study, tmp_pa
     assert "internal error" in str(exc.value) and "isCodable" in str(exc.value)
     assert out.read_bytes() == b"previous export"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".s.qdpx")] == []
+
+
+def test_project_xsd_is_checked_before_any_zip_is_written(study, tmp_path, monkeypatch):
+    import vbhc_code.refi_export as ex
+
+    real = ex.project_bytes
+
+    def broken(*args, **kwargs):
+        data, sources, report = real(*args, **kwargs)
+        return data.replace(b' color="#', b' color="', 1), sources, report
+
+    monkeypatch.setattr(ex, "project_bytes", broken)
+
+    def no_zip(*args, **kwargs):
+        raise AssertionError("a zip was opened for writing before Project.xsd validation")
+
+    monkeypatch.setattr(ex.zipfile, "ZipFile", no_zip)
+    with pytest.raises(RefiInternalError) as exc:
+        export_qdpx(study, out=tmp_path / "s.qdpx")
+    assert exc.value.message == (
+        "internal error: project.qde failed Project.xsd validation (a bug in vbhc-code); nothing written"
+    )
+    assert exc.value.problems[0].startswith("[project.qde line ") and "attribute 'color'" in exc.value.problems[0]
+    assert list(tmp_path.glob("*.qdpx")) == []
 
 
 def test_codes_used_but_missing_from_the_codebook_are_exported_unthemed(study, tmp_path):

@@ -54,8 +54,7 @@ def test_round_trip_of_the_bundled_sample_study(sample_store, tmp_path):
     import shutil
     from pathlib import Path
 
-    from vbhc_code.errors import DataError
-    from vbhc_code.models import Code, Codebook, Coding, Theme
+    from vbhc_code.models import Coding
 
     repo = Path(__file__).resolve().parents[1]
     path = tmp_path / "sample.sqlite"
@@ -64,14 +63,9 @@ def test_round_trip_of_the_bundled_sample_study(sample_store, tmp_path):
     for coder in ("anna", "ben"):
         with (repo / "codings" / f"coder-{coder}.csv").open(encoding="utf-8") as fh:
             rows[coder] = {(r["document"], int(r["turn_index"]), r["code"]) for r in csv.DictReader(fh)}
-    try:
-        from vbhc_code.codebook import load_codebook
+    from vbhc_code.codebook import load_codebook
 
-        codebook = load_codebook(None)
-    except (ImportError, DataError):  # the built-in codebook is not in this checkout yet
-        ids = sorted({c for keys in rows.values() for _, _, c in keys})
-        codebook = Codebook("vbhc-sim", "test", ("en",), (Theme("VBHC", "vbhc"), Theme("SIM", "sim")),
-                            tuple(Code(i, "VBHC" if i.startswith("VBHC") else "SIM", i.lower()) for i in ids))  # fmt: skip
+    codebook = load_codebook(None)  # the built-in VBHC-SIM codebook the sample study was coded with
     rows["consensus"] = rows["anna"] & rows["ben"]
     with Store.open(path) as a:
         docs = a.document_names()
@@ -86,6 +80,8 @@ def test_round_trip_of_the_bundled_sample_study(sample_store, tmp_path):
             assert imported.skipped == [] and imported.sources == len(docs)
             assert [d.plain_text for d in b.documents()] == [d.plain_text for d in a.documents()]
             assert b.turns() == a.turns()
+            assert [c.name for c in b.coders()] == ["anna", "ben", "consensus"]
+            assert all(len(a.codings(coder)) == len(rows[coder]) > 0 for coder in rows)
             for coder in rows:
                 assert b.codings(coder) == a.codings(coder)
                 assert b.coded_documents(coder) == set(docs)
@@ -93,6 +89,9 @@ def test_round_trip_of_the_bundled_sample_study(sample_store, tmp_path):
             assert sorted((c.id, c.theme, c.label, c.definition) for c in cb.codes) == sorted(
                 (c.id, c.theme, c.label, c.definition) for c in codebook.codes
             )  # codes come back grouped under their themes
+            assert [(t.id, t.label, t.description) for t in cb.themes] == [
+                (t.id, t.label, t.description) for t in codebook.themes
+            ]
             export_qdpx(b, out=second)
     assert _members(second) == _members(first)
 

@@ -107,9 +107,9 @@ def test_billion_laughs_in_a_codebook_is_refused(tmp_path):
 
 
 def test_junk_and_archives_without_a_project(tmp_path):
-    junk = tmp_path / "junk.qdpx"
+    junk = tmp_path / "junk.qdc"
     junk.write_bytes(b"\x00\x01 not xml")
-    assert _refused(tmp_path, junk).startswith("junk.qdpx line 1: not well-formed XML")
+    assert _refused(tmp_path, junk).startswith("junk.qdc line 1: not well-formed XML")
     empty = write_zip(tmp_path / "empty.qdpx", {"readme.txt": b"hi"})
     assert _refused(tmp_path, empty) == "empty.qdpx: no project.qde in the archive (not a REFI-QDA project)"
     other = tmp_path / "other.qdc"
@@ -126,3 +126,56 @@ def test_safe_zip_reads_members_in_memory_only(tmp_path):
         assert z.read("sources/S.txt") == TINY_TEXT.encode()
         assert z.find("SOURCES/s.txt", ignore_case=True) == "sources/S.txt"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.qdpx"]
+
+
+def test_a_qdpx_that_is_not_a_zip_is_refused(tmp_path):
+    for name, data in [("text.qdpx", b"hello, not an archive"), ("empty.qdpx", b""), ("bare.qdpx", minimal_qde())]:
+        f = tmp_path / name
+        f.write_bytes(data)  # even a bare project.qde renamed .qdpx: its internal:// sources cannot exist
+        assert _refused(tmp_path, f) == (
+            f"{name}: not a zip archive (a .qdpx project is a zip with project.qde and sources/)"
+        )
+
+
+def test_a_truncated_zip_is_refused(tmp_path):
+    whole = write_zip(tmp_path / "whole.qdpx", {"project.qde": minimal_qde(), "sources/S.txt": TINY_TEXT.encode()})
+    cut = tmp_path / "cut.qdpx"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # a download that stopped half-way
+    assert _refused(tmp_path, cut) == (
+        "cut.qdpx: not a valid zip archive, or a truncated one (.qdpx files are zip archives)"
+    )
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_damaged_entry_is_refused_not_a_crash(tmp_path, compression):
+    f = tmp_path / "bad.qdpx"
+    with zipfile.ZipFile(f, "w", compression=compression) as zf:
+        zf.writestr("project.qde", minimal_qde())
+        zf.writestr("sources/S.txt", TINY_TEXT.encode() * 50)
+    data = bytearray(f.read_bytes())
+    with zipfile.ZipFile(f) as zf:
+        info = zf.getinfo("sources/S.txt")
+    at = info.header_offset + 30 + len(info.filename) + info.compress_size // 2  # inside the entry's data
+    data[at] ^= 0xFF
+    f.write_bytes(bytes(data))
+    assert _refused(tmp_path, f) == (
+        "bad.qdpx: entry 'sources/S.txt' is damaged (bad compressed data or checksum); cannot read it"
+    )
+
+
+def test_two_entries_with_one_name_are_refused(tmp_path):
+    f = tmp_path / "twice.qdpx"
+    with pytest.warns(UserWarning), zipfile.ZipFile(f, "w") as zf:
+        zf.writestr("project.qde", minimal_qde())
+        zf.writestr("sources/S.txt", TINY_TEXT.encode())
+        zf.writestr("project.qde", b'<Project xmlns="urn:QDA-XML:project:1.0" name="other"/>')
+    assert _refused(tmp_path, f) == "twice.qdpx: entry 'project.qde': the archive has two entries with this name; refused"
+
+
+def test_zip_bomb_of_many_small_entries_is_refused_by_the_overall_ratio(tmp_path):
+    members = {"project.qde": minimal_qde(), "sources/S.txt": TINY_TEXT.encode()}
+    members.update({f"sources/pad{i}.txt": b"\0" * safety.RATIO_MIN_BYTES for i in range(3)})  # each under the member check
+    f = write_zip(tmp_path / "many.qdpx", members)
+    message = _refused(tmp_path, f)
+    assert message.startswith("many.qdpx: compression ratio ")
+    assert message.endswith(":1 over all entries (limit 200:1); refused (zip bomb)")

@@ -43,3 +43,21 @@ def test_the_shared_samples_validate_with_xmlschema_too(shared_dir):
             assert schema.is_valid(zf.read(member).decode("utf-8")), name
     cb = xmlschema.XMLSchema(CODEBOOK_XSD.strip())
     assert cb.is_valid((shared_dir / "refi" / "samples" / "spec_A1_codebook.qdc").read_text(encoding="utf-8"))
+
+
+def test_the_embedded_schemas_carry_refis_licence_notice_verbatim(shared_dir):
+    """MIT wants the notice in every copy: the module keeps it word for word as the 2019 Project.xsd has it."""
+    import re
+
+    import vbhc_code.refi_xsd as module
+
+    def words(text: str) -> str:
+        return " ".join(text.split())
+
+    published = words((shared_dir / "refi" / "Project-mrt2019.xsd").read_text(encoding="utf-8"))
+    doc = module.__doc__
+    notice = doc[doc.index("This specification is licensed") :]
+    paragraphs = [words(p) for p in re.split(r"\n\s*\n", notice) if p.strip()]
+    assert len(paragraphs) == 5  # licence line, copyright, permission, condition, warranty disclaimer
+    assert all(p in published for p in paragraphs)
+    assert "232df897" in doc and "openqda/refi-tools" in doc

@@ -339,14 +339,23 @@ def test_workbook_safe_and_equals_json(tmp_path):
     assert [c.value for c in fw[1]] == ["code", "label", "health_system", "documents", "turns", "quotes", "rating",
                                         "notes"]
     charts = wb["Charts"]._charts
-    refs = [[(x.val.numRef.f, x.cat.strRef.f, x.tx.strRef.f) for x in ch.series] for ch in charts]
+    refs = [[(x.val.numRef.f, x.cat.strRef.f, x.tx.v) for x in ch.series] for ch in charts]
     assert refs == [  # participants per code (Themes), then share of participants by group (Groups)
-        [("Themes!$F$2:$F$4", "Themes!$B$2:$B$4", "Themes!$F$1")],
-        [("Groups!$G$2:$G$4", "Groups!$A$2:$A$4", "Groups!$G$1"), ("Groups!$H$2:$H$4", "Groups!$A$2:$A$4",
-                                                                  "Groups!$H$1")],
+        [("Themes!$F$2:$F$4", "Themes!$B$2:$B$4", "participants")],
+        [("Groups!$G$2:$G$4", "Groups!$A$2:$A$4", "SIM"), ("Groups!$H$2:$H$4", "Groups!$A$2:$A$4", "VBHC")],
     ]
     assert [ch.tagname for ch in charts] == ["barChart", "barChart"]
-    assert wb["Themes"].freeze_panes == "A2" and wb["Themes"]["A1"].font.b
+    # codes read top-down in the table's order; the share axis reads in percent
+    assert [ch.x_axis.scaling.orientation for ch in charts] == ["maxMin", "maxMin"]  # openpyxl: x = categories
+    assert charts[1].y_axis.numFmt.formatCode == "0%" and charts[0].y_axis.numFmt.formatCode == "General"
+    assert wb["Themes"].freeze_panes == "C2" and wb["Themes"]["A1"].font.b
+    assert wb["Quotes"].freeze_panes == "A2" and wb["Matrix"].freeze_panes == "C2"
+    # wrapped text gets a row height (LibreOffice does not fit rows itself): a longer quote, a taller row
+    qs = wb["Quotes"]
+    heights = {len(qs.cell(r, 3).value): qs.row_dimensions[r].height for r in range(2, qs.max_row + 1)}
+    assert all(h and h >= 30 for h in heights.values())
+    assert heights[max(heights)] >= heights[min(heights)]
+    assert qs.page_setup.orientation == "landscape" and qs.print_title_rows == "1:1"
     assert wb["Themes"].cell(1, 7).number_format == "General"
     assert wb["Themes"].cell(2, 7).number_format == "0.0%"  # participants_pct
     methods = [c.value for c in wb["Methods"]["A"] if c.value]

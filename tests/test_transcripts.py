@@ -176,6 +176,20 @@ def test_markdown_bold_labels_headings_rules_and_chat_quotes():
     assert_offsets(parsed)
 
 
+def test_label_without_a_space_after_the_colon_and_markdown_time_outside_the_bold():
+    text = "Interviewer:So, A:B testing?\nP01:Yes.\nI:/share is a path\nNote:this stays text\n"
+    parsed = turns_of(text)
+    assert [(t.speaker, t.text) for t in parsed.turns] == [
+        ("Interviewer", "So, A:B testing?"), ("P01", "Yes.\nI:/share is a path\nNote:this stays text")
+    ]
+    md = "**Interviewer** (00:02:00): Hm.\n**P01** [00:02:05]: Yes.\n**P02 (00:02:07):** No.\n"
+    parsed = turns_of(md, fmt="md")
+    assert [(t.speaker, t.timestamps, t.text) for t in parsed.turns] == [
+        ("Interviewer", ("00:02:00",), "Hm."), ("P01", ("00:02:05",), "Yes."), ("P02", ("00:02:07",), "No.")
+    ]
+    assert_offsets(parsed)
+
+
 # -- captions ---------------------------------------------------------------------------------------
 VTT = """WEBVTT
 Kind: captions
@@ -250,6 +264,16 @@ def test_a_timing_line_without_a_blank_line_starts_the_next_cue():
     parsed = parse_plain_text(text, fmt="vtt", rules=RULES)
     assert [(t.speaker, t.text, t.timestamps) for t in parsed.turns] == [
         ("P01", "one", ("00:01.000 --> 00:02.000",)), ("P02", "two", ("00:02.000 --> 00:03.000",))
+    ]
+
+
+def test_cues_with_only_tags_give_no_empty_turns():
+    text = ("WEBVTT\n\n00:01.000 --> 00:02.000\n<v P01>Hello.</v>\n\n00:02.000 --> 00:03.000\n<i></i>\n\n"
+            "00:03.000 --> 00:04.000\n<00:00:03.500>\n\n00:04.000 --> 00:05.000\n<v P02>Bye.</v>\n")  # fmt: skip
+    parsed = turns_of(text, fmt="vtt")
+    assert [(t.speaker, t.text, t.text_spans) for t in parsed.turns] == [
+        ("P01", "Hello.", ((text.index("Hello."), text.index("Hello.") + 6),)),
+        ("P02", "Bye.", ((text.index("Bye."), text.index("Bye.") + 4),)),
     ]
 
 
@@ -347,6 +371,19 @@ def test_docx_speaker_time_text_table_read_row_by_row_in_document_order():
         ("Mila", "participant", "Hello.", ("00:01:02",)),
         ("Interviewer", "interviewer", "Go on.\nAfter the table", ()),
     ]
+    assert_offsets(parsed)
+
+
+def test_docx_table_header_row_ends_the_turn_before_the_table():
+    def build(d):
+        d.add_paragraph("Interviewer: Before the table.")
+        table = d.add_table(rows=2, cols=3)
+        for row, cells in zip(table.rows, [("Speaker", "Time", "Text"), ("Mila", "00:01:02", "Hello.")]):
+            for cell, value in zip(row.cells, cells):
+                cell.text = value
+
+    parsed = read_bytes(_docx(build), fmt="docx", rules=SpeakerRules(), name="t.docx")
+    assert [(t.speaker, t.text) for t in parsed.turns] == [("Interviewer", "Before the table."), ("Mila", "Hello.")]
     assert_offsets(parsed)
 
 

@@ -38,8 +38,10 @@ _SEGMENT = "not meaningful at segment level: only coded segments are units, so t
 MODE_NOTES = {
     "nvivo": "NVivo mode: units are characters, every character of each document (not only the scope), per code "
              "and per document (per_document). NVivo itself prints kappa 1 and 100% agreement when neither coder "
-             "coded a code in a document; here that is undefined (null). The per-code figures pool the characters "
-             "of all documents (= NVivo's size-weighted average); NVivo's own Cohen's kappa is the same formula.",
+             "coded a code in a document; here that is undefined (null). NVivo's Cohen's kappa is the same formula; "
+             "compare NVivo's per-source figures with per_document. The per-code figures pool the characters of "
+             "all documents into one table (NVivo leaves averaging over sources to the user; a size-weighted mean "
+             "of per-source kappas is not the pooled kappa).",
     "maxqda": "MAXQDA mode: only codes present for at least one coder count (MAXQDA ignores 'absent for both'): "
               "maxqda_percent_agreement = both / (both + first_only + second_only), and maxqda_kappa uses "
               "Brennan & Prediger's chance 1 / (number of codes in the table), pooled over codes as MAXQDA "
@@ -182,6 +184,8 @@ def _stats(
             put("cohen_kappa_se", c["cohen_kappa_se"])
             lo, hi = cohen_kappa_ci95(c["cohen_kappa"], c["cohen_kappa_se"])
             out["cohen_kappa_ci95"] = None if math.isnan(lo) else [lo, hi]
+            if out["cohen_kappa_ci95"] is None:
+                reasons[f"{where}.cohen_kappa_ci95"] = f"no interval: {_why_null(out, why, 'cohen_kappa')}"
     put("krippendorff_alpha", c["krippendorff_alpha_nominal"], "krippendorff_alpha_nominal")
     if not short:
         ci = (math.nan, math.nan)
@@ -190,8 +194,13 @@ def _stats(
             keep = patterns > 0
             ci = alpha_bootstrap_ci(count_matrix(rows[keep], 2), patterns[keep], n_boot=n_boot, seed=seed)
         out["krippendorff_alpha_ci95"] = None if math.isnan(ci[0]) else [ci[0], ci[1]]
-        if out["krippendorff_alpha"] is not None and out["krippendorff_alpha_ci95"] is None and n_boot > 0:
-            reasons[f"{where}.krippendorff_alpha_ci95"] = "alpha is undefined in most bootstrap resamples"
+        if out["krippendorff_alpha_ci95"] is None:
+            reasons[f"{where}.krippendorff_alpha_ci95"] = (
+                f"no interval: {_why_null(out, why, 'krippendorff_alpha_nominal', 'krippendorff_alpha')}"
+                if out["krippendorff_alpha"] is None
+                else "alpha is undefined in most bootstrap resamples" if n_boot > 0
+                else "no bootstrap requested (n_boot = 0)"
+            )
         put("gwet_ac1", c["gwet_ac1"])
         put("brennan_prediger", c["brennan_prediger"])
     if m == 2:
@@ -204,6 +213,13 @@ def _stats(
     if not short and not segment:
         out["kappa_band"] = landis_koch(kappa)
     return out
+
+
+def _why_null(out: dict[str, Any], why: dict[str, str], key: str, out_key: str | None = None) -> str:
+    """Why an interval is missing: its coefficient is undefined (that reason) or its SE is."""
+    if out.get(out_key or key) is None:
+        return why.get(key, "the coefficient is undefined")
+    return why.get("cohen_kappa_se", "the standard error is undefined")
 
 
 def _macro(per_code: dict[str, dict], metrics: list[str], where: str, reasons: dict[str, str]) -> dict[str, Any]:
@@ -257,12 +273,13 @@ def _eval_stats(patterns: np.ndarray, where: str, reasons: dict[str, str]) -> di
 
 
 # -- presentation (table rows, codes to discuss, workbook) ---------------------------------------
-DISCUSS_BELOW = 0.61  # below Landis & Koch's "substantial"
+DISCUSS_AT_MOST = 0.60  # Landis & Koch "moderate" or lower (the same edge as ``landis_koch``)
 
 
 def codes_to_discuss(report: dict[str, Any]) -> list[str]:
-    """Codes whose kappa (Cohen, or Fleiss with 3+ coders) is below 0.61, or undefined while the coders
-    disagree; at segment level, positive agreement below 0.61. Lowest first."""
+    """Codes whose kappa (Cohen, or Fleiss with 3+ coders) is 0.60 or lower (Landis & Koch "moderate" or
+    lower), or undefined while the coders disagree; at segment level, positive agreement 0.60 or lower.
+    Lowest first."""
     out = []
     for code, s in report["per_code"].items():
         value = s.get("cohen_kappa", s.get("fleiss_kappa"))
@@ -272,7 +289,7 @@ def codes_to_discuss(report: dict[str, Any]) -> list[str]:
         if value is None:
             if disagree and s.get("percent_agreement") not in (None, 1.0):
                 out.append((-math.inf, code, "undefined"))
-        elif value < DISCUSS_BELOW:
+        elif value <= DISCUSS_AT_MOST + 1e-12:
             out.append((value, code, f"{value:.2f}"))
     return [f"{code} ({label})" for _v, code, label in sorted(out)]
 
@@ -328,7 +345,7 @@ def write_agreement_xlsx(report: dict[str, Any], path) -> None:
     notes = [
         f"Coders: {', '.join(report['coders'])}. Unit: {report['unit']}. Scope: {report['scope']}. "
         f"Units compared: {report['n_units']}.",
-        "Codes to discuss (kappa below 0.61): " + (", ".join(discuss) if discuss else "none"),
+        "Codes to discuss (kappa 0.60 or lower, Landis & Koch 'moderate' or lower): " + (", ".join(discuss) if discuss else "none"),
         *([f"MAXQDA kappa (Brennan & Prediger, chance 1/{report['pooled']['maxqda_n_codes']} codes): "
            f"{report['pooled']['maxqda_kappa']}"] if "maxqda_kappa" in report["pooled"] else []),
         "Empty cells are undefined values; the reasons follow.",

@@ -153,7 +153,7 @@ def _codes(store: Store, coders: list[str], codings: dict[str, list[_CodingRow]]
             codes.extend(x for x in cb.code_ids if x not in codes)
     if len({(b.name, b.version, b.sha256) for b in books.values()}) > 1:
         notes["codebook"] = "the coders used different codebooks: " + "; ".join(
-            f"{c}: {b.name} {b.version}" for c, b in books.items()
+            f"{c}: {b.name} {b.version} (sha256 {b.sha256[:12]})" for c, b in books.items()
         )
     used = sorted({x.code for lst in codings.values() for x in lst} - set(codes))
     return codes + used

@@ -277,7 +277,7 @@ class _Validator:
         return terms
 
     def patterns(self, value: Any, where: str) -> list[list[dict]]:
-        from vbhc_code.segment_match import pattern_problem
+        from vbhc_code.segment_match import pattern_problem, pattern_unset_attrs
 
         if not isinstance(value, list):
             self.error(where, f"expected a list of token patterns, not {_type(value)}")
@@ -287,8 +287,11 @@ class _Validator:
             problem = pattern_problem(pattern)
             if problem:
                 self.error(f"{where}[{i}]", problem)
-            else:
-                out.append(pattern)
+                continue
+            for token, attr in pattern_unset_attrs(pattern):
+                self.warn(f"{where}[{i}]", f"token {token} uses {attr}, which autocode's tokenizer-only pipeline "
+                          "never sets: the pattern cannot match")  # fmt: skip
+            out.append(pattern)
         return out
 
     def shared_terms(self) -> None:

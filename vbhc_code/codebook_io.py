@@ -113,10 +113,18 @@ def _code_rows(codebook: Codebook) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def export_codebook(codebook: Codebook, out: Path, *, force: bool = True) -> Path:
-    """Write the codebook as .xlsx (the coders' reference), .md or .qdc (REFI-QDA codebook)."""
+def export_codebook(codebook: Codebook, out: Path, *, force: bool = True, source: Path | None = None) -> Path:
+    """Write the codebook as .xlsx (the coders' reference), .md, .qdc (REFI-QDA codebook) or .toml.
+
+    Exports are derived files and are replaced, except a .toml (a codebook someone may have edited:
+    only with ``force``) and never the codebook file ``source`` being exported.
+    """
     out = Path(out)
     suffix = out.suffix.lower()
+    if source is not None and out.exists() and out.resolve() == Path(source).resolve():
+        raise UsageError(f"--out {out} is the codebook being exported; choose another file")
+    if suffix == ".toml" and out.exists() and not force:
+        raise HumanWorkExists(f"{out} already exists; use --force to overwrite it")
     if suffix == ".xlsx":
         return _export_xlsx(codebook, out, force=force)
     if suffix == ".md":
@@ -214,14 +222,28 @@ def import_codebook(path: Path, *, out: Path, name: str | None = None, version: 
     if not raw.get("languages"):
         raw["languages"] = _languages_from_columns(raw.pop("_columns", []))
     raw.pop("_columns", None)
+    rows = {"codes": raw.pop("_code_rows", []), "themes": raw.pop("_theme_rows", [])}
     codebook, problems = codebook_from_data(raw)
-    errors = [str(p) for p in problems if p.level == "error"]
+    errors = [_in_sheet(str(p), rows) for p in problems if p.level == "error"]
     if codebook is None or errors:
-        raise ValidationError(f"{path.name}: {len(errors)} problem(s) in the codebook sheet (codes[i] is data row i + 2)", errors)
+        raise ValidationError(f"{path.name}: {len(errors)} problem(s) in the codebook sheet", errors)
     write_text_atomic(out, codebook_to_toml(codebook), force=force)
     from vbhc_code.codebook import load_codebook
 
     return load_codebook(out)
+
+
+def _in_sheet(problem: str, rows: dict[str, list[str]]) -> str:
+    """``[codes[1].definition] ...`` -> ``[codes.csv line 5: definition] ...``: the row a team can find."""
+
+    def where(m: re.Match) -> str:
+        located = rows.get(m.group(1), [])
+        i = int(m.group(2))
+        if i >= len(located):
+            return m.group(0)
+        return located[i] + (": " if m.group(3) else "")
+
+    return re.sub(r"\b(codes|themes)\[(\d+)\](\.?)", where, problem)
 
 
 def _languages_from_columns(columns: list[str]) -> list[str]:
@@ -277,7 +299,8 @@ def _raw_from_csv(path: Path) -> dict[str, Any]:
                              "description": row.values.get("theme_description", "")}  # fmt: skip
     if problems:
         raise ValidationError(f"{path.name}: {len(problems)} problem(s)", problems)
-    return {"themes": list(themes.values()), "codes": codes, "_columns": header}
+    return {"themes": list(themes.values()), "codes": codes, "_columns": header,
+            "_code_rows": [row.where for row in rows]}  # fmt: skip
 
 
 def _raw_from_xlsx(path: Path) -> dict[str, Any]:
@@ -296,10 +319,13 @@ def _raw_from_xlsx(path: Path) -> dict[str, Any]:
         header, rows = _sheet_rows(sheets["codes"])
         problems: list[str] = []
         codes = [_code_from_row(values, f"Codes row {n}", problems) for n, values in rows]
-        raw: dict[str, Any] = {"codes": codes, "_columns": header}
+        raw: dict[str, Any] = {"codes": codes, "_columns": header,
+                               "_code_rows": [f"{path.name} Codes row {n}" for n, _ in rows]}  # fmt: skip
         if "themes" in sheets:
+            theme_rows = _sheet_rows(sheets["themes"])[1]
             raw["themes"] = [{k: v for k, v in values.items() if k in ("id", "label", "description") and v}
-                             for _, values in _sheet_rows(sheets["themes"])[1]]  # fmt: skip
+                             for _, values in theme_rows]  # fmt: skip
+            raw["_theme_rows"] = [f"{path.name} Themes row {n}" for n, _ in theme_rows]
         else:
             seen = dict.fromkeys(c.get("theme", "") for c in codes if c.get("theme"))
             raw["themes"] = [{"id": t, "label": t} for t in seen]

@@ -157,7 +157,9 @@ def import_codings(
             cache.append(explicit or default_codebook(store))
         return cache[0]
 
-    turn_hashes = {(t.document, t.turn_index): text_hash(t.text) for t in store.turns()}
+    all_turns = store.turns()
+    turn_hashes = {(t.document, t.turn_index): text_hash(t.text) for t in all_turns}
+    turn_spans = {(t.document, t.turn_index): (t.start, t.end) for t in all_turns}
     documents = set(store.document_names())
     problems: list[str] = []
     warnings: list[str] = []
@@ -180,7 +182,7 @@ def import_codings(
         else:
             cb = default_cb()  # outside the try: a missing codebook is not a problem of this file
             try:
-                _import_long(path, coder, cb, turn_hashes, documents, claim, problems)
+                _import_long(path, coder, cb, turn_spans, documents, claim, problems)
             except DataError as exc:
                 problems.append(f"[{path.name}] {exc.message}")
     if problems:
@@ -226,7 +228,8 @@ def _coder_from_filename(path: Path) -> str | None:
     return None
 
 
-def _import_long(path, coder, cb, turn_hashes, docs, claim, problems) -> None:
+def _import_long(path, coder, cb, turn_spans, docs, claim, problems) -> None:
+    """A long file: ``turn_spans`` maps each (document, turn_index) of the store to its (start, end)."""
     rows, found = read_long_codings(path)
     problems.extend(found)
     named = sorted({r.coder for r in rows if r.coder})
@@ -261,14 +264,22 @@ def _import_long(path, coder, cb, turn_hashes, docs, claim, problems) -> None:
                 continue
             item.coded_documents.add(r.document)
             if r.turn_index is None or not r.code:
-                if r.turn_index is not None and (r.document, r.turn_index) not in turn_hashes:
+                if r.turn_index is not None and (r.document, r.turn_index) not in turn_spans:
                     problems.append(f"[{r.where}] unknown turn {r.document} #{r.turn_index}")
                 continue
-            if (r.document, r.turn_index) not in turn_hashes:
+            if (r.document, r.turn_index) not in turn_spans:
                 problems.append(f"[{r.where}] unknown turn {r.document} #{r.turn_index}")
                 continue
             if r.code not in known_codes:
                 problems.append(f"[{r.where}] unknown code '{r.code[:20]}' (not in {cb.name} {cb.version})")
+                continue
+            if (r.start is None) != (r.end is None):
+                problems.append(f"[{r.where}] give both start and end (a span), or neither (the whole turn)")
+                continue
+            t_start, t_end = turn_spans[(r.document, r.turn_index)]
+            if r.start is not None and r.end is not None and not t_start <= r.start < r.end <= t_end:
+                problems.append(f"[{r.where}] span {r.start}-{r.end} is outside turn {r.document} #{r.turn_index} "
+                                f"({t_start}-{t_end})")
                 continue
             key = (r.document, r.turn_index, r.code, r.start, r.end)
             if key in seen:
@@ -287,16 +298,17 @@ def _codebook_warnings(store: Store, items: Iterable[ImportedCoder]) -> list[str
             if other.coder != item.coder:
                 others.pop(other.coder, None)
         differing = [
-            f"'{o.name}' ({o.codebook_name} {o.codebook_version})"
+            f"'{o.name}' ({o.codebook_name} {o.codebook_version}, sha256 {o.codebook_sha256[:8]})"
             for o in others.values() if o.codebook_sha256 and o.codebook_sha256 != sha
         ]  # fmt: skip
         differing += [
-            f"'{o.coder}' ({o.codebook.name} {o.codebook.version})"
+            f"'{o.coder}' ({o.codebook.name} {o.codebook.version}, sha256 {_sha(store, o.codebook)[:8]})"
             for o in items if o.coder != item.coder and _sha(store, o.codebook) != sha
         ]  # fmt: skip
         if differing:
             out.append(
-                f"coder '{item.coder}' used codebook {item.codebook.name} {item.codebook.version}, which differs "
+                f"coder '{item.coder}' used codebook {item.codebook.name} {item.codebook.version} (sha256 "
+                f"{sha[:8]}), which differs "
                 f"from the one of {', '.join(differing)}; compare their codings with care"
             )
     return out

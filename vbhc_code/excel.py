@@ -32,6 +32,15 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _KIND_WIDTH = {"text": 18.0, "int": 10.0, "float": 12.0, "percent": 10.0, "date": 12.0}
 _KIND_FORMAT = {"int": "0", "float": "0.00", "percent": "0.0%", "date": "yyyy-mm-dd"}
+# Row heights: LibreOffice (and a printout) does not fit rows to wrapped text by itself, so wrapped rows
+# get an estimated height. A column width unit holds about one character of 11-pt body text; the
+# estimate errs towards too tall (wider fallback fonts), never towards cut text.
+LINE_POINTS = 15.0
+MAX_ROW_POINTS = 409.0  # Excel's limit
+# A paragraph column that fits a portrait A4 page even in a font wider than Calibri (LibreOffice does
+# not shrink a single-column sheet to the page).
+TEXT_SHEET_WIDTH = 75.0
+FIT_WIDTH = 230.0  # widest table (in width units) printed on one landscape page (scale about 60%)
 
 
 @dataclass
@@ -54,6 +63,8 @@ class Chart:
     kind: str = "bar"  # bar (horizontal) | column
     anchor: str | None = None  # cell where the chart is placed; default right of the table
     sheet: str | None = None  # place the chart on this (chart-only or other) sheet instead
+    names: Sequence[str] | None = None  # series names (default: the value columns' headers)
+    percent: bool = False  # values are shares 0-1: the value axis reads 0%-100%
 
 
 @dataclass
@@ -65,6 +76,7 @@ class Sheet:
     rows: Iterable[Sequence[Any]]
     hidden: bool = False
     freeze_header: bool = True
+    freeze_columns: int = 0  # also keep this many leading columns in view (and on every printed page)
     autofilter: bool = True
     charts: Sequence[Chart] = field(default_factory=list)
 
@@ -124,6 +136,57 @@ def sheet_names(names: Sequence[str]) -> list[str]:
     return out
 
 
+def _chars_per_line(width: float) -> float:
+    # prose is narrower than the digit "0" that defines a width unit; 2 for the break at a word
+    return max(1.0, width * 1.2 - 3)
+
+
+def text_lines(text: str, width: float) -> int:
+    """Estimated lines a cell of ``width`` needs for ``text`` when wrapped (cheap: used on every row)."""
+    per_line = _chars_per_line(width)
+    if "\n" not in text:
+        return max(1, math.ceil(len(text) / per_line))
+    return sum(max(1, math.ceil(len(p) / per_line)) for p in text.split("\n"))
+
+
+def _word_lines(text: str, width: float) -> int:
+    """Lines of a bold header wrapped at spaces in ``width`` (a word never breaks)."""
+    per_line, lines, used = max(1.0, width - 1), 1, 0.0
+    for word in text.split():
+        if used and used + 1 + len(word) > per_line:
+            lines, used = lines + 1, float(len(word))
+        else:
+            used += (1 if used else 0) + len(word)
+    return lines
+
+
+def _row_points(lines: int) -> float:
+    return min(MAX_ROW_POINTS, LINE_POINTS * lines + 2)
+
+
+def _default_width(col: Column) -> float:
+    """Wrapped text 50; else wide enough for the data kind and for the header in two lines at most."""
+    if col.wrap:
+        return 50.0
+    words = col.header.split() or [""]
+    need = max(max(len(w) for w in words) + 2, math.ceil(len(col.header) / 2) + 3)
+    return float(max(_KIND_WIDTH.get(col.kind, 18.0), min(need, 40)))
+
+
+def _page_setup(ws: Any, width: float, *, landscape: bool) -> None:
+    """A4, narrow margins, the sheet name and page numbers in the footer. A table is printed landscape,
+    repeats its header row on every page and fits the page width when that keeps it readable (a wider
+    one goes over several pages); a text sheet's column is narrow enough for a portrait page."""
+    ws.set_paper(9)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&L&A&RPage &P of &N")
+    if landscape:
+        ws.set_landscape()
+        ws.repeat_rows(0)
+        if width <= FIT_WIDTH:
+            ws.fit_to_pages(1, 0)
+
+
 def _quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
@@ -143,6 +206,9 @@ class _Writer:
     def __init__(self, workbook: Any) -> None:
         self.wb = workbook
         self.header = workbook.add_format({"bold": True, "valign": "top", "text_wrap": True, "bottom": 1})
+        # a number column's header sits over its right-aligned numbers
+        self.header_num = workbook.add_format(
+            {"bold": True, "valign": "top", "text_wrap": True, "bottom": 1, "align": "right"})
         self.title = workbook.add_format({"bold": True, "font_size": 14})
         self.para = workbook.add_format({"text_wrap": True, "valign": "top"})
         self.formats: dict[tuple[str, bool], Any] = {}
@@ -189,23 +255,36 @@ def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> in
     """Write header + rows + per-column options; returns the number of data rows."""
     cols = list(sheet.columns)
     fmts = [w.fmt(c.kind, c.wrap) for c in cols]
+    widths = [c.width if c.width is not None else _default_width(c) for c in cols]
+    header_lines = 1
     for j, col in enumerate(cols):
-        width = col.width
-        if width is None:
-            width = 50.0 if col.wrap else max(_KIND_WIDTH.get(col.kind, 18.0), min(len(col.header) + 3, 40))
-        ws.set_column(j, j, width, fmts[j], {"hidden": True} if col.hidden else None)
-        ws.write_string(0, j, clean_text(col.header), w.header)
+        ws.set_column(j, j, widths[j], fmts[j], {"hidden": True} if col.hidden else None)
+        ws.write_string(0, j, clean_text(col.header), w.header if col.kind in ("text", "date") else w.header_num)
+        if not col.hidden:
+            header_lines = max(header_lines, _word_lines(col.header, widths[j]))
         if col.comment:
             ws.write_comment(0, j, clean_text(col.comment))
-    if sheet.freeze_header:
-        ws.freeze_panes(1, 0)
+    if header_lines > 1:
+        ws.set_row(0, _row_points(header_lines))
+    total = sum(x for c, x in zip(cols, widths) if not c.hidden)
+    _page_setup(ws, total, landscape=True)
+    if sheet.freeze_columns and total > FIT_WIDTH:
+        ws.repeat_columns(0, sheet.freeze_columns - 1)
+    if sheet.freeze_header or sheet.freeze_columns:
+        ws.freeze_panes(1 if sheet.freeze_header else 0, sheet.freeze_columns)
     n = 0
     ncols = len(cols)
-    write_string, write_number = ws.write_string, ws.write_number
+    wrapped = [(j, widths[j]) for j, c in enumerate(cols) if c.wrap and not c.hidden]
+    write_string, write_number, set_row = ws.write_string, ws.write_number, ws.set_row
     half = MAX_CELL // 2
     for n, values in enumerate(sheet.rows, start=1):
         if n > MAX_ROWS:
             raise DataError(f"sheet {sheet.name}: more than {MAX_ROWS:,} rows do not fit in an Excel sheet")
+        if wrapped:
+            lines = max(text_lines(v, width) if type(v := values[j] if j < len(values) else None) is str else 1
+                        for j, width in wrapped)
+            if lines > 1:
+                set_row(n, _row_points(lines))
         for j, value in enumerate(values[:ncols]):
             # fast paths for the common cell types; everything else goes through _write_value
             if type(value) is str:
@@ -244,17 +323,26 @@ def _add_charts(w: _Writer, sheet_name: str, sheet: Sheet, nrows: int, targets: 
         return  # an empty series range makes Excel repair the file
     for chart in sheet.charts:
         ch = w.wb.add_chart({"type": "column" if chart.kind == "column" else "bar"})
-        for v in chart.values:
+        for k, v in enumerate(chart.values):
+            name: Any = [sheet_name, 0, v]
+            if chart.names and k < len(chart.names):  # text, never a reference or formula
+                name = clean_text(chart.names[k])[:255].lstrip("=") or " "
             ch.add_series({
-                "name": [sheet_name, 0, v],
+                "name": name,
                 "categories": [sheet_name, 1, chart.categories, nrows, chart.categories],
                 "values": [sheet_name, 1, v, nrows, v],
             })
         # a title starting with "=" would be read as a cell reference
-        ch.set_title({"name": clean_text(chart.title)[:255].lstrip("=") or " "})
-        ch.set_legend({"position": "bottom"})
-        height = min(max(300, 22 * nrows + 120), 1600) if chart.kind != "column" else 360
-        ch.set_size({"width": 760, "height": height})
+        ch.set_title({"name": clean_text(chart.title)[:255].lstrip("=") or " ", "name_font": {"size": 12}})
+        ch.set_legend({"position": "bottom"} if len(chart.values) > 1 else {"none": True})
+        value_axis: dict[str, Any] = {"num_format": "0%", "max": 1} if chart.percent else {}
+        if chart.kind == "column":
+            ch.set_y_axis(value_axis)
+        else:  # a bar chart lists categories bottom-up: reverse them so they read in the table's order
+            ch.set_x_axis(value_axis)
+            ch.set_y_axis({"reverse": True})
+        height = min(max(280, 18 * nrows + 110), 1600) if chart.kind != "column" else 360
+        ch.set_size({"width": 520, "height": height})  # as wide as a text sheet's column (a portrait page)
         key = chart.sheet or sheet.name
         target = targets[key]
         if chart.anchor:
@@ -331,13 +419,19 @@ def _build(wb: Any, sheets: Sequence[Sheet | TextSheet]) -> None:
     for i, s in enumerate(sheets):
         ws = worksheets[i]
         if isinstance(s, TextSheet):
-            ws.set_column(0, 0, 110, w.para)
+            ws.set_column(0, 0, TEXT_SHEET_WIDTH, w.para)
+            _page_setup(ws, TEXT_SHEET_WIDTH, landscape=False)
             row = 0
             if s.title:
                 ws.write_string(0, 0, clean_text(s.title), w.title)
+                ws.set_row(0, 20)
                 row = 2
             for p in s.paragraphs:
-                ws.write_string(row, 0, clean_text(p), w.para)
+                text = clean_text(p)
+                lines = text_lines(text, TEXT_SHEET_WIDTH)
+                if lines > 1:
+                    ws.set_row(row, _row_points(lines))
+                ws.write_string(row, 0, text, w.para)
                 row += 1
         else:
             lists = {j: refs[(i, j)] for j in range(len(s.columns)) if (i, j) in refs}

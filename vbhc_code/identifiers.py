@@ -66,6 +66,12 @@ def _digit_windows(text: str) -> list[tuple[int, int]]:
     return windows
 
 
+def _groups(number: str) -> int:
+    """Digit groups of a written number: phone numbers come in at most 5 (06 12 34 56 78), while a list of
+    scores ('0 1 2 3 4 5 6 7 8 9') or decimals ('0.25 0.50 0.75 1') has more."""
+    return len(re.findall(r"\d+", number))
+
+
 def bsn_11_test(digits: str) -> bool:
     """The Dutch 'elfproef' for a 9-digit BSN: sum(d_i * w_i) with weights 9..2, -1 is divisible by 11."""
     if len(digits) != 9 or not digits.isdigit() or digits == "000000000":
@@ -91,10 +97,11 @@ def find_identifiers(text: str, *, allow: Iterable[str] = ()) -> list[Finding]:
             candidates.append(Finding("url", m.start(), end, text[m.start():end]))
     for w0, w1 in _digit_windows(text):
         for m in _INTL_PHONE.finditer(text, w0, w1):
-            candidates.append(Finding("phone", m.start(), m.end(), m.group()))
+            if _groups(m.group()) <= 6:
+                candidates.append(Finding("phone", m.start(), m.end(), m.group()))
         for m in _NL_PHONE.finditer(text, w0, w1):
             digits = re.sub(r"\D", "", m.group())
-            if len(digits) == 10 and digits[1] != "0":
+            if len(digits) == 10 and digits[1] != "0" and _groups(m.group()) <= 5:
                 candidates.append(Finding("phone", m.start(), m.end(), m.group()))
         for m in _BSN.finditer(text, w0, w1):
             digits = re.sub(r"\D", "", m.group())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -11,7 +12,7 @@ from pathlib import Path
 from vbhc_code.errors import DataError, UsageError
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
 from vbhc_code.segment import SUPPORTED_LANGUAGES, iter_sentence_spans
-from vbhc_code.sheets import SpeakerMatcher, load_documents_sheet, load_participants
+from vbhc_code.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
 from vbhc_code.store import Store
 
 # Files that sit beside transcripts in a study folder but are documentation, not data.
@@ -134,6 +135,7 @@ def ingest_folder(
         participants = list(store.participants().values())
     matcher = SpeakerMatcher(participants)
     rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern)
+    rules_key = json.dumps([sorted({label_key(x) for x in matcher.iter_labels()}), speaker_pattern, encoding])
 
     names = {p.relative_to(folder).as_posix(): p for p in files}
     for name in sorted(set(doc_sheet) - names.keys()):
@@ -151,13 +153,24 @@ def ingest_folder(
             doc_report.status, doc_report.error = "error", f"{name}: cannot read the file ({exc.strerror})"
             continue
         sha = hashlib.sha256(data).hexdigest()
-        old_sha = store.document_sha(name)
+        stored = store.conn.execute("SELECT sha256, language FROM documents WHERE name = ?", (name,)).fetchone()
+        old_sha = stored[0] if stored else None
         meta = doc_sheet.get(name, {})
-        if old_sha == sha:
+        doc_lang = meta.get("language") or language
+        if doc_lang not in SUPPORTED_LANGUAGES:
+            doc_lang = language
+            report.warnings.append(f"{name}: language '{meta.get('language')}' not supported; using {language}")
+        reading = _reading_key(rules_key)
+        stored_reading = store.get_meta(_READING_META + name) if old_sha == sha else None
+        # The documents sheet may set a new language (new sentences); without it an unchanged file keeps its own.
+        relanguage = old_sha == sha and bool(meta.get("language")) and doc_lang != stored[1]
+        if old_sha == sha and not relanguage:
+            doc_lang = stored[1]
+        if old_sha == sha and stored_reading in (None, reading) and not relanguage:
             doc_report.status = "unchanged"
-            _refresh_metadata(store, name, meta, matcher, language, doc_report)
+            _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
             continue
-        if old_sha is not None and store.has_codings(name) and not force:
+        if old_sha is not None and old_sha != sha and store.has_codings(name) and not force:
             doc_report.status = "refused"
             doc_report.error = (
                 f"{name}: changed since it was ingested and has codings; re-reading it would move its "
@@ -169,10 +182,6 @@ def ingest_folder(
         except DataError as exc:
             doc_report.status, doc_report.error = "error", str(exc)
             continue
-        doc_lang = meta.get("language") or language
-        if doc_lang not in SUPPORTED_LANGUAGES:
-            doc_lang = language
-            report.warnings.append(f"{name}: language '{meta.get('language')}' not supported; using {language}")
         turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=doc_lang, plain_text=parsed.plain_text)
         doc_type = meta.get("type") or document_type(turns)
         attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
@@ -181,7 +190,26 @@ def ingest_folder(
             plain_text=parsed.plain_text, turns=turns, doc_type=doc_type, language=doc_lang,
             attributes=frozen_mapping(attributes), warnings=parsed.warnings,
         )  # fmt: skip
-        store.save_document(doc, replace=old_sha is not None)
+        if old_sha == sha and store.has_codings(name) and (not force or _same_turns(store, name, turns)):
+            # Same file, new reading rules (participants sheet, --speaker-pattern, --encoding, language):
+            # codings stay when the turns stay.
+            if not _same_turns(store, name, turns):
+                report.warnings.append(
+                    f"{name}: the new participants sheet/options would change its turns, but it has codings; "
+                    "kept as it was (use --force to re-read it and drop its codings)"
+                )
+                doc_report.status = "unchanged"
+                _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
+                continue
+            with store.transaction():
+                _replace_sentences(store, name, turns, doc_lang)
+                store.set_meta(_READING_META + name, reading)
+            doc_report.status = "unchanged"
+            _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
+            continue
+        with store.transaction():  # the document and how it was read, together
+            store.save_document(doc, replace=old_sha is not None)
+            store.set_meta(_READING_META + name, reading)
         doc_report.warnings.extend(parsed.warnings)
         _fill_summary(doc_report, doc)
         unmatched = sorted({t.speaker for t in turns if t.speaker and t.role == "participant" and not t.participant_id})
@@ -284,8 +312,41 @@ def _match_and_segment(
     return tuple(out)
 
 
+# meta key (+ document name) of how a document was read: an unchanged file is re-read when that changes, so a
+# participants sheet given after the first ingest still finds its alias labels.
+_READING_META = "reading:"
+
+
+def _reading_key(rules_key: str) -> str:
+    return hashlib.sha256(rules_key.encode()).hexdigest()
+
+
+def _same_turns(store: Store, name: str, turns: tuple[Turn, ...]) -> bool:
+    """True when ``turns`` have the stored boundaries, speakers and roles (codings stay valid)."""
+    rows = store.conn.execute(
+        'SELECT t.turn_index, t.start, t."end", t.spans, t.speaker, t.role, t.turn_type FROM turns t '
+        "JOIN documents d ON d.id = t.document_id WHERE d.name = ? ORDER BY t.turn_index", (name,)
+    ).fetchall()
+    new = [(t.turn_index, t.start, t.end, json.dumps([list(x) for x in t.spans]) if t.spans else "[]", t.speaker,
+            t.role, t.turn_type) for t in turns]  # fmt: skip
+    return [tuple(r) for r in rows] == new
+
+
+def _replace_sentences(store: Store, name: str, turns: tuple[Turn, ...], language: str) -> None:
+    """New sentences (and language) for a document whose turns stay as stored."""
+    doc_id = store.conn.execute("SELECT id FROM documents WHERE name = ?", (name,)).fetchone()[0]
+    ids = dict(store.conn.execute("SELECT turn_index, id FROM turns WHERE document_id = ?", (doc_id,)).fetchall())
+    store.conn.execute("DELETE FROM sentences WHERE turn_id IN (SELECT id FROM turns WHERE document_id = ?)", (doc_id,))
+    store.conn.executemany(
+        'INSERT INTO sentences (turn_id, sentence_index, start, "end") VALUES (?, ?, ?, ?)',
+        [(ids[t.turn_index], i, s, e) for t in turns for i, (s, e) in enumerate(t.sentences, 1)],
+    )
+    store.conn.execute("UPDATE documents SET language = ? WHERE id = ?", (language, doc_id))
+
+
 def _refresh_metadata(
-    store: Store, name: str, meta: dict[str, str], matcher: SpeakerMatcher, language: str, rep: DocumentReport
+    store: Store, name: str, meta: dict[str, str], matcher: SpeakerMatcher, language: str, rep: DocumentReport,
+    report: IngestReport | None = None,
 ) -> None:
     """An unchanged file keeps its turns, but a new participants/documents sheet still applies.
 
@@ -317,6 +378,11 @@ def _refresh_metadata(
     rep.chat_turns = sum(1 for r in rows if r["turn_type"] == "chat")
     rep.words = sum(_words(r["text"]) for r in rows)
     rep.warnings = list(json.loads(doc["warnings"]))
+    if report is not None and matcher.labels:
+        unmatched = sorted({r["speaker"] for r in rows if r["speaker"] and r["role"] == "participant"
+                            and not matcher.match(r["speaker"])})  # fmt: skip
+        if unmatched:
+            report.unmatched_speakers[name] = unmatched
 
 
 def _fill_summary(rep: DocumentReport, doc: Document) -> None:

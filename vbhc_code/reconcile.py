@@ -250,6 +250,10 @@ def apply_reconciliation(
     check_coder_name(as_coder)
     if as_coder in (a, b):
         raise UsageError(f"--as {as_coder}: the consensus must not overwrite one of the reconciled coders")
+    existing = {c.name: c for c in store.coders()}.get(as_coder)
+    if existing is not None and not (existing.source or "").startswith("reconcile "):
+        raise HumanWorkExists(f"--as {as_coder}: coder '{as_coder}' holds codings from {existing.source or 'elsewhere'}, "
+                              "not from a reconciliation; choose another --as")  # fmt: skip
     comp = compare_coders(store, a, b)
     problems, undecided = _validate(sheet, comp, partial=partial)
     if problems:

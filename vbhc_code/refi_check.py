@@ -56,7 +56,10 @@ def check_refi(path: Path) -> list[str]:
     with refi:
         problems = [f"[{path.name}] {note}" for note in refi.notes]
         problems += _validate(refi.tree, refi.kind, refi.where)
-        problems += _rules(refi)
+        try:
+            problems += _rules(refi)
+        except DataError as exc:  # a damaged source entry: reported like any refusal, the check stops there
+            problems.append(f"[{path.name}] {exc}")
     return problems
 
 

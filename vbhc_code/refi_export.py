@@ -322,11 +322,18 @@ def project_bytes(
 
 def export_qdpx(store: Store, *, out: Path, coders: list[str] | None = None, line_endings: str = "lf") -> ExportReport:
     """Write the study as a REFI-QDA project. Checked (schema + standard rules) before it replaces ``out``."""
-    from vbhc_code.refi_check import check_refi
+    from vbhc_code.refi_check import check_refi, schema_errors
 
     out = Path(out)
     data, sources, report = project_bytes(store, coders=coders, line_endings=line_endings)
     report.path = out
+    # Project.xsd first, before any zip exists; the rules the XSD cannot express need the archive (below).
+    errors = schema_errors(data, "project", where=MAIN_NAME)
+    if errors:
+        raise RefiInternalError(
+            "internal error: project.qde failed Project.xsd validation (a bug in vbhc-code); nothing written",
+            problems=errors,
+        )
 
     def write(fh) -> None:
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:

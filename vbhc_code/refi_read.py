@@ -99,7 +99,10 @@ def open_refi(path: Path) -> RefiFile:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path.name}: file not found")
-    if is_zip(path):
+    zipped = is_zip(path)
+    if not zipped and path.suffix.lower() == ".qdpx":
+        raise DataError(f"{path.name}: not a zip archive (a .qdpx project is a zip with project.qde and sources/)")
+    if zipped:
         archive = SafeZip(path)
         try:
             notes: list[str] = []

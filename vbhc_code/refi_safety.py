@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -101,8 +102,10 @@ class SafeZip:
         self.label = path.name
         try:
             self._zf = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
-            raise DataError(f"{self.label}: not a valid zip archive (.qdpx files are zip archives)") from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
+            # a truncated download ends before the zip's central directory
+            raise DataError(f"{self.label}: not a valid zip archive, or a truncated one "
+                            "(.qdpx files are zip archives)") from None
         except OSError as exc:
             raise DataError(f"{self.label}: cannot read the file ({exc.strerror})") from None
         try:
@@ -128,14 +131,19 @@ class SafeZip:
         infos = self._zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise DataError(f"{self.label}: {len(infos)} entries in the archive (limit {MAX_MEMBERS}); refused")
-        total = 0
+        total = total_packed = 0
         members: list[Member] = []
+        seen: set[str] = set()
         for info in infos:
             name = info.filename
             where = f"{self.label}: entry '{name}'"
             if "\x00" in name:
                 raise DataError(f"{where}: NUL byte in the name; refused")
             posix = name.replace("\\", "/")
+            # Two entries with one name: tools disagree on which one counts, so the archive is ambiguous.
+            if posix in seen:
+                raise DataError(f"{where}: the archive has two entries with this name; refused")
+            seen.add(posix)
             if posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or posix.startswith("//"):
                 raise DataError(f"{where}: absolute path; refused")
             if ".." in PurePosixPath(posix).parts:
@@ -153,12 +161,19 @@ class SafeZip:
                 ratio = info.file_size // max(info.compress_size, 1)
                 raise DataError(f"{where}: compression ratio {ratio}:1 (limit {MAX_RATIO}:1); refused (zip bomb)")
             total += info.file_size
+            total_packed += info.compress_size
             if total > MAX_TOTAL_BYTES:
                 raise DataError(
                     f"{self.label}: more than {MAX_TOTAL_BYTES} bytes uncompressed in all; refused (zip bomb?)"
                 )
             if not name.endswith("/"):
                 members.append(Member(name=posix, size=info.file_size, info=info))
+        # Many small members can each stay under the per-member ratio check; the archive as a whole cannot.
+        if total > RATIO_MIN_BYTES and total > MAX_RATIO * max(total_packed, 1):
+            ratio = total // max(total_packed, 1)
+            raise DataError(
+                f"{self.label}: compression ratio {ratio}:1 over all entries (limit {MAX_RATIO}:1); refused (zip bomb)"
+            )
         return members
 
     def find(self, name: str, *, ignore_case: bool = False) -> str | None:
@@ -188,6 +203,7 @@ class SafeZip:
                     if got > limit:
                         raise DataError(f"{self.label}: entry '{name}' is larger than its header says; refused")
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
-            raise DataError(f"{self.label}: entry '{name}' cannot be read ({exc})") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
+            raise DataError(f"{self.label}: entry '{name}' is damaged (bad compressed data or checksum); "
+                            "cannot read it") from None
         return b"".join(chunks)

@@ -1,9 +1,41 @@
 """The REFI-QDA 1.0 schemas (QDA-XML ``Project.xsd`` and ``Codebook.xsd``), embedded for validation.
 
-Provenance: github.com/openqda/refi-tools ``docs/schemas/{project,codebook}/v1.0/`` @232df897, a mirror of
-qdasoftware.org. Copyright 2019 REFI www.qdasoftware.org, published under the MIT licence (the full notice
-is kept in the 2019 copy of Project.xsd). Comments and ``xsd:annotation`` elements are stripped; the type
-definitions are unchanged (``tests/test_refi_schema.py`` compares them with the published files).
+Why embedded: ``export`` must validate ``project.qde`` before it writes anything and ``check`` validates
+other tools' files, on any installation; the shared copies are not installed with the package, no PyPI
+package ships these schemas, and fetching them at run time would need the network. The test
+``tests/test_refi_schema.py`` compares both strings with the published files in ``../shared/refi/``.
+
+Provenance: ``PROJECT_XSD`` and ``CODEBOOK_XSD`` are ``docs/schemas/project/v1.0/Project.xsd`` and
+``docs/schemas/codebook/v1.0/Codebook.xsd`` of github.com/openqda/refi-tools at commit 232df897, a mirror of
+the schemas published by REFI at www.qdasoftware.org (Project.xsd's header: QDA-XML version 1.0, release
+date 18 March 2019).
+``PROJECT_XSD`` is also identical, comments and whitespace aside, to the 2019-09-06 copy in
+github.com/ccbogel/QualCoder (``qualcoder/Project-mrt2019.xsd`` @7a1daf97), which carries the licence
+notice below. Changes: XML comments and ``xsd:annotation`` (documentation) elements removed; every type,
+element and attribute definition is unchanged.
+
+Licence: REFI's notice, verbatim from the 2019 Project.xsd, reproduced here as MIT requires. The published
+Codebook.xsd carries no notice of its own; it belongs to the same QDA-XML 1.0 release, which the REFI-QDA
+specification states is MIT-licensed, so the same notice is kept for it.
+
+    This specification is licensed under the MIT license.
+
+    Copyright 2019 REFI www.qdasoftware.org.
+
+    Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+    associated documentation files (the "Software"), to deal in the Software without restriction, including
+    without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+    copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the
+    following conditions:
+
+    The above copyright notice and this permission notice shall be included in all copies or substantial
+    portions of the Software.
+
+    THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT
+    LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO
+    EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
+    IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR
+    THE USE OR OTHER DEALINGS IN THE SOFTWARE.
 """
 
 PROJECT_XSD = r"""

@@ -101,6 +101,19 @@ def pattern_problem(pattern: object) -> str | None:
     return None
 
 
+# Set only by trained pipeline components, which the autocoder never loads (spacy.blank only).
+UNSET_ATTRS = ("POS", "TAG", "DEP", "MORPH", "ENT_TYPE", "ENT_IOB", "ENT_ID")
+
+
+def pattern_unset_attrs(pattern: list[dict]) -> list[tuple[int, str]]:
+    """(token, attribute) pairs of ``pattern`` that a tokenizer-only pipeline leaves empty.
+
+    >>> pattern_unset_attrs([{"LOWER": "value"}, {"pos": "NOUN", "OP": "?"}])
+    [(1, 'POS')]
+    """
+    return [(i, key.upper()) for i, tok in enumerate(pattern) for key in tok if key.upper() in UNSET_ATTRS]
+
+
 _TEXT_ATTRS = ("LOWER", "LEMMA", "ORTH", "TEXT", "NORM")
 CACHE_CHUNKS = 500_000
 _ANCHOR = "\x00anchor"

@@ -102,6 +102,10 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _header_where(path: Path) -> str:
+    return f"{path.name} {'line' if path.suffix.lower() == '.csv' else 'row'} 1"
+
+
 _ID_PARTS = re.compile(r"^([a-z]*?)\s*0*(\d+)$")
 
 
@@ -124,7 +128,7 @@ def load_participants(path: Path) -> list[Participant]:
     """Participants sheet: ``participant_id``, optional ``aliases`` (;-separated), any attributes."""
     header, rows = read_rows(path)
     if "participant_id" not in header:
-        raise DataError(f"{path.name} line 1: no 'participant_id' column (columns: {', '.join(h for h in header if h)})")
+        raise DataError(f"{_header_where(path)}: no 'participant_id' column (columns: {', '.join(h for h in header if h)})")
     problems: list[str] = []
     seen: dict[str, str] = {}
     participants: list[Participant] = []
@@ -150,7 +154,7 @@ def load_documents_sheet(path: Path) -> dict[str, dict[str, str]]:
     """Documents sheet: ``document`` (relative path), optional ``type``, ``language`` and any attributes."""
     header, rows = read_rows(path)
     if "document" not in header:
-        raise DataError(f"{path.name} line 1: no 'document' column (columns: {', '.join(h for h in header if h)})")
+        raise DataError(f"{_header_where(path)}: no 'document' column (columns: {', '.join(h for h in header if h)})")
     problems: list[str] = []
     out: dict[str, dict[str, str]] = {}
     for row in rows:

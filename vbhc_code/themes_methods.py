@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from vbhc_code import __version__
@@ -126,9 +127,11 @@ def overview(store: Any, *, coder: str, codebook: Codebook, docs: dict, people: 
             groups.setdefault(group_at[key], set()).add(who(turn))
     coders = store.coders()
     summary, report = compute_agreement(store, coder, scope)
-    study = store.get_meta("study_name") or store.get_meta("study") or "(not recorded in the store)"
+    # no study name recorded (ingest keeps none): the store's file name, as the coder workbooks do
+    study = store.get_meta("study_name") or store.get_meta("study") or Path(store.path).stem
     return {
         "study": study,
+        "study_store": Path(store.path).name,
         "coder": coder,
         "documents": len(docs),
         "documents_by_type": dict(sorted(Counter(d.doc_type for d in docs.values()).items())),

@@ -25,7 +25,8 @@ QUOTE_RULES = (
     "'...' marks text cut before or after the quote and the words are "
     "never otherwise changed. Quotes were spread over participants and groups: no participant is quoted twice "
     "for a code until every candidate participant has been quoted, and participants from groups not yet quoted "
-    "come first. Quotes pinned by the researcher come first, in the pin file's order; excluded turns are never used."
+    f"come first. A turn under {MIN_WORDS} words is quoted whole, and only when no longer turn with the code is left. "
+    "Quotes pinned by the researcher come first, in the pin file's order; excluded turns are never used."
 )
 DEFAULT_ATTRIBUTION = "{participant_id}, {group_label}, {document_type}"
 PLACEHOLDERS = ("participant_id", "group", "group_label", "document", "document_type", "turn_index", "speaker")
@@ -343,6 +344,11 @@ def rank(candidates: Sequence[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: (c.other_codes, not c.evidence, c.turn.document, c.turn.turn_index))
 
 
+def too_short(candidate: Candidate) -> bool:
+    """A turn under MIN_WORDS words cannot give a 15-80 word quote: it is a last resort."""
+    return word_count(candidate.turn.text) < MIN_WORDS
+
+
 def select_quotes(
     candidates: Sequence[Candidate],
     *,
@@ -353,17 +359,20 @@ def select_quotes(
     """``pinned`` quotes, then up to ``n`` in all from ``candidates`` (already without pinned/excluded turns).
 
     Spread: a participant is quoted again only when every candidate participant has been quoted; within
-    that, a participant from a group not yet quoted comes first.
+    that, a participant from a group not yet quoted comes first. Turns under 15 words are used only when
+    no longer candidate is left.
     """
     quotes = list(pinned)
     pool = rank(candidates)
+    short = {c.key for c in pool if too_short(c)}
     used_p = {q.participant_id for q in quotes}
     used_g = {q.group for q in quotes}
     while len(quotes) < n and pool:
-        fresh = [c for c in pool if c.who not in used_p]
+        active = [c for c in pool if c.key not in short] or pool  # short turns once no longer one is left
+        fresh = [c for c in active if c.who not in used_p]
         if not fresh:  # every candidate participant has been quoted: start a new round
             used_p, used_g = set(), set()
-            fresh = pool
+            fresh = active
         pick = next((c for c in fresh if c.group not in used_g), None)
         if pick is None:  # every group has been quoted in this round: a new round of groups
             used_g = set()

@@ -26,7 +26,7 @@ def _kind(series: Any) -> str:
 
 
 def _sheet(name: str, df: Any, *, wrap: set[str] = frozenset(), widths: dict[str, float] | None = None,
-           charts=(), extra: dict[str, Column] | None = None) -> Sheet:
+           charts=(), extra: dict[str, Column] | None = None, freeze: int = 0) -> Sheet:
     cols = []
     for c in df.columns:
         if extra and c in extra:
@@ -36,7 +36,7 @@ def _sheet(name: str, df: Any, *, wrap: set[str] = frozenset(), widths: dict[str
         cols.append(Column(str(c), wrap=c in wrap, kind=kind, width=(widths or {}).get(c)))
     rows = ([None if (isinstance(v, float) and math.isnan(v)) else v for v in r]
             for r in df.itertuples(index=False, name=None))
-    return Sheet(name, cols, rows, charts=list(charts))
+    return Sheet(name, cols, rows, charts=list(charts), freeze_columns=freeze)
 
 
 def _overview_rows(ov: dict[str, Any]) -> list[tuple[str, str]]:
@@ -131,10 +131,12 @@ def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) 
     if len(themes):
         pct_cols = [i for i, c in enumerate(groups.columns) if str(c).startswith("participants_pct [")]
         if pct_cols:
-            charts.append(("Groups", Chart("Share of participants raising each code, by group", 0, pct_cols,
-                                           kind="bar", sheet="Charts")))
+            names = [str(groups.columns[i])[len("participants_pct ["):-1] for i in pct_cols]
+            charts.append(("Groups", Chart(f"Share of participants raising each code, by {result.by}", 0, pct_cols,
+                                           kind="bar", sheet="Charts", names=names, percent=True)))
         charts.append(("Themes", Chart("Participants who raised each code", 1,
-                                       [list(themes.columns).index("participants")], kind="bar", sheet="Charts")))
+                                       [list(themes.columns).index("participants")], kind="bar", sheet="Charts",
+                                       names=["participants"])))
     fw = result.framework_table.copy()
     fw_col = fw.columns[2]
     old = previous_ratings(Path(path), str(fw_col))
@@ -151,13 +153,17 @@ def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) 
     sheets = [
         Sheet("Overview", [Column("item", width=28), Column("value", width=90, wrap=True)],
               _overview_rows(result.overview), autofilter=False),
-        _sheet("Themes", themes, wrap={"definition", "label"}, widths={"definition": 50, "label": 30},
+        _sheet("Themes", themes, wrap={"theme", "definition", "label"},
+               widths={"theme": 26, "code": 9, "definition": 60, "label": 24}, freeze=2,
                charts=[c for s, c in charts if s == "Themes"]),
-        _sheet("Quotes", result.quotes, wrap={"quote"}, widths={"quote": 80, "attribution": 30}),
-        _sheet("Matrix", result.matrix),
-        _sheet("Groups", groups, charts=[c for s, c in charts if s == "Groups"]),
-        _sheet("Cooccurrence", result.cooccurrence),
-        _sheet("Framework", fw, wrap={"notes"}, widths={"notes": 40}, extra={"rating": rating}),
+        _sheet("Quotes", result.quotes, wrap={"quote", "attribution"},
+               widths={"code": 9, "label": 22, "quote": 80, "attribution": 24, "pinned": 8}),
+        _sheet("Matrix", result.matrix, widths={"code": 9, "label": 22}, freeze=2),
+        _sheet("Groups", groups, widths={"code": 9, "label": 22}, charts=[c for s, c in charts if s == "Groups"],
+               freeze=2),
+        _sheet("Cooccurrence", result.cooccurrence, widths={"code": 9}, freeze=1),
+        _sheet("Framework", fw, wrap={"notes"}, widths={"code": 9, "label": 22, "notes": 40},
+               extra={"rating": rating}, freeze=2),
         TextSheet("Charts", ["Native Excel charts drawn from the Groups and Themes sheets."], title="Charts"),
         TextSheet("Methods", result.methods, title="Methods"),
     ]

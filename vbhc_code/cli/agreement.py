@@ -26,7 +26,10 @@ MODE_HELP = (
     "Reproduce a desktop tool: nvivo = Cohen's kappa on every character of each document (the whole source, "
     "all speakers), per code and per document; maxqda = code presence per document (--unit document) or segment "
     "overlap (--unit segment, the default here), ignoring codes absent for both, with kappa using Brennan & "
-    "Prediger's chance 1 / number of codes."
+    "Prediger's chance 1 / number of codes. Where they differ from the default: nvivo also counts interviewer "
+    "turns, speaker labels and line breaks as characters both coders left uncoded (higher agreement), and NVivo "
+    "itself shows kappa 1 where vbhc-code shows null (nobody coded the code in that document); maxqda drops the "
+    "'absent for both' cell, so its kappa depends on the size of the codebook, not on how often codes are used."
 )
 SCOPE_HELP = (
     "participant (default): turns by participants, chat included. all: interviewer and moderator turns too "
@@ -130,7 +133,7 @@ def _print_report(report: dict[str, Any]) -> None:
         console.print(f"MAXQDA kappa (Brennan & Prediger, chance 1/{pooled['maxqda_n_codes']} codes): "
                       f"{_fmt(pooled['maxqda_kappa'], 'float')}", markup=False)  # fmt: skip
     what = "positive agreement" if report["unit"] == "segment" else "kappa"
-    console.print(f"Codes to discuss ({what} below 0.61, Landis & Koch 'moderate' or lower): "
+    console.print(f"Codes to discuss ({what} 0.60 or lower, Landis & Koch 'moderate' or lower): "
                   + (", ".join(discuss) if discuss else "none"), markup=False)  # fmt: skip
     for key, why in report["reasons"].items():
         if "." not in key:

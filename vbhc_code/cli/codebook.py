@@ -89,14 +89,15 @@ def show_cmd(
 @command("export", group=group)
 def export_cmd(
     file: FileArg = None,
-    out: Annotated[Path, typer.Option("--out", help="Output: .xlsx (for coders), .md, or .qdc (REFI-QDA).")] = ...,  # type: ignore[assignment]
+    out: Annotated[Path, typer.Option("--out", help="Output: .xlsx (for coders), .md, .qdc (REFI-QDA) or .toml.")] = ...,  # type: ignore[assignment]
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing .toml (other formats are replaced).")] = False,
 ) -> None:
-    """Export a codebook (definitions, include/exclude, examples, terms) as .xlsx, .md or .qdc."""
-    from vbhc_code.codebook import load_codebook
+    """Export a codebook (definitions, include/exclude, examples, terms) as .xlsx, .md, .qdc or .toml."""
+    from vbhc_code.codebook import builtin_codebook_path, load_codebook
     from vbhc_code.codebook_io import export_codebook
 
     cb = load_codebook(file)
-    export_codebook(cb, out)
+    export_codebook(cb, out, force=force or out.suffix.lower() != ".toml", source=file or builtin_codebook_path())
     console.print(f"wrote {out} (codebook '{cb.name}' {cb.version}, {_n(len(cb.codes), 'code')})", markup=False, soft_wrap=True)
 
 

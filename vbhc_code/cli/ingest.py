@@ -163,7 +163,8 @@ def check_identifiers_cmd(
     allowed: list[str] = []
     if allow is not None:
         try:
-            allowed = [line.strip() for line in allow.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+            lines = allow.read_text(encoding="utf-8-sig").splitlines()  # Notepad/Excel write a BOM
+            allowed = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
         except (OSError, UnicodeDecodeError) as exc:
             raise DataError(f"{allow.name}: cannot read the allow list ({type(exc).__name__})") from None
     with Store.open(resolve_store_path(store), create=False) as st:

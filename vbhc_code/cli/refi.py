@@ -92,8 +92,8 @@ def import_cmd(
     coders = ", ".join(report.coders) or "none"
     _say(f"imported {file.name} ({report.origin or 'unknown origin'}): {report.sources} of "
          f"{report.sources_declared} text sources, {report.codes} codes, {report.users} users, "
-         f"{report.codings} codings ({report.stored_codings} turn codings) by coders {coders}, "
-         f"{report.participants} participants")  # fmt: skip
+         f"{report.codings} of {report.codings_declared} codings ({report.stored_codings} turn codings) "
+         f"by coders {coders}, {report.participants} participants")  # fmt: skip
 
 
 @command(

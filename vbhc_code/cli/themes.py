@@ -80,6 +80,11 @@ def themes(
     if scope not in ("participant", "all"):
         raise UsageError(f"--scope must be participant or all, not {scope!r}")
     check_attribution(attribution)  # usage errors before touching the store
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"--out {out}: the workbook must be a .xlsx file")
+    for option, path in (("--out", out), ("--md", md)):
+        if path is not None and path.is_dir():
+            raise UsageError(f"{option} {path}: is a folder; give a file name")
     cb = _load_codebook(codebook) if codebook else None
     with Store.open(resolve_store_path(store), create=False) as st:
         result = build_themes(st, coder=coder, codebook=cb, by=by, quotes=quotes, scope=scope,

@@ -176,8 +176,8 @@ def _payload_line(text, ls, le, lineno, first_line, cue, timing, pieces, state, 
                     state["key"], state["label"], state["named"] = label_key(label), label, True
                     s = m.end()
         content = text[s:e].rstrip()
-        if not content:
-            continue
+        if not content or (("<" in content or "&" in content) and not clean_cue_text(content).strip()):
+            continue  # nothing left once tags are removed ("<i></i>", a lone "<00:00:01.000>")
         end = s + len(content)
         last = pieces[-1] if pieces else None
         if last is not None and not last.chat and last.cue == cue and last.seq == state["seq"]:

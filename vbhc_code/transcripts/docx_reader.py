@@ -15,6 +15,8 @@ from vbhc_code.transcripts.labels import TABLE_HEADERS, TS, TS_ANY, is_header_fi
 
 MAX_UNPACKED = 256 * 1024 * 1024  # bytes, all parts together
 MAX_RATIO = 200  # unpacked / packed for one part; Word documents are ~5-20x
+# DOCTYPE/ENTITY declarations in the encodings an XML part may use (UTF-8, UTF-16 LE/BE).
+_DECLARATIONS = tuple(w.encode(enc) for w in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
 _LABEL_PREFIX = re.compile(
     rf"\s*(?:{TS_ANY}\s+)?(?P<label>[^:\[\]()\n]{{1,60}}?)\s*(?:\[{TS}\]|\({TS}\))?\s*:?\s*(?:{TS_ANY})?\s*"
 )
@@ -43,7 +45,7 @@ def check_archive(data: bytes, *, name: str) -> None:
                 if info.filename.endswith((".xml", ".rels")):
                     with zf.open(info) as fh:
                         chunk = fh.read(info.file_size + 1)
-                    if b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk:
+                    if any(m in chunk for m in _DECLARATIONS):
                         raise DataError(f"{name}: refused: {info.filename} declares a DOCTYPE/XML entities "
                                         "(Word never writes them; possibly hostile)")
     except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:

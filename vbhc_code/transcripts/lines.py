@@ -13,19 +13,19 @@ import re
 from dataclasses import dataclass
 
 from vbhc_code.models import Turn
-from vbhc_code.transcripts.labels import TS, TS_ANY, SpeakerRules, looks_like_name
+from vbhc_code.transcripts.labels import TABLE_HEADERS, TS, TS_ANY, SpeakerRules, looks_like_name
 
 # [ts] Label [ (ts) ] : [ts]   -- the label itself has no ':' and does not start with markup.
 _LABEL_LINE = re.compile(
     rf"[ \t]*(?:(?P<ts0>{TS_ANY})[ \t]+)?(?P<label>[^\s:\[\]()*>#|`][^:\n\t]{{0,59}}?)[ \t]*"
-    rf"(?:(?P<ts1>\[{TS}\]|\({TS}\))[ \t]*)?:(?=\s|$)[ \t]*(?:(?P<ts2>{TS_ANY})(?=\s|$))?"
+    rf"(?:(?P<ts1>\[{TS}\]|\({TS}\))[ \t]*)?:(?:(?=\s|$)|(?P<tight>(?=[^\W\d_])))[ \t]*(?:(?P<ts2>{TS_ANY})(?=\s|$))?"
 )
 # Label followed only by a timestamp (Teams/Word exports: "Anna de Vries   0:03", text on the next line).
 _LABEL_TS_LINE = re.compile(rf"[ \t]*(?P<label>[^\s:\[\]()*>#|`][^:\n\t]{{0,59}}?)[ \t]+(?P<ts1>{TS_ANY})[ \t]*$")
 _CHAT_LINE = re.compile(rf"[ \t]*\[chat[ \t]+(?P<ts0>{TS})\][ \t]+(?P<label>[^:\n]{{1,60}}?)[ \t]*:(?=\s|$)[ \t]*", re.I)
 _MD_SPEECH = re.compile(
     rf"[ \t]*\*\*[ \t]*(?:(?P<ts0>{TS_ANY})[ \t]+)?(?P<label>[^*:\n\[]{{1,60}}?)[ \t]*(?:(?P<ts1>\[{TS}\]|\({TS}\))[ \t]*)?"
-    rf"(?::[ \t]*\*\*|\*\*[ \t]*:)[ \t]*(?:(?P<ts2>{TS_ANY})(?=\s|$))?"
+    rf"(?::[ \t]*\*\*|\*\*[ \t]*(?:(?P<ts3>\[{TS}\]|\({TS}\))[ \t]*)?:)[ \t]*(?:(?P<ts2>{TS_ANY})(?=\s|$))?"
 )
 _MD_CHAT = re.compile(
     rf"[ \t]*>[ \t]*(?:\*\*)?\[chat[ \t]+(?P<ts0>{TS})\][ \t]+(?P<label>[^*:\n]{{1,60}}?)[ \t]*"
@@ -50,7 +50,7 @@ class _Open:
 
 def _ts(m: re.Match) -> tuple[str, ...]:
     out = []
-    for key in ("ts0", "ts1", "ts2"):
+    for key in ("ts0", "ts1", "ts3", "ts2"):
         v = m.groupdict().get(key)
         if v:
             out.append(v.strip("[]()"))
@@ -109,8 +109,15 @@ def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> 
                     m, turn_type = cm, "chat"
             if m is None:
                 lm = _LABEL_LINE.match(line)
-                if lm and rules.accepts(lm["label"]):
+                # "P01:Yes" (no space after the colon) is a label only for a recognised speaker of more than
+                # one letter: "A:B testing" or "I:/share" are text.
+                if lm and rules.accepts(lm["label"]) and (lm["tight"] is None or len(lm["label"].strip()) > 1):
                     m = lm
+        if m is None and docx and "\t" in head and _is_table_header(line):
+            close()  # the header row of a speaker table (Speaker/Time/Text) is no one's speech
+            if pos > n:
+                break
+            continue
         if m is None and docx and "\t" in head:
             tm = _TABLE_ROW.match(line)
             if tm and rules.accepts(tm["label"].strip()):
@@ -148,6 +155,11 @@ def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> 
         warnings.append(f"{name}: no speaker labels found; each paragraph is a turn with no speaker"
                         " (use --participants or --speaker-pattern)")
     return turns, warnings
+
+
+def _is_table_header(line: str) -> bool:
+    cells = [c.strip().lower() for c in line.split("\t")]
+    return len(cells) in (2, 3) and all(c in TABLE_HEADERS or not c for c in cells) and any(cells)
 
 
 _FIELD_LINE = re.compile(r"[ \t]*(?:\*\*)?(?P<field>[A-Za-z][A-Za-z ]{1,20}?)[ \t]*(?::\*\*|\*\*:|:)")
