@@ -244,6 +244,15 @@ def test_nvivo_mode_uses_every_character_per_document(tmp_path):
     assert "per_code.C1.per_document.d2.cohen_kappa" in r["reasons"]
 
 
+@pytest.mark.parametrize("unit", ["turn", "sentence", "document", "character", "segment"])
+def test_empty_span_counts_as_the_whole_turn_in_every_unit(tmp_path, unit):
+    # a zero-length span (start == end, e.g. from another tool) used to crash the turn unit
+    st = make_store(tmp_path / "s.sqlite", {"A": [("d1", 2, "C1", 10, 10)], "B": [("d1", 2, "C1")]},
+                    {"A": ["d1"], "B": ["d1"]}, docs=("d1",))  # fmt: skip
+    c1 = agreement_report(st, coders=["A", "B"], unit=unit)["per_code"]["C1"]
+    assert c1["both"] > 0 and c1["first_only"] == c1["second_only"] == 0
+
+
 def test_segment_unit_overlap_threshold(tmp_path):
     doc = make_doc("d1", TURNS)
     t2 = doc.turns[1]

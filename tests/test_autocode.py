@@ -358,8 +358,8 @@ def test_evaluate_names_both_codebooks_when_they_differ(tmp_path):
         autocode(st, codebook=cb)
         report = autocode(st, codebook=edited, coder="ref")
         assert report.warnings == [
-            f"coder 'auto' coded with codebook 'vbhc-sim' 1.0.0 (sha256 {cb.sha256[:12]}), not 'vbhc-sim' 1.0.0 "
-            "(sha256 cccccccccccc): comparing them mixes codebook versions"
+            (f"coder 'auto' coded with codebook 'vbhc-sim' 1.0.0 (sha256 {cb.sha256[:12]}), not 'vbhc-sim' 1.0.0 "
+             "(sha256 cccccccccccc): comparing them mixes codebook versions")
         ]
         result = evaluate(st, coder="auto", against="ref")
     assert result["reasons"]["codebook"] == (
@@ -395,7 +395,10 @@ def test_evaluate_against_hand_computed_figures(tmp_path):
     assert (p["tp"], p["fp"], p["fn"], p["tn"]) == (4, 3, 2, 11) and e["n_units"] == 10
     assert p["precision"] == pytest.approx(4 / 7) and p["recall"] == pytest.approx(4 / 6) and p["f1"] == pytest.approx(8 / 13)
     assert p["cohen_kappa"] == pytest.approx((0.75 - 0.56) / 0.44)  # po 15/20, pe .35*.3 + .65*.7
-    flat = lambda sets: [int(t in sets[c]) for c in ("X", "Y") for t in range(1, 11)]  # noqa: E731
+
+    def flat(sets: dict[str, set[int]]) -> list[int]:
+        return [int(t in sets[c]) for c in ("X", "Y") for t in range(1, 11)]
+
     assert p["cohen_kappa"] == pytest.approx(cohen_kappa_score(flat(ref), flat(auto)))
     assert e["macro"]["f1"] == pytest.approx((0.5 + 0.8) / 2)
     assert e["macro"]["cohen_kappa"] == pytest.approx((x["cohen_kappa"] + y["cohen_kappa"]) / 2)

@@ -187,3 +187,62 @@ def test_write_workbook_matches_clean_text_for_any_text(tmp_path):
         assert got == [excel.clean_text(t) for t in texts]
 
     check()
+
+
+def test_layout_row_heights_print_setup_and_freeze(tmp_path):
+    """LibreOffice does not fit rows to wrapped text: the writer sets heights that grow with the text; tables
+    print landscape on A4 with the header repeated; narrow tables fit the page width, wide ones repeat their
+    frozen columns; a text sheet's paragraphs get heights too."""
+    short, long = "one line", "word " * 120  # 600 characters in a 40-wide column: several lines
+    narrow = Sheet("Narrow", [Column("participants_pct [focus group]", kind="percent"),
+                              Column("text", wrap=True, width=40)], [(0.5, short), (0.25, long), (0.1, None)])
+    wide = Sheet("Wide", [Column(f"c{i}", width=20) for i in range(15)], [tuple(range(15))], freeze_columns=2)
+    path = write_workbook(tmp_path / "l.xlsx", [narrow, wide, TextSheet("Methods", ["short.", long], title="Methods")])
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Narrow"]
+    assert ws.row_dimensions[2].height is None  # one line: Excel's default height
+    assert abs(ws.row_dimensions[3].height - excel._row_points(excel.text_lines(long, 40))) < 1  # pixel-rounded
+    assert ws.row_dimensions[3].height > 100
+    assert ws.row_dimensions[4].height is None
+    # a number column with a long header: two header lines instead of a 33-wide column
+    assert ws.column_dimensions["A"].width < 20 and abs(ws.row_dimensions[1].height - excel._row_points(2)) < 1
+    assert ws["A1"].alignment.horizontal == "right" and ws["B1"].alignment.horizontal is None
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_rows == "$1:$1" and ws.freeze_panes == "A2"
+    assert ws.oddFooter.left.text == "&A"
+    w2 = wb["Wide"]  # 300 width units: not shrunk to one page, the frozen columns repeat on every page
+    assert not (w2.sheet_properties.pageSetUpPr and w2.sheet_properties.pageSetUpPr.fitToPage)
+    assert w2.freeze_panes == "C2" and w2.print_title_cols == "$A:$B"
+    m = wb["Methods"]
+    assert m.column_dimensions["A"].width < 80 and m.page_setup.orientation in (None, "portrait")
+    assert m.row_dimensions[3].height is None and m.row_dimensions[4].height > 60
+
+
+def test_text_lines_estimate():
+    assert excel.text_lines("", 40) == 1 and excel.text_lines("x" * 40, 40) == 1
+    assert excel.text_lines("x" * 200, 40) == 5  # 45 characters a line
+    assert excel.text_lines("a\nb\n\nc", 40) == 4  # every paragraph starts a line
+    assert excel._row_points(10_000) == excel.MAX_ROW_POINTS
+
+
+def test_chart_series_names_percent_axis_and_order(tmp_path):
+    sheets = [Sheet("Data", [Column("code"), Column("share [=SIM]", kind="percent"), Column("n", kind="int")],
+                    [("A", 0.5, 1), ("B", 0.25, 2)],
+                    charts=[Chart("shares", 0, [1], names=["=SIM"], percent=True), Chart("n", 0, [2], kind="column")])]
+    wb = openpyxl.load_workbook(write_workbook(tmp_path / "c.xlsx", sheets))
+    bar, col = wb["Data"]._charts
+    assert bar.series[0].tx.v == "SIM" and bar.series[0].tx.strRef is None  # a name is text, never a formula
+    assert bar.x_axis.scaling.orientation == "maxMin" and bar.y_axis.numFmt.formatCode == "0%"
+    assert bar.legend is None  # one series: no legend
+    assert col.x_axis.scaling.orientation == "minMax" and col.series[0].tx.strRef.f == "Data!$C$1"
+
+
+def test_numpy_text_stays_text(tmp_path):
+    import numpy as np
+
+    rows = [(np.str_("42"), np.int64(7)), (np.str_("=1+1"), np.float64(0.5)), (np.str_("\x07x"), np.nan)]
+    path = write_workbook(tmp_path / "n.xlsx", [Sheet("S", [Column("t"), Column("n", kind="float")], rows)])
+    ws = openpyxl.load_workbook(path)["S"]
+    assert [(c.value, c.data_type) for c in ws["A"][1:]] == [("42", "s"), ("=1+1", "s"), ("x", "s")]
+    assert [c.value for c in ws["B"][1:]] == [7, 0.5, None]

@@ -44,6 +44,7 @@ def test_flags_real_identifiers(text, expected):
         "In 2019-2020 we had 1500 clients, 25% of 12,000 people; the 10:30 meeting; version 3.2.1; 2024-03-04.",
         "the WIA 35-80 rule, 100.000 euro, IQ 120, room 1.23, 1 234 567 890, 0,5 fte",
         "not a BSN: 123456789 (fails the 11-test), an amount: \u20ac123.456.782",
+        "the budget was 123.456.782 euro, or 111.222.333,- EUR, or 111222333 dollars, 111222333 \u20ac",
         "In 2024 we started. In 2019 IT budgets grew. 3500 EU citizens. Since 2020 NL law changed.",
         "I asked the dr. The next day it was fine. The dr said so. ms patients. Porter says value.",
         "Call me at five. The figure was 0.6123456789 percent.",

@@ -168,6 +168,11 @@ def test_participants_and_documents_from_xlsx_match_p1_to_p01_and_override_type(
         assert (fg.doc_type, b.doc_type) == ("interview", "focus_group")  # the sheet overrides the detection
         assert dict(b.attributes) == {"health_system": "BE"}
         assert dict(st.participants()["P2"].attributes) == {"group": "VBHC", "age": "50"}
+    again = run("ingest", str(folder), "--store", str(store))  # unchanged files: still reported
+    assert again.exit_code == 0
+    assert [w for w in again.stderr.splitlines() if w.startswith("warning")] == [
+        "warning: fg.txt: speakers not in the participants sheet: P5"
+    ]
     seg = run("segments", "--store", str(store))
     assert seg.stdout.splitlines()[0] == (
         "document,turn_index,speaker,participant_id,turn_type,start,end,text,role,timestamp,spans,group,age"

@@ -355,7 +355,7 @@ def test_workbook_safe_and_equals_json(tmp_path):
     heights = {len(qs.cell(r, 3).value): qs.row_dimensions[r].height for r in range(2, qs.max_row + 1)}
     assert all(h and h >= 30 for h in heights.values())
     assert heights[max(heights)] >= heights[min(heights)]
-    assert qs.page_setup.orientation == "landscape" and qs.print_title_rows == "1:1"
+    assert qs.page_setup.orientation == "landscape" and qs.print_title_rows == "$1:$1"
     assert wb["Themes"].cell(1, 7).number_format == "General"
     assert wb["Themes"].cell(2, 7).number_format == "0.0%"  # participants_pct
     methods = [c.value for c in wb["Methods"]["A"] if c.value]
@@ -568,3 +568,31 @@ def test_codebook_terms_place_the_window_of_a_turn_level_coding(tmp_path):
     a, b = (next(q for q in r.quote_objects if q.code == c) for c in "AB")
     assert a.core.startswith(S[6]) and a.text.startswith("... ")  # "regional network" (any spacing/case)
     assert b.core.startswith(S[0]) and not b.text.startswith("...")  # only a Dutch term: no focus in English
+
+
+def test_short_turns_are_a_last_resort():
+    """A turn under 15 words cannot give a 15-80 word quote: it is used only when no longer turn is left,
+    even when it ranks first (no other code, evidence) and its participant is not quoted yet."""
+    from vbhc_code.themes_quotes import Candidate, Quote, select_quotes
+
+    def turn(i, pid, text):
+        return Turn(i, 0, len(text), text, pid, pid, document="D.txt")
+
+    short = Candidate(turn(1, "P1", "Yes, exactly that."), 0, True, None, "SIM")
+    long_a = Candidate(turn(2, "P2", " ".join(S[:3])), 2, False, None, "SIM")
+    long_b = Candidate(turn(3, "P2", " ".join(S[3:6])), 3, False, None, "SIM")
+
+    def make(c):
+        return Quote("A", "D.txt", c.turn.turn_index, c.who, 0, 1, c.turn.text, c.turn.text, c.who, c.group)
+
+    cands = [short, long_b, long_a]
+    assert [q.turn_index for q in select_quotes(cands, n=2, make=make)] == [2, 3]  # P2 twice before P1's "Yes"
+    assert [q.turn_index for q in select_quotes(cands, n=3, make=make)] == [2, 3, 1]
+    assert [q.turn_index for q in select_quotes([short], n=3, make=make)] == [1]  # better than no quote
+
+
+def test_overview_study_and_store(store):
+    ov = build_themes(store, coder="consensus").overview
+    assert (ov["study"], ov["study_store"]) == ("study", "study.sqlite")  # no study name recorded: the store's
+    store.set_meta("study_name", "VBHC in SIM 2025")
+    assert build_themes(store, coder="consensus").overview["study"] == "VBHC in SIM 2025"

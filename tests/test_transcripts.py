@@ -71,6 +71,14 @@ def test_role_lines_among_header_fields_are_metadata_not_turns():
     assert [t.speaker for t in turns_of(long).turns] == ["Interviewer", "P03"]
     speech = "Date: x\nInterviewer: Hi.\nP01: Hello there!\n\nInterviewer: Next.\n"
     assert [t.text for t in turns_of(speech).turns] == ["Hi.", "Hello there!", "Next."]
+    # A title block before the header block ("Interview 7", "# Interview 7") is part of the header.
+    titled = "Interview 7\n\nDate: 2025-01-01\nInterviewer: A. Jansen\nRespondent: P03\n\nInterviewer: Hello.\nP03: Hi.\n"
+    assert [(t.speaker, t.text, t.line) for t in turns_of(titled).turns] == [("Interviewer", "Hello.", 7), ("P03", "Hi.", 8)]
+    md = "# Interview 7\n\n**Date:** 2025-01-01\n**Interviewer:** A. Jansen\n\n**Interviewer:** Hello.\n**P03:** Hi.\n"
+    assert [t.text for t in turns_of(md, fmt="md").turns] == ["Hello.", "Hi."]
+    # Short turns before a block of fields are turns, not header.
+    early = "Interviewer: Hi\nP01: Sure\n\nDate: 2025\n\nP01: ok then.\n"
+    assert [t.text for t in turns_of(early).turns] == ["Hi", "Sure\n\nDate: 2025", "ok then."]
 
 
 def test_default_role_labels_and_participant_style_ids():

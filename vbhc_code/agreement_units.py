@@ -201,7 +201,9 @@ def _discrete(unit, docs, turns, coders, codes, codings, missing, doc_row) -> tu
             if unit == "document":
                 values[doc_row[c.document], k, j] = 1
                 continue
-            spans = _coding_spans(c, t) if c.start is not None and c.end is not None else None
+            # turn rows (unit turn) carry no text spans: a span only matters for sentences
+            has_span = unit == "sentence" and c.start is not None and c.end is not None
+            spans = _coding_spans(c, t) if has_span else None
             for u, s, e in units_of_turn[(c.document, c.turn_index)]:
                 if unit == "turn" or spans is None or any(a < e and b > s for a, b in spans):
                     values[u, k, j] = 1

@@ -228,7 +228,9 @@ class _Writer:
 def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any, date_column: bool = False) -> None:
     if value is None:
         return
-    if isinstance(value, bool):
+    if isinstance(value, str):  # also numpy.str_: text stays text, "42" never becomes a number
+        ws.write_string(row, col, clean_text(value), fmt)
+    elif isinstance(value, bool):
         ws.write_string(row, col, "TRUE" if value else "FALSE", fmt)
     elif isinstance(value, (int, float)) or type(value).__module__ == "numpy":
         try:

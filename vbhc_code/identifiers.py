@@ -52,6 +52,7 @@ _TITLED = re.compile(
 # Runs of 7+ digits with separators: the only places a phone number or BSN can be.
 _DIGIT_RUN = re.compile(r"\d(?:[ \t.()/-]{0,2}\d){6,}")
 _CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|eur|euro|EUR)\s*$", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"(?:,-|,\d\d)?\s*(?:€|(?:euros?|eur|dollars?|pond|pounds?|usd|gbp)\b)", re.IGNORECASE)
 
 
 def _digit_windows(text: str) -> list[tuple[int, int]]:
@@ -105,7 +106,8 @@ def find_identifiers(text: str, *, allow: Iterable[str] = ()) -> list[Finding]:
                 candidates.append(Finding("phone", m.start(), m.end(), m.group()))
         for m in _BSN.finditer(text, w0, w1):
             digits = re.sub(r"\D", "", m.group())
-            if bsn_11_test(digits) and not _CURRENCY_BEFORE.search(text[max(0, m.start() - 5):m.start()]):
+            if (bsn_11_test(digits) and not _CURRENCY_BEFORE.search(text[max(0, m.start() - 5):m.start()])
+                    and not _CURRENCY_AFTER.match(text, m.end(), m.end() + 12)):
                 candidates.append(Finding("bsn", m.start(), m.end(), m.group()))
     for m in _POSTCODE.finditer(text):
         if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-"):

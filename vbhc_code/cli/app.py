@@ -85,6 +85,11 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             console_err.print("interrupted", markup=False)
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`): stop quietly, as a command killed by SIGPIPE would.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except Exception as exc:
             if type(exc).__module__.startswith(("click", "typer")) or os.environ.get("VBHC_CODE_DEBUG"):
                 raise

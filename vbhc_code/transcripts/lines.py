@@ -74,7 +74,7 @@ def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> 
             ))  # fmt: skip
         cur = None
 
-    header_end = _header_block_end(text)
+    header_end = _header_block_end(text, rules)
     pos = 0
     n = len(text)
     lineno = 0
@@ -171,19 +171,39 @@ def _looks_like_value(rest: str) -> bool:
     return len(rest) <= 40 and len(rest.split()) <= 5 and not rest.endswith((".", "?", "!", "\u2026", ","))
 
 
-def _header_block_end(text: str) -> int:
-    """End of the first block (up to its blank line) when it is a header: it has a field such as
-    ``Date:`` or ``Duration:`` and more text follows. 0 when there is no such header."""
+def _header_block_end(text: str, rules: SpeakerRules) -> int:
+    """End of the header: the leading blocks (up to a blank line) before any speech, the last of which has a
+    field such as ``Date:`` or ``Duration:``, when more text follows. A title block before it ("Interview 7")
+    is part of it. 0 when there is no such header."""
     from vbhc_code.transcripts.labels import is_header_field
 
-    blank = re.search(r"\n[ \t]*\n", text[:20_000])
-    if blank is None or not text[blank.end():].strip():
+    head = text[:20_000]
+    header_end = pos = 0
+    for _ in range(6):  # a header is a few blocks at most
+        blank = re.search(r"\n[ \t]*\n", head[pos:])
+        if blank is None:
+            break
+        block_end = pos + blank.start()
+        has_field = labels = speech = False
+        for line in head[pos:block_end].split("\n"):
+            m = _FIELD_LINE.match(line)
+            if m and is_header_field(m["field"]):
+                has_field = True
+                continue
+            lm = _LABEL_LINE.match(line) or _MD_SPEECH.match(line)
+            if lm and rules.accepts(lm["label"].strip("* "), explicit=lm.re is _MD_SPEECH):
+                labels = True
+                if not _looks_like_value(line[lm.end():]):
+                    speech = True  # a spoken turn: the header (if any) ended before this block
+                    break
+        if speech or (labels and not has_field):
+            break  # only title lines may come before the block of fields
+        if has_field:
+            header_end = block_end
+        pos += blank.end()
+    if header_end and not text[header_end:].strip():
         return 0
-    for line in text[: blank.start()].split("\n"):
-        m = _FIELD_LINE.match(line)
-        if m and is_header_field(m["field"]):
-            return blank.start()
-    return 0
+    return header_end
 
 
 def _paragraphs(text: str, *, per_line: bool, md: bool) -> list[Turn]:
