@@ -3,7 +3,7 @@
     python benchmarks/bench_excel.py [--rows 100000]
 
 Writes ``--rows`` quote rows (code, quote text, attribution, document, turn_index, start, end)
-through ``vbhc_code.excel.write_workbook`` (constant_memory, formatted: widths, wrap, frozen bold
+through ``vbhc_code.excel.write_workbook`` (constant_memory, formatted: widths, wrap, row heights, frozen bold
 header, autofilter, every string checked for illegal characters and the cell cap) and with a bare
 xlsxwriter ``constant_memory`` workbook, each in its own child process so peak RSS is per writer,
 ``--repeat`` times alternately (the fastest run of each counts; the machine is shared). A third child

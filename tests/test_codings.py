@@ -259,6 +259,19 @@ def test_long_import_located_errors(store, tmp_path):
     assert store.coders() == []
 
 
+def test_import_errors_never_echo_long_cell_text(store, tmp_path):
+    """A coder may paste interview text into a code column: the message describes it, never repeats it."""
+    path = tmp_path / "pasted.csv"
+    pasted = "we never see the outcome of our assessments"
+    path.write_text(f"document,turn_index,code\nint01.txt,2,{pasted}\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as exc:
+        import_codings(store, [path], coder="ben", codebook=CB)
+    assert exc.value.problems == [
+        f"[pasted.csv line 2] unknown code (a text of {len(pasted)} characters) (not in test-cb 1.0)"
+    ]
+    assert "outcome" not in str(exc.value)
+
+
 def test_long_import_spans_must_lie_in_their_turn(store, tmp_path):
     t = {(x.document, x.turn_index): x for x in store.turns()}[("int01.txt", 2)]
     path = tmp_path / "coder-ben.csv"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from vbhc_code.codings_read import is_coder_workbook, read_workbook
+from vbhc_code.codings_read import _shown, is_coder_workbook, read_workbook
 from vbhc_code.codings_workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
 from vbhc_code.models import Code, Codebook, Coding, Theme
@@ -105,17 +105,17 @@ def read_long_codings(path: Path) -> tuple[list[LongRow], list[str]]:
         if idx_text:
             idx = int(idx_text) if idx_text.isdigit() else None
             if idx is None:
-                problems.append(f"[{row.where}] turn_index '{idx_text[:20]}' is not a whole number")
+                problems.append(f"[{row.where}] turn_index {_shown(idx_text)} is not a whole number")
                 continue
         elif code:
-            problems.append(f"[{row.where}] code '{code[:20]}' without a turn_index")
+            problems.append(f"[{row.where}] code {_shown(code)} without a turn_index")
             continue
         span: list[int | None] = []
         for key in ("start", "end"):
             text = v.get(key, "")
             span.append(int(text) if text.isdigit() else None)
             if text and not text.isdigit():
-                problems.append(f"[{row.where}] {key} '{text[:20]}' is not a whole number")
+                problems.append(f"[{row.where}] {key} {_shown(text)} is not a whole number")
         if span[0] is not None and span[1] is not None and span[0] >= span[1]:
             problems.append(f"[{row.where}] start {span[0]} is not before end {span[1]}")
         out.append(LongRow(row.where, doc, idx, code, v.get("coder", ""), span[0], span[1], v.get("evidence") or None))
@@ -271,7 +271,7 @@ def _import_long(path, coder, cb, turn_spans, docs, claim, problems) -> None:
                 problems.append(f"[{r.where}] unknown turn {r.document} #{r.turn_index}")
                 continue
             if r.code not in known_codes:
-                problems.append(f"[{r.where}] unknown code '{r.code[:20]}' (not in {cb.name} {cb.version})")
+                problems.append(f"[{r.where}] unknown code {_shown(r.code)} (not in {cb.name} {cb.version})")
                 continue
             if (r.start is None) != (r.end is None):
                 problems.append(f"[{r.where}] give both start and end (a span), or neither (the whole turn)")

@@ -53,8 +53,10 @@ def _cell(col: int, row: int) -> str:
 
 
 def _shown(value: Any) -> str:
+    """A cell value for an error message: short values quoted, longer ones (possibly pasted interview text)
+    only described, never echoed."""
     text = str(value).strip()
-    return text if len(text) <= 20 else text[:20] + "..."
+    return f"'{text}'" if len(text) <= 12 else f"(a text of {len(text)} characters)"
 
 
 def _int(value: Any) -> int | None:
@@ -143,7 +145,7 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
         if h in known_codes:
             code_cols[j] = h
         elif h in issued_codes:
-            result.problems.append(f"[{name} Turns!{_cell(j, 1)}] unknown code '{_shown(h)}' (not in the codebook)")
+            result.problems.append(f"[{name} Turns!{_cell(j, 1)}] unknown code {_shown(h)} (not in the codebook)")
         else:
             extra_cols[j] = h  # a coder's own column: only an error if it holds 1/x marks
     for missing in sorted(set(issued_codes) & known_codes - set(code_cols.values())):
@@ -158,7 +160,7 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
         doc = "" if values[jd] is None else str(values[jd]).strip()
         idx = _int(values[ji])
         if idx is None:
-            result.problems.append(f"[{name} Turns!{_cell(ji, r)}] turn_index '{_shown(values[ji])}' is not a number")
+            result.problems.append(f"[{name} Turns!{_cell(ji, r)}] turn_index {_shown(values[ji])} is not a number")
             continue
         key = (doc, idx)
         if key in seen:
@@ -182,13 +184,13 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
         for j, code in code_cols.items():
             mark = _mark(values[j])
             if mark is None:
-                result.problems.append(f"[{name} Turns!{_cell(j, r)}] value '{_shown(values[j])}' is not 1, x or empty")
+                result.problems.append(f"[{name} Turns!{_cell(j, r)}] value {_shown(values[j])} is not 1, x or empty")
             elif mark:
                 result.codings.add((doc, idx, code))
         for j, h in extra_cols.items():
             if j not in flagged_extra and _mark(values[j]):
                 flagged_extra.add(j)
-                result.problems.append(f"[{name} Turns!{_cell(j, 1)}] unknown code '{_shown(h)}' (not in the codebook)")
+                result.problems.append(f"[{name} Turns!{_cell(j, 1)}] unknown code {_shown(h)} (not in the codebook)")
     missing = [k for k in issued if k not in seen]
     if missing:
         result.warnings.append(f"{name}: {len(missing)} issued turn(s) are no longer in the Turns sheet (read as not coded)")
@@ -224,10 +226,10 @@ def _read_documents(wb: Any, result: WorkbookCodings, store: Store) -> None:
         if not doc and not coded:
             continue
         if doc not in known:
-            result.problems.append(f"[{name} Documents!{_cell(jd, r)}] unknown document '{_shown(doc)}'")
+            result.problems.append(f"[{name} Documents!{_cell(jd, r)}] unknown document {_shown(doc)}")
             continue
         result.document_cells.setdefault(doc, _cell(jc, r))
         if coded in ("yes", "y"):
             result.coded_documents.add(doc)
         elif coded not in ("", "no", "n"):
-            result.problems.append(f"[{name} Documents!{_cell(jc, r)}] coded '{_shown(coded)}' is not yes or no")
+            result.problems.append(f"[{name} Documents!{_cell(jc, r)}] coded {_shown(coded)} is not yes or no")

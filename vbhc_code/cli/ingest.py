@@ -16,7 +16,8 @@ from rich.table import Table
 from vbhc_code.cli.app import StoreOption, command, console, console_err, resolve_store_path
 from vbhc_code.csvio import write_csv_atomic
 from vbhc_code.errors import DataError, UsageError, VbhcError
-from vbhc_code.ingest import IngestReport, ingest_folder, iter_segment_rows, segment_columns
+from vbhc_code.ingest import IngestReport, ingest_folder
+from vbhc_code.segments_export import iter_segment_rows, segment_columns
 from vbhc_code.store import Store
 
 

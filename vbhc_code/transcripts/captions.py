@@ -20,7 +20,7 @@ from vbhc_code.transcripts.labels import SpeakerRules, is_caps_label, is_header_
 from vbhc_code.transcripts.lines import _CHAT_LINE
 
 _MARK = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+(?P<v>[^>\n]*))?>|</v>|(?P<chev>(?:>>|&gt;&gt;)(?:>|&gt;)*)")
-_LABEL = re.compile(r"(?P<label>[^\s:<>()\[\]][^:\n<>()\[\]]{0,59}?)[ \t]*(?:\([^)\n]{0,40}\)[ \t]*)?:(?P<tight>(?=[^\W\d_]))?(?=\s|$|[^\W\d_])[ \t]*")
+_LABEL = re.compile(r"(?P<label>[^\s:<>()\[\]][^:\n<>()\[\]]{0,59}?)[ \t]*(?:\([^)\n]{0,40}\)[ \t]*)?:(?P<tight>(?=[^\W\d_]))?(?=\s|$|[^\W\d_]|</)[ \t]*")
 _TIMING = re.compile(r"[ \t]*(?P<a>\d[\d:.,]*)[ \t]*-->[ \t]*(?P<b>\d[\d:.,]*)")
 _TAG = re.compile(r"</?[A-Za-z][^>\n]*>|<\d[\d:.]*>")
 
@@ -161,7 +161,12 @@ def _payload_line(text, ls, le, lineno, first_line, cue, timing, pieces, state, 
         while s < e and text[s].isspace():
             s += 1
         if marker != "v" and ":" in text[s:e]:
-            m = _LABEL.match(text, s, e)
+            at = s
+            while at < e and text[at] == "<" and (tag := _TAG.match(text, at, e)):
+                at = tag.end()  # "<font color=...>MAN: Yes</font>": the label follows formatting tags
+                while at < e and text[at].isspace():
+                    at += 1
+            m = _LABEL.match(text, at, e)
             if m:
                 label = m["label"].strip()
                 ok = rules.accepts(label) or (
@@ -175,6 +180,10 @@ def _payload_line(text, ls, le, lineno, first_line, cue, timing, pieces, state, 
                     state["seq"] += 1
                     state["key"], state["label"], state["named"] = label_key(label), label, True
                     s = m.end()
+                    while s < e and text[s] == "<" and (tag := _TAG.match(text, s, e)):
+                        s = tag.end()  # "<i>Interviewer:</i> Hello": the closing tag is not text
+                        while s < e and text[s].isspace():
+                            s += 1
         content = text[s:e].rstrip()
         if not content or (("<" in content or "&" in content) and not clean_cue_text(content).strip()):
             continue  # nothing left once tags are removed ("<i></i>", a lone "<00:00:01.000>")
