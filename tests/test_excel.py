@@ -201,11 +201,11 @@ def test_layout_row_heights_print_setup_and_freeze(tmp_path):
     wb = openpyxl.load_workbook(path)
     ws = wb["Narrow"]
     assert ws.row_dimensions[2].height is None  # one line: Excel's default height
-    assert abs(ws.row_dimensions[3].height - excel._row_points(excel.text_lines(long, 40))) < 1  # pixel-rounded
+    assert abs(ws.row_dimensions[3].height - excel.row_points(excel.text_lines(long, 40))) < 1  # pixel-rounded
     assert ws.row_dimensions[3].height > 100
     assert ws.row_dimensions[4].height is None
     # a number column with a long header: two header lines instead of a 33-wide column
-    assert ws.column_dimensions["A"].width < 20 and abs(ws.row_dimensions[1].height - excel._row_points(2)) < 1
+    assert ws.column_dimensions["A"].width < 20 and abs(ws.row_dimensions[1].height - excel.row_points(2)) < 1
     assert ws["A1"].alignment.horizontal == "right" and ws["B1"].alignment.horizontal is None
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
@@ -223,7 +223,7 @@ def test_text_lines_estimate():
     assert excel.text_lines("", 40) == 1 and excel.text_lines("x" * 40, 40) == 1
     assert excel.text_lines("x" * 200, 40) == 5  # 45 characters a line
     assert excel.text_lines("a\nb\n\nc", 40) == 4  # every paragraph starts a line
-    assert excel._row_points(10_000) == excel.MAX_ROW_POINTS
+    assert excel.row_points(10_000) == excel.MAX_ROW_POINTS
 
 
 def test_chart_series_names_percent_axis_and_order(tmp_path):

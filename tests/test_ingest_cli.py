@@ -56,6 +56,16 @@ def rezip(data: bytes, replace: dict[str, bytes], *, extra: dict[str, int] | Non
     return out.getvalue()
 
 
+def corrupt_member(data: bytes, member: str) -> bytes:
+    """The archive with ``member``'s deflated bytes replaced by an invalid deflate stream (same length)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(member)
+    name_len, extra_len = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little"), int.from_bytes(
+        data[info.header_offset + 28:info.header_offset + 30], "little")  # fmt: skip
+    start = info.header_offset + 30 + name_len + extra_len
+    return data[:start] + b"\xff" * info.compress_size + data[start + info.compress_size:]
+
+
 @pytest.fixture()
 def good(tmp_path):
     folder = tmp_path / "study"
@@ -84,6 +94,8 @@ ENTITY_XML = (
         ("entities.docx", lambda: rezip(docx_bytes("x"), {"word/document.xml": ENTITY_XML}),
          "error: entities.docx: refused: word/document.xml declares a DOCTYPE/XML entities (Word never writes "
          "them; possibly hostile)"),
+        ("deflate.docx", lambda: corrupt_member(docx_bytes("P01: Hi."), "word/document.xml"),
+         "error: deflate.docx: a damaged or truncated .docx (corrupt compressed data)"),
         ("utf16.docx", lambda: rezip(docx_bytes("x"), {"word/document.xml": ENTITY_XML.replace(b'"1.0"', b'"1.0" encoding="UTF-16"').decode().encode("utf-16")}),
          "error: utf16.docx: refused: word/document.xml declares a DOCTYPE/XML entities (Word never writes "
          "them; possibly hostile)"),

@@ -30,6 +30,31 @@ def test_participants_xlsx(tmp_path):
     assert p.participant_id == "P1" and p.attributes["age"] == "54"
 
 
+def test_utf16_csv_and_a_damaged_xlsx(tmp_path):
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    f = tmp_path / "p.csv"
+    f.write_bytes("participant_id\tgroup\nP01\tSIM\n".encode("utf-16"))  # Excel "Unicode text"
+    (p,) = load_participants(f)
+    assert (p.participant_id, dict(p.attributes)) == ("P01", {"group": "SIM"})
+    wb = Workbook()
+    wb.active.append(["participant_id"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + int.from_bytes(
+        data[info.header_offset + 28:info.header_offset + 30], "little")  # fmt: skip
+    (tmp_path / "p.xlsx").write_bytes(data[:start] + b"\xff" * info.compress_size + data[start + info.compress_size:])
+    with pytest.raises(DataError) as exc:
+        load_participants(tmp_path / "p.xlsx")
+    assert str(exc.value) == "p.xlsx: not a readable .xlsx workbook (corrupt compressed data)"
+
+
 def test_missing_participant_id_column(tmp_path):
     f = tmp_path / "participants.csv"
     f.write_text("id,group\nP01,SIM\n", encoding="utf-8")

@@ -362,7 +362,8 @@ def test_workbook_safe_and_equals_json(tmp_path):
     assert methods[0] == "Methods" and methods[1:] == r.methods
     overview = {v[0]: v[1] for v in wb["Overview"].iter_rows(min_row=2, values_only=True)}
     assert overview["codebook"] == "VBHC" and overview["codebook version"] == "1.2"
-    assert overview["documents by type"] == "focus_group: 1; interview: 1"
+    assert overview["documents by type"] == "focus group: 1; interview: 1"
+    assert overview["vbhc-code version"] == r.overview["vbhc_code_version"] and overview["study store"] == "hostile.sqlite"
 
 
 @pytest.mark.skipif(not soffice(), reason="LibreOffice absent")
@@ -410,6 +411,9 @@ def test_markdown_escapes_interview_text(tmp_path):
     st.close()
     line = next(x for x in md.splitlines() if "HYPERLINK" in x)
     assert '“=HYPERLINK("http://x") says it.' in line and line.count(" | ") == 3  # no stray cell breaks
+    from vbhc_code.themes_report import _md_cell
+
+    assert _md_cell("a\x07b | *c*\ud800\n d") == "ab \\| \\*c\\* d"  # no control characters in a paper
 
 
 def _reconciled(store):

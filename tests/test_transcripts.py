@@ -311,6 +311,15 @@ def test_srt_labels_caps_labels_mid_cue_and_merging():
     assert p01.timestamps == ("00:00:02,500 --> 00:00:04,000", "00:00:04,000 --> 00:00:05,000")
 
 
+def test_caption_labels_inside_formatting_tags():
+    text = ("1\n00:00:01,000 --> 00:00:02,000\n<i>Interviewer:</i> Hello\n\n"
+            "2\n00:00:02,000 --> 00:00:03,000\n<font color=\"#fff\">MAN: Yes</font>\n\n"
+            "3\n00:00:03,000 --> 00:00:04,000\n<b>not a label</b>\n")  # fmt: skip
+    parsed = parse_plain_text(text, fmt="srt", rules=RULES)
+    assert [(t.speaker, t.text) for t in parsed.turns] == [("Interviewer", "Hello"), ("MAN", "Yes not a label")]
+    assert parsed.turns[0].start == text.index("Hello") and parsed.turns[0].text_spans == ((text.index("Hello"), text.index("Hello") + 5),)
+
+
 # -- docx -------------------------------------------------------------------------------------------
 def _docx(build) -> bytes:
     import docx
@@ -393,6 +402,27 @@ def test_docx_table_header_row_ends_the_turn_before_the_table():
     parsed = read_bytes(_docx(build), fmt="docx", rules=SpeakerRules(), name="t.docx")
     assert [(t.speaker, t.text) for t in parsed.turns] == [("Interviewer", "Before the table."), ("Mila", "Hello.")]
     assert_offsets(parsed)
+
+
+def test_docx_tracked_changes_read_as_accepted():
+    """A pseudonym typed over a name with track changes on: the insertion is text, the deletion is not."""
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+    def build(d):
+        p = d.add_paragraph("P01: I work at ")
+        p._p.append(parse_xml(f'<w:del {w} w:id="1" w:author="a"><w:r><w:delText>Acme BV</w:delText></w:r></w:del>'))
+        p._p.append(parse_xml(f'<w:ins {w} w:id="2" w:author="a"><w:r><w:t>[employer]</w:t></w:r></w:ins>'))
+        p.add_run(".")
+        table = d.add_table(rows=1, cols=2)
+        table.rows[0].cells[0].text = "Interviewer"
+        cell = table.rows[0].cells[1].paragraphs[0]
+        cell._p.append(parse_xml(f'<w:ins {w} w:id="3" w:author="a"><w:r><w:t>Thanks.</w:t></w:r></w:ins>'))
+
+    parsed = read_bytes(_docx(build), fmt="docx", rules=SpeakerRules(), name="t.docx")
+    assert parsed.plain_text == "P01: I work at [employer].\nInterviewer\tThanks."
+    assert [(t.speaker, t.text) for t in parsed.turns] == [("P01", "I work at [employer]."), ("Interviewer", "Thanks.")]
 
 
 def test_docx_chat_line_and_no_label_paragraphs():

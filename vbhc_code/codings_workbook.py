@@ -185,9 +185,17 @@ def _sheets(
                comment=_code_comment(codebook, code))
         for code in codes
     ]  # fmt: skip
+    def fit(values, header: str) -> float:
+        """Wide enough for the longest value (speaker labels like 'Participant 8 (VBHC)'), within reason."""
+        return float(min(32, max(12, len(header) + 2, *(len(str(v)) + 2 for v in values))))
+
+    people = [participants.get(t.participant_id or "") for t in turns]
     columns = [
-        Column("document", width=22.0), Column("turn_index", kind="int", width=10.0), Column("speaker", width=14.0),
-        Column("participant_id", width=14.0), *(Column(h, width=14.0) for h in attrs.values()),
+        Column("document", width=fit((t.document for t in turns), "document")),
+        Column("turn_index", kind="int", width=10.0),
+        Column("speaker", width=fit((t.speaker or "" for t in turns), "speaker")),
+        Column("participant_id", width=14.0),
+        *(Column(h, width=fit((p.attributes.get(k, "") for p in people if p), h)) for k, h in attrs.items()),
         Column("text", width=90.0, wrap=True), *code_cols, Column("memo", width=40.0, wrap=True),
     ]  # fmt: skip
 

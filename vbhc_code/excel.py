@@ -22,6 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from vbhc_code.atomic import atomic_path, refuse_existing
+from vbhc_code.excel_layout import (  # noqa: F401 - MAX_ROW_POINTS, text_lines are part of the interface
+    CHART_UNITS,
+    FIT_WIDTH,
+    MAX_ROW_POINTS,
+    TEXT_SHEET_WIDTH,
+    header_lines,
+    page_setup,
+    row_points,
+    text_lines,
+)
 from vbhc_code.errors import DataError
 
 MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
@@ -32,15 +42,6 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _KIND_WIDTH = {"text": 18.0, "int": 10.0, "float": 12.0, "percent": 10.0, "date": 12.0}
 _KIND_FORMAT = {"int": "0", "float": "0.00", "percent": "0.0%", "date": "yyyy-mm-dd"}
-# Row heights: LibreOffice (and a printout) does not fit rows to wrapped text by itself, so wrapped rows
-# get an estimated height. A column width unit holds about one character of 11-pt body text; the
-# estimate errs towards too tall (wider fallback fonts), never towards cut text.
-LINE_POINTS = 15.0
-MAX_ROW_POINTS = 409.0  # Excel's limit
-# A paragraph column that fits a portrait A4 page even in a font wider than Calibri (LibreOffice does
-# not shrink a single-column sheet to the page).
-TEXT_SHEET_WIDTH = 75.0
-FIT_WIDTH = 230.0  # widest table (in width units) printed on one landscape page (scale about 60%)
 
 
 @dataclass
@@ -95,6 +96,11 @@ def _utf16_len(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF) if len(text) > MAX_CELL // 2 else len(text)
 
 
+def strip_illegal(text: str) -> str:
+    """``text`` without the characters an .xlsx cell (or a UTF-8 file) cannot hold."""
+    return _ILLEGAL.sub("", text)
+
+
 def clean_text(value: Any) -> str:
     """``value`` as cell text: illegal characters stripped, capped at Excel's cell limit.
 
@@ -136,34 +142,6 @@ def sheet_names(names: Sequence[str]) -> list[str]:
     return out
 
 
-def _chars_per_line(width: float) -> float:
-    # prose is narrower than the digit "0" that defines a width unit; 2 for the break at a word
-    return max(1.0, width * 1.2 - 3)
-
-
-def text_lines(text: str, width: float) -> int:
-    """Estimated lines a cell of ``width`` needs for ``text`` when wrapped (cheap: used on every row)."""
-    per_line = _chars_per_line(width)
-    if "\n" not in text:
-        return max(1, math.ceil(len(text) / per_line))
-    return sum(max(1, math.ceil(len(p) / per_line)) for p in text.split("\n"))
-
-
-def _word_lines(text: str, width: float) -> int:
-    """Lines of a bold header wrapped at spaces in ``width`` (a word never breaks)."""
-    per_line, lines, used = max(1.0, width - 1), 1, 0.0
-    for word in text.split():
-        if used and used + 1 + len(word) > per_line:
-            lines, used = lines + 1, float(len(word))
-        else:
-            used += (1 if used else 0) + len(word)
-    return lines
-
-
-def _row_points(lines: int) -> float:
-    return min(MAX_ROW_POINTS, LINE_POINTS * lines + 2)
-
-
 def _default_width(col: Column) -> float:
     """Wrapped text 50; else wide enough for the data kind and for the header in two lines at most."""
     if col.wrap:
@@ -171,20 +149,6 @@ def _default_width(col: Column) -> float:
     words = col.header.split() or [""]
     need = max(max(len(w) for w in words) + 2, math.ceil(len(col.header) / 2) + 3)
     return float(max(_KIND_WIDTH.get(col.kind, 18.0), min(need, 40)))
-
-
-def _page_setup(ws: Any, width: float, *, landscape: bool) -> None:
-    """A4, narrow margins, the sheet name and page numbers in the footer. A table is printed landscape,
-    repeats its header row on every page and fits the page width when that keeps it readable (a wider
-    one goes over several pages); a text sheet's column is narrow enough for a portrait page."""
-    ws.set_paper(9)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-    ws.set_footer("&L&A&RPage &P of &N")
-    if landscape:
-        ws.set_landscape()
-        ws.repeat_rows(0)
-        if width <= FIT_WIDTH:
-            ws.fit_to_pages(1, 0)
 
 
 def _quote_sheet(name: str) -> str:
@@ -258,19 +222,21 @@ def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> in
     cols = list(sheet.columns)
     fmts = [w.fmt(c.kind, c.wrap) for c in cols]
     widths = [c.width if c.width is not None else _default_width(c) for c in cols]
-    header_lines = 1
+    n_header_lines = 1
     for j, col in enumerate(cols):
         ws.set_column(j, j, widths[j], fmts[j], {"hidden": True} if col.hidden else None)
         ws.write_string(0, j, clean_text(col.header), w.header if col.kind in ("text", "date") else w.header_num)
         if not col.hidden:
-            header_lines = max(header_lines, _word_lines(col.header, widths[j]))
+            n_header_lines = max(n_header_lines, header_lines(col.header, widths[j]))
         if col.comment:
             ws.write_comment(0, j, clean_text(col.comment))
-    if header_lines > 1:
-        ws.set_row(0, _row_points(header_lines))
+    if n_header_lines > 1:
+        ws.set_row(0, row_points(n_header_lines))
     total = sum(x for c, x in zip(cols, widths) if not c.hidden)
-    _page_setup(ws, total, landscape=True)
-    if sheet.freeze_columns and total > FIT_WIDTH:
+    beside = any(not c.sheet and not c.anchor for c in sheet.charts)  # a chart right of the table prints too
+    total += CHART_UNITS if beside else 0
+    page_setup(ws, total, landscape=True)
+    if sheet.freeze_columns and total > FIT_WIDTH:  # over several pages: repeat the frozen columns
         ws.repeat_columns(0, sheet.freeze_columns - 1)
     if sheet.freeze_header or sheet.freeze_columns:
         ws.freeze_panes(1 if sheet.freeze_header else 0, sheet.freeze_columns)
@@ -286,7 +252,7 @@ def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> in
             lines = max(text_lines(v, width) if type(v := values[j] if j < len(values) else None) is str else 1
                         for j, width in wrapped)
             if lines > 1:
-                set_row(n, _row_points(lines))
+                set_row(n, row_points(lines))
         for j, value in enumerate(values[:ncols]):
             # fast paths for the common cell types; everything else goes through _write_value
             if type(value) is str:
@@ -422,7 +388,7 @@ def _build(wb: Any, sheets: Sequence[Sheet | TextSheet]) -> None:
         ws = worksheets[i]
         if isinstance(s, TextSheet):
             ws.set_column(0, 0, TEXT_SHEET_WIDTH, w.para)
-            _page_setup(ws, TEXT_SHEET_WIDTH, landscape=False)
+            page_setup(ws, TEXT_SHEET_WIDTH, landscape=False)
             row = 0
             if s.title:
                 ws.write_string(0, 0, clean_text(s.title), w.title)
@@ -432,7 +398,7 @@ def _build(wb: Any, sheets: Sequence[Sheet | TextSheet]) -> None:
                 text = clean_text(p)
                 lines = text_lines(text, TEXT_SHEET_WIDTH)
                 if lines > 1:
-                    ws.set_row(row, _row_points(lines))
+                    ws.set_row(row, row_points(lines))
                 ws.write_string(row, 0, text, w.para)
                 row += 1
         else:

@@ -9,7 +9,7 @@ and is capitalised) and known non-identifiers can be allowed.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -129,14 +129,14 @@ def find_identifiers(text: str, *, allow: Iterable[str] = ()) -> list[Finding]:
     allowed = [a.strip().lower() for a in allow if a.strip()]
     order = {k: i for i, k in enumerate(KINDS)}
     candidates.sort(key=lambda f: (order[f.kind], f.start))
-    taken: list[Finding] = []
+    taken: list[Finding] = []  # kept sorted by start; never overlapping, so only one neighbour can clash
     for f in candidates:
-        if any(f.start < t.end and t.start < f.end for t in taken):
+        i = bisect_left(taken, f.end, key=lambda t: t.start)
+        if i and taken[i - 1].end > f.start:
             continue
         if allowed and _is_allowed(f.text, allowed):
             continue
-        taken.append(f)
-    taken.sort(key=lambda f: (f.start, f.end))
+        taken.insert(i, f)
     return taken
 
 

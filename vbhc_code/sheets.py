@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,10 @@ def read_rows(path: Path) -> tuple[list[str], list[SheetRow]]:
 def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
     data = path.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")  # Excel's "Unicode text" export
+        else:
+            text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
     try:
@@ -69,29 +73,39 @@ def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[SheetRow]]:
-    import zipfile
-
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    except Exception as exc:  # openpyxl on a damaged archive raises zip, zlib, XML and key errors alike
+        raise DataError(f"{path.name}: not a readable .xlsx workbook ({_reason(exc)})") from None
     try:
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        try:
-            header = [str(h).strip().lower() if h is not None else "" for h in next(it)]
-        except StopIteration:
-            raise DataError(f"{path.name}: the sheet is empty") from None
-        rows = []
-        for n, record in enumerate(it, start=2):
-            values = {h: _cell_text(record[i] if i < len(record) else None) for i, h in enumerate(header) if h}
-            if any(values.values()):
-                rows.append(SheetRow(f"{path.name} row {n}", values))
-        return header, rows
+        return _xlsx_rows(wb, path)
+    except DataError:
+        raise
+    except Exception as exc:  # cells are read lazily: damage may only show while iterating
+        raise DataError(f"{path.name}: not a readable .xlsx workbook ({_reason(exc)})") from None
     finally:
         wb.close()
+
+
+def _reason(exc: Exception) -> str:
+    return "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
+
+
+def _xlsx_rows(wb, path: Path) -> tuple[list[str], list[SheetRow]]:
+    ws = wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    try:
+        header = [str(h).strip().lower() if h is not None else "" for h in next(it)]
+    except StopIteration:
+        raise DataError(f"{path.name}: the sheet is empty") from None
+    rows = []
+    for n, record in enumerate(it, start=2):
+        values = {h: _cell_text(record[i] if i < len(record) else None) for i, h in enumerate(header) if h}
+        if any(values.values()):
+            rows.append(SheetRow(f"{path.name} row {n}", values))
+    return header, rows
 
 
 def _cell_text(value: Any) -> str:

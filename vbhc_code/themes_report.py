@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vbhc_code.excel import Chart, Column, Sheet, TextSheet, write_workbook
+from vbhc_code.excel import Chart, Column, Sheet, TextSheet, strip_illegal, write_workbook
+from vbhc_code.themes_quotes import doc_type_label
 
 if TYPE_CHECKING:
     from vbhc_code.themes import ThemesResult
@@ -42,11 +43,13 @@ def _sheet(name: str, df: Any, *, wrap: set[str] = frozenset(), widths: dict[str
 def _overview_rows(ov: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for key, value in ov.items():
+        if key == "documents_by_type":
+            value = {doc_type_label(k): v for k, v in value.items()}
         if isinstance(value, dict):
             value = "; ".join(f"{k}: {v}" for k, v in value.items())
         elif isinstance(value, list):
             value = ", ".join(map(str, value))
-        rows.append((key.replace("_", " "), str(value)))
+        rows.append(("vbhc-code version" if key == "vbhc_code_version" else key.replace("_", " "), str(value)))
     return rows
 
 
@@ -176,6 +179,7 @@ _MD_ESCAPE = re.compile(r"([\\`*_\[<>|#])")
 def _md_cell(value: Any) -> str:
     """Cell text with Markdown/HTML syntax escaped, so interview text renders as written."""
     text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    text = strip_illegal(text)  # control characters (and lone surrogates, unwritable as UTF-8)
     return " ".join(_MD_ESCAPE.sub(r"\\\1", text).split())
 
 

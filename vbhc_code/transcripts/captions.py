@@ -180,7 +180,7 @@ def _payload_line(text, ls, le, lineno, first_line, cue, timing, pieces, state, 
                     state["seq"] += 1
                     state["key"], state["label"], state["named"] = label_key(label), label, True
                     s = m.end()
-                    while s < e and text[s] == "<" and (tag := _TAG.match(text, s, e)):
+                    while text.startswith("</", s) and (tag := _TAG.match(text, s, e)):
                         s = tag.end()  # "<i>Interviewer:</i> Hello": the closing tag is not text
                         while s < e and text[s].isspace():
                             s += 1

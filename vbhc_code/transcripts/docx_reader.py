@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 
 from vbhc_code.errors import DataError
 from vbhc_code.transcripts.labels import TABLE_HEADERS, TS, TS_ANY, is_header_field, is_timestamp
@@ -48,8 +49,9 @@ def check_archive(data: bytes, *, name: str) -> None:
                     if any(m in chunk for m in _DECLARATIONS):
                         raise DataError(f"{name}: refused: {info.filename} declares a DOCTYPE/XML entities "
                                         "(Word never writes them; possibly hostile)")
-    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
-        raise DataError(f"{name}: a damaged or truncated .docx ({type(exc).__name__})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
+        reason = "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
+        raise DataError(f"{name}: a damaged or truncated .docx ({reason})") from None
 
 
 def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
@@ -58,7 +60,6 @@ def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
     try:
         import docx
         from docx.table import Table
-        from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
@@ -73,8 +74,7 @@ def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
     def walk(parent) -> None:
         for el in parent.iterchildren():
             if el.tag == W + "p":
-                para = Paragraph(el, document)
-                text = para.text
+                text = paragraph_text(el)
                 out.append(text)
                 label = _bold_label(el, text, style_cache, document)
                 if label:
@@ -97,6 +97,16 @@ def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _OFF = ("0", "false", "off")
+
+
+# Runs as python-docx reads a paragraph (w:r, w:hyperlink), plus tracked insertions and moves, which a reader
+# sees as text (a pseudonym typed over a name with track changes on). Deleted runs hold w:delText: no text.
+_RUNS = "w:r | w:hyperlink/w:r | w:ins/w:r | w:moveTo/w:r | w:ins/w:hyperlink/w:r"
+
+
+def paragraph_text(p) -> str:
+    """A paragraph's text: python-docx's ``Paragraph.text`` with tracked insertions included."""
+    return "".join(r.text for r in p.xpath(_RUNS))
 
 
 def _run_text(r) -> str:
@@ -169,7 +179,7 @@ def _table(table, out: list[str], labels: list[str]) -> None:
             if id(cell._tc) in seen:
                 continue  # merged cells repeat
             seen.add(id(cell._tc))
-            cells.append(cell.text)
+            cells.append("\n".join(paragraph_text(p) for p in cell._tc.iterchildren(_W + "p")))
         out.append("\t".join(cells))
         if len(cells) in (2, 3):
             label = cells[0].strip()
