@@ -110,7 +110,6 @@ def build_units(
             "interviewer and moderator turns are included: nobody codes them, so they add agreed 'absent' "
             "units and inflate percent agreement (and can inflate kappa)"
         )
-    m = len(coders)
     missing = np.array([[d not in coded[c] for c in coders] for d in docs], dtype=bool)
     doc_row = {d: i for i, d in enumerate(docs)}
     args = (docs, turns, coders, codes, codings, missing, doc_row)

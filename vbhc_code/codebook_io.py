@@ -304,34 +304,27 @@ def _raw_from_csv(path: Path) -> dict[str, Any]:
 
 
 def _raw_from_xlsx(path: Path) -> dict[str, Any]:
-    import zipfile
+    from vbhc_code.sheets import open_workbook, worksheet_rows
 
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
+    with open_workbook(path) as wb:
         sheets = {ws.title.lower(): ws for ws in wb.worksheets}
         if "codes" not in sheets:
             raise DataError(f"{path.name}: no 'Codes' sheet")
-        header, rows = _sheet_rows(sheets["codes"])
+        header, rows = worksheet_rows(sheets["codes"], f"{path.name} Codes")
         problems: list[str] = []
-        codes = [_code_from_row(values, f"Codes row {n}", problems) for n, values in rows]
-        raw: dict[str, Any] = {"codes": codes, "_columns": header,
-                               "_code_rows": [f"{path.name} Codes row {n}" for n, _ in rows]}  # fmt: skip
+        codes = [_code_from_row(row.values, f"Codes row {row.number}", problems) for row in rows]
+        raw: dict[str, Any] = {"codes": codes, "_columns": header, "_code_rows": [row.where for row in rows]}
         if "themes" in sheets:
-            theme_rows = _sheet_rows(sheets["themes"])[1]
-            raw["themes"] = [{k: v for k, v in values.items() if k in ("id", "label", "description") and v}
-                             for _, values in theme_rows]  # fmt: skip
-            raw["_theme_rows"] = [f"{path.name} Themes row {n}" for n, _ in theme_rows]
+            theme_rows = worksheet_rows(sheets["themes"], f"{path.name} Themes")[1]
+            raw["themes"] = [{k: v for k, v in row.values.items() if k in ("id", "label", "description") and v}
+                             for row in theme_rows]  # fmt: skip
+            raw["_theme_rows"] = [row.where for row in theme_rows]
         else:
             seen = dict.fromkeys(c.get("theme", "") for c in codes if c.get("theme"))
             raw["themes"] = [{"id": t, "label": t} for t in seen]
         if "codebook" in sheets:
-            for _, values in _sheet_rows(sheets["codebook"])[1]:
-                field, value = values.get("field", ""), values.get("value", "")
+            for row in worksheet_rows(sheets["codebook"], f"{path.name} Codebook")[1]:
+                field, value = row.values.get("field", ""), row.values.get("value", "")
                 if field == "languages":
                     raw["languages"] = [x.strip() for x in value.split(",") if x.strip()]
                 elif field in ("name", "version", "description", "source") and value:
@@ -339,27 +332,3 @@ def _raw_from_xlsx(path: Path) -> dict[str, Any]:
         if problems:
             raise ValidationError(f"{path.name}: {len(problems)} problem(s)", problems)
         return raw
-    finally:
-        wb.close()
-
-
-def _sheet_rows(ws: Any) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    it = ws.iter_rows(values_only=True)
-    try:
-        header = [str(h).strip().lower() if h is not None else "" for h in next(it)]
-    except StopIteration:
-        return [], []
-    rows = []
-    for n, record in enumerate(it, start=2):
-        values = {h: _cell(record[i] if i < len(record) else None) for i, h in enumerate(header) if h}
-        if any(values.values()):
-            rows.append((n, values))
-    return header, rows
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()

@@ -11,11 +11,12 @@ import io
 import re
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.errors import DataError, ValidationError
+from vbhc_code.errors import DataError, ValidationError, VbhcError
 from vbhc_code.models import DOC_TYPES, Participant, frozen_mapping
 
 
@@ -23,17 +24,21 @@ from vbhc_code.models import DOC_TYPES, Participant, frozen_mapping
 class SheetRow:
     where: str  # e.g. "participants.csv line 5"
     values: dict[str, str]
+    number: int = 0  # the line (CSV) or row (xlsx) number in the file
 
 
-def read_rows(path: Path) -> tuple[list[str], list[SheetRow]]:
-    """Header (lower-cased, stripped) and rows of a .csv or .xlsx file; values are stripped strings."""
+def read_rows(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[SheetRow]]:
+    """Header (lower-cased, stripped) and rows of a .csv or .xlsx file; values are stripped strings.
+
+    For a workbook, ``sheet`` names the sheet to read when it has one (else the first sheet is read).
+    """
     suffix = path.suffix.lower()
     if not path.is_file():
         raise DataError(f"{path.name}: file not found")
     if suffix == ".csv":
         return _read_csv(path)
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+        return _read_xlsx(path, sheet=sheet)
     raise DataError(f"{path.name}: expected a .csv or .xlsx sheet")
 
 
@@ -66,13 +71,16 @@ def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
             line = reader.line_num + 1
             if not any(v.strip() for v in record):
                 continue
-            rows.append(SheetRow(where, {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header) if h}))
+            values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header) if h}
+            rows.append(SheetRow(where, values, int(where.rsplit(" ", 1)[1])))
     except csv.Error as exc:
         raise DataError(f"{path.name} line {reader.line_num}: {exc}") from None
     return header, rows
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], list[SheetRow]]:
+@contextmanager
+def open_workbook(path: Path) -> Iterator[Any]:
+    """An openpyxl workbook (read-only, cached values); a damaged file is a ``DataError``, never a crash."""
     from openpyxl import load_workbook
 
     try:
@@ -80,8 +88,8 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[SheetRow]]:
     except Exception as exc:  # openpyxl on a damaged archive raises zip, zlib, XML and key errors alike
         raise DataError(f"{path.name}: not a readable .xlsx workbook ({_reason(exc)})") from None
     try:
-        return _xlsx_rows(wb, path)
-    except DataError:
+        yield wb
+    except VbhcError:
         raise
     except Exception as exc:  # cells are read lazily: damage may only show while iterating
         raise DataError(f"{path.name}: not a readable .xlsx workbook ({_reason(exc)})") from None
@@ -89,23 +97,34 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[SheetRow]]:
         wb.close()
 
 
-def _reason(exc: Exception) -> str:
-    return "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
-
-
-def _xlsx_rows(wb, path: Path) -> tuple[list[str], list[SheetRow]]:
-    ws = wb.worksheets[0]
+def worksheet_rows(ws: Any, where: str) -> tuple[list[str], list[SheetRow]]:
+    """Header and non-empty rows of one worksheet, each located as ``{where} row N``; ([], []) when empty."""
     it = ws.iter_rows(values_only=True)
-    try:
-        header = [str(h).strip().lower() if h is not None else "" for h in next(it)]
-    except StopIteration:
-        raise DataError(f"{path.name}: the sheet is empty") from None
+    first = next(it, None)
+    if first is None:
+        return [], []
+    header = [str(h).strip().lower() if h is not None else "" for h in first]
     rows = []
     for n, record in enumerate(it, start=2):
         values = {h: _cell_text(record[i] if i < len(record) else None) for i, h in enumerate(header) if h}
         if any(values.values()):
-            rows.append(SheetRow(f"{path.name} row {n}", values))
+            rows.append(SheetRow(f"{where} row {n}", values, n))
     return header, rows
+
+
+def _read_xlsx(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[SheetRow]]:
+    with open_workbook(path) as wb:
+        if sheet is not None and sheet in wb.sheetnames:
+            header, rows = worksheet_rows(wb[sheet], f"{path.name} {sheet}")
+        else:
+            header, rows = worksheet_rows(wb.worksheets[0], path.name)
+    if not header:
+        raise DataError(f"{path.name}: the sheet is empty")
+    return header, rows
+
+
+def _reason(exc: Exception) -> str:
+    return "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
 
 
 def _cell_text(value: Any) -> str:

@@ -255,10 +255,7 @@ def read_turn_list(path: Path, what: str) -> list[TurnRef]:
     from vbhc_code.sheets import read_rows
 
     path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
-        header, rows = _read_xlsx_quotes(path)
-    else:
-        header, rows = read_rows(path)
+    header, rows = read_rows(path, sheet="Quotes")
     missing = [c for c in ("document", "turn_index") if c not in header]
     if missing:
         raise DataError(
@@ -295,31 +292,6 @@ def read_turn_list(path: Path, what: str) -> list[TurnRef]:
     if problems:
         raise ValidationError(f"{path.name}: {len(problems)} problem(s) in the --{what} file", problems)
     return out
-
-
-def _read_xlsx_quotes(path: Path):
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    from vbhc_code.sheets import SheetRow, _cell_text
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
-        ws = wb["Quotes"] if "Quotes" in wb.sheetnames else wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = [str(h).strip().lower() if h is not None else "" for h in next(it, ())]
-        rows = []
-        for n, record in enumerate(it, start=2):
-            values = {h: _cell_text(record[i] if i < len(record) else None) for i, h in enumerate(header) if h}
-            if any(values.values()):
-                rows.append(SheetRow(f"{path.name} {ws.title} row {n}", values))
-        return header, rows
-    finally:
-        wb.close()
 
 
 @dataclass(frozen=True)
