@@ -52,8 +52,24 @@ def test_three_coders_with_repeated_option(store_path):
     result = run("agreement", "--coders", "A", "B", "--coders", "C", "--json", "--store", str(store_path))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert sorted(data["coders"]) == ["A", "B", "C"]
+    assert data["coders"] == ["A", "B", "C"]  # the command line's order, not repeated option first
     assert "fleiss_kappa" in data["pooled"] and "cohen_kappa" not in data["pooled"]
+
+
+@pytest.mark.parametrize(
+    ("args", "order"),
+    [
+        (["--coders", "C", "--coders", "A", "B"], ["C", "A", "B"]),
+        (["--coders=B", "C", "--scope", "all", "--coders", "A"], ["B", "C", "A"]),
+        (["--coders", "B", "--coders", "A", "--coders", "C"], ["B", "A", "C"]),
+    ],
+)
+def test_coders_follow_the_command_line_order(store_path, args, order):
+    result = run("agreement", *args, "--json", "--store", str(store_path))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["coders"] == order
+    table = run("agreement", *args, "--store", str(store_path))
+    assert f"Agreement of {', '.join(order)}:" in table.stdout
 
 
 def test_table_output_names_codes_to_discuss(store_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vbhc_code.errors import DataError, UsageError
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
-from vbhc_code.segment import SUPPORTED_LANGUAGES, iter_sentence_spans
+from vbhc_code.segment import SUPPORTED_LANGUAGES, iter_sentence_spans, mapped_sentence_spans, turn_text_offsets
 from vbhc_code.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
 from vbhc_code.store import Store
 
@@ -286,21 +286,30 @@ def _match_and_segment(
 ) -> tuple[Turn, ...]:
     """Turns with participant ids, document name and sentence spans (document offsets).
 
-    A multi-cue turn is split into sentences cue by cue (its text is not one slice of the plain text).
+    Sentences are found in the turn's ``text``. When that is not one slice of the plain text (a turn merged
+    from several cues, cue markup or entities) each sentence is mapped back to the document offsets of its
+    first and last character, so a sentence running over cues spans the cue timings between them.
     """
     matches: dict[str | None, str | None] = {}
     pieces: list[tuple[str, int]] = []
-    owners: list[int] = []
+    owners: list[tuple[int, tuple[list[int], list[int]] | None]] = []
     for i, turn in enumerate(turns):
-        if turn.is_single_span:
-            pieces.append((turn.text, turn.start))
-            owners.append(i)
-        elif plain_text is not None:
-            for s, e in turn.text_spans:
-                pieces.append((plain_text[s:e], s))
-                owners.append(i)
+        offsets = None
+        if plain_text is None and not turn.is_single_span:
+            continue  # no document to map into: the turn's spans stand in for sentences
+        if plain_text is not None and (not turn.is_single_span or plain_text[turn.start:turn.end] != turn.text):
+            offsets = turn_text_offsets(turn, plain_text)
+            if offsets is None:  # text not rebuilt from its spans: sentences per span, as written
+                for s, e in turn.text_spans:
+                    pieces.append((plain_text[s:e], s))
+                    owners.append((i, None))
+                continue
+        pieces.append((turn.text, turn.start if offsets is None else 0))
+        owners.append((i, offsets))
     sentences: dict[int, list[tuple[int, int]]] = {}
-    for owner, spans in zip(owners, iter_sentence_spans(iter(pieces), lang=lang)):
+    for (owner, offsets), spans in zip(owners, iter_sentence_spans(iter(pieces), lang=lang)):
+        if offsets is not None:
+            spans = mapped_sentence_spans(spans, offsets)
         sentences.setdefault(owner, []).extend(spans)
     out = []
     for i, turn in enumerate(turns):
@@ -319,8 +328,12 @@ def _match_and_segment(
 _READING_META = "reading:"
 
 
+# Bumped when sentence segmentation changes, so an unchanged file gets its sentences again (codings kept).
+_SEGMENTATION = "sentences-over-joined-text"
+
+
 def _reading_key(rules_key: str) -> str:
-    return hashlib.sha256(rules_key.encode()).hexdigest()
+    return hashlib.sha256(f"{rules_key}\0{_SEGMENTATION}".encode()).hexdigest()
 
 
 def _same_turns(store: Store, name: str, turns: tuple[Turn, ...]) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import html
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 
@@ -11,6 +13,8 @@ from spacy.attrs import IDX, IS_PUNCT, ORTH
 from spacy.language import Language
 
 from vbhc_code.errors import UsageError
+from vbhc_code.models import Turn
+from vbhc_code.transcripts.captions import _TAG, clean_cue_text
 
 SUPPORTED_LANGUAGES = ("en", "nl")
 
@@ -97,3 +101,62 @@ def _doc_sentence_spans(doc, raw: str, off: int, punct: frozenset[int]) -> list[
         if e > s:
             spans.append((s + off, e + off))
     return spans
+
+
+# html.unescape's own pattern (stdlib ``html._charref``): replaying it match by match keeps each decoded
+# character's source range.
+_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+
+
+def turn_text_offsets(turn: Turn, plain_text: str) -> tuple[list[int], list[int]] | None:
+    """Document offsets of every character of ``turn.text``: (starts, ends), end-exclusive.
+
+    ``turn.text`` is the cue texts (tags removed, HTML entities decoded) joined with one space; a decoded
+    entity maps to its whole source range, the joining space to the gap between two cues. ``None`` when
+    the text cannot be rebuilt from the spans (then no character maps exactly).
+    """
+    starts: list[int] = []
+    ends: list[int] = []
+    for k, (s, e) in enumerate(turn.text_spans):
+        if k:
+            starts.append(ends[-1] if ends else s)
+            ends.append(s)
+        _cue_offsets(plain_text, s, e, starts, ends)
+    if len(starts) != len(turn.text):
+        return None
+    rebuilt = " ".join(clean_cue_text(plain_text[s:e]) for s, e in turn.text_spans)
+    return (starts, ends) if rebuilt == turn.text else None
+
+
+def _cue_offsets(plain: str, s: int, e: int, starts: list[int], ends: list[int]) -> None:
+    """Append the source range of each character of ``clean_cue_text(plain[s:e])`` (tags, then entities)."""
+    raw = plain[s:e]
+    kept: list[int] = []  # document offset of each character left after removing tags
+    pos = 0
+    for m in _TAG.finditer(raw) if "<" in raw else ():
+        kept.extend(range(s + pos, s + m.start()))
+        pos = m.end()
+    kept.extend(range(s + pos, e))
+    untagged = _TAG.sub("", raw) if "<" in raw else raw
+    if "&" not in untagged:
+        starts.extend(kept)
+        ends.extend(k + 1 for k in kept)
+        return
+    pos = 0
+    for m in _CHARREF.finditer(untagged):
+        starts.extend(kept[pos:m.start()])
+        ends.extend(k + 1 for k in kept[pos:m.start()])
+        lo, hi = kept[m.start()], kept[m.end() - 1] + 1
+        decoded = html.unescape(m.group(0))
+        starts.extend([lo] * len(decoded))
+        ends.extend([hi] * len(decoded))
+        pos = m.end()
+    starts.extend(kept[pos:])
+    ends.extend(k + 1 for k in kept[pos:])
+
+
+def mapped_sentence_spans(spans: list[tuple[int, int]], offsets: tuple[list[int], list[int]]) -> list[tuple[int, int]]:
+    """Sentence ``spans`` (offsets into a turn's text) as document spans: from the document offset of the first
+    character to just after the last one."""
+    starts, ends = offsets
+    return [(starts[a], ends[b - 1]) for a, b in spans if b > a]

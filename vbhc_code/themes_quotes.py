@@ -136,7 +136,8 @@ def _sentences(turn: Turn, plain: str) -> list[tuple[int, int, int, int]]:
     """
     out: list[tuple[int, int, int, int]] = []
     for s, e, tpos in _span_map(turn, plain):
-        sents = [(a, b) for a, b in turn.sentences if a >= s and b <= e and plain[a:b].strip()] or [(s, e)]
+        # a sentence running over cues is cut at each span and joined again below
+        sents = [(max(a, s), min(b, e)) for a, b in turn.sentences if a < e and b > s] or [(s, e)]
         first = True
         for a, b in sents:
             while a < b and plain[a].isspace():

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperCommand
 
 from vbhc_code.cli.app import StoreOption, command, console, console_err, resolve_store_path
 
@@ -44,6 +45,32 @@ _SHORT = {
 }  # fmt: skip
 
 
+def expand_coders(args: list[str]) -> list[str]:
+    """``--coders A B --coders C`` as ``--coders A --coders B --coders C``: names that follow a ``--coders``
+    value become values too, so the coders keep the command line's order (click would collect the repeated
+    option first and the extra names after it)."""
+    out: list[str] = []
+    state = ""  # "value": the next token is a --coders value; "run": bare names continue the --coders list
+    for i, arg in enumerate(args):
+        if state == "value":
+            out.append(arg)
+            state = "run"
+        elif arg == "--":
+            out.extend(args[i:])
+            break
+        elif state == "run" and not arg.startswith("-"):
+            out += ["--coders", arg]
+        else:
+            out.append(arg)
+            state = "value" if arg == "--coders" else "run" if arg.startswith("--coders=") else ""
+    return out
+
+
+class _CodersInOrder(TyperCommand):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, expand_coders(args))
+
+
 def _fmt(value: Any, kind: str) -> str:
     if value is None:
         return "-"
@@ -65,6 +92,7 @@ def _fmt(value: Any, kind: str) -> str:
     "with a bootstrap 95% CI, Gwet's AC1, Brennan-Prediger, positive agreement; Fleiss' kappa with 3+ coders. "
     "Only documents coded by both coders count. Usage: --coders A B [--coders C].",
     context_settings={"allow_extra_args": True},
+    cls=_CodersInOrder,
 )
 def agreement_cmd(
     ctx: typer.Context,
