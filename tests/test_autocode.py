@@ -405,3 +405,27 @@ def test_evaluate_against_hand_computed_figures(tmp_path):
     assert p["cohen_kappa"] == pytest.approx(cohen_kappa_score(flat(ref), flat(auto)))
     assert e["macro"]["f1"] == pytest.approx((0.5 + 0.8) / 2)
     assert e["macro"]["cohen_kappa"] == pytest.approx((x["cohen_kappa"] + y["cohen_kappa"]) / 2)
+
+
+def test_autocode_never_replaces_a_human_coder(store):
+    """A slip of --coder must not wipe a coder's imported work; autocode's own coder is replaced as before."""
+    from vbhc_code.models import Coding
+
+    cb = load_codebook()
+    human = [Coding("a.txt", 2, "VBHC2", "anna")]
+    store.replace_codings("anna", human, coded_documents=["a.txt"], codebook=cb, source="coder-anna.xlsx")
+    res = runner.invoke(app, ["autocode", "--coder", "anna", "--store", str(store.path)])
+    assert res.exit_code == 1
+    assert res.stderr.strip() == ("error: --coder anna: coder 'anna' holds codings from coder-anna.xlsx, "
+                                  "not from autocode; choose another --coder")  # fmt: skip
+    assert [(c.document, c.turn_index, c.code) for c in store.codings("anna")] == [("a.txt", 2, "VBHC2")]
+    autocode(store, codebook=cb, coder="auto")
+    autocode(store, codebook=cb, coder="auto", unit="sentence")  # re-running autocode itself is fine
+    assert {c.name for c in store.coders()} == {"anna", "auto"}
+
+
+def test_coder_help_says_imported_coders_are_refused():
+    res = runner.invoke(app, ["autocode", "--help"], terminal_width=200)
+    assert res.exit_code == 0
+    assert ("Store the codings as this coder (replaces an earlier autocode run; a coder with imported codings is "
+            "refused).") in " ".join(res.stdout.split())  # fmt: skip

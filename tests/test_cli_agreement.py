@@ -159,3 +159,19 @@ def test_maxqda_mode_prints_its_kappa(store_path):
     # segments: both 2, A only 2, B only 2 over 2 codes -> (2/6 - 1/2) / (1 - 1/2) = -0.33
     assert "MAXQDA kappa (Brennan & Prediger, chance 1/2 codes): -0.33" in result.stdout
     assert "Agreement of A, B: unit segment" in result.stdout
+
+
+def test_segment_unit_names_no_kappa_band(store_path):
+    """Landis & Koch bands are for kappa; the segment unit has none, so its discuss line names no band."""
+    result = run("agreement", "--coders", "A", "B", "--unit", "segment", "--store", str(store_path))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("Codes to discuss")]
+    assert len(lines) == 1 and lines[0].startswith("Codes to discuss (positive agreement 0.60 or lower): ")
+    assert "Landis" not in lines[0]
+
+
+def test_root_help_shows_the_whole_first_sentence_of_evaluate():
+    result = run("--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "evaluate Score one coder (e.g. the autocoder) against a reference coder." in text

@@ -25,7 +25,7 @@ from vbhc_code.codings import (
     write_workbooks,
 )
 from vbhc_code.codings_workbook import canonical_text, codebook_sha, text_hash
-from vbhc_code.errors import HumanWorkExists, UsageError, ValidationError
+from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
 from vbhc_code.models import Coding
 
 runner = CliRunner()
@@ -138,6 +138,14 @@ def test_bad_coder_names_and_prefill(store, tmp_path):
         write_workbooks(store, coders=["anna", "anna"], codebook=CB, out_dir=tmp_path)
     with pytest.raises(Exception, match="--prefill: no coder 'auto' in the store"):
         write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path, prefill="auto")
+
+
+def test_prefill_typo_lists_the_coders(store, tmp_path):
+    store.replace_codings("auto", [], coded_documents=[], codebook=CB)
+    with pytest.raises(DataError) as err:
+        write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path, prefill="auot")
+    assert str(err.value) == "--prefill: no coder 'auot' in the store (coders: auto)"
+    assert not (tmp_path / "coder-anna.xlsx").exists()
 
 
 def test_workbook_round_trip(store, tmp_path):
@@ -431,3 +439,44 @@ def test_any_turn_text_hash_survives_an_xlsx_round_trip(tmp_path_factory, texts)
     wb.close()
     back += [None] * (len(texts) - len(back))
     assert [text_hash("" if b is None else b) for b in back] == [text_hash(t) for t in texts]
+
+
+def test_unreadable_files_are_named_once(store, tmp_path):
+    (tmp_path / "junk.xlsx").write_text("junk")
+    (tmp_path / "notes.txt").write_text("document,turn_index,code\n")
+    res = runner.invoke(app, ["codings", "import", str(tmp_path / "junk.xlsx"), str(tmp_path / "notes.txt"),
+                              "--coder", "zoe", "--store", str(store.path)])  # fmt: skip
+    assert res.exit_code == 1
+    assert res.stderr.splitlines() == [
+        "error: 2 problem(s); nothing was imported",
+        "[junk.xlsx] not a readable .xlsx workbook (BadZipFile)",
+        "[notes.txt] expected a .csv or .xlsx sheet",
+    ]
+    assert "zoe" not in {c.name for c in store.coders()}
+
+
+def test_a_removed_code_column_is_an_import_error(store, tmp_path):
+    """Without its column a code's decisions are unknown: never read them as 'not applied'."""
+    write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path)
+    path = tmp_path / "coder-anna.xlsx"
+    fill(path, {"Turns": {"H2": 1}, "Documents": {"E2": "yes"}})
+    wb = load_workbook(path)
+    ws = wb["Turns"]
+    col = next(c.column for c in ws[1] if c.value == "C2")
+    ws.delete_cols(col)
+    wb.save(path)
+    with pytest.raises(ValidationError) as exc:
+        import_codings(store, [path])
+    assert exc.value.problems == [
+        "[coder-anna.xlsx Turns] the column of code C2 was removed; restore it (empty cells mean 'not applied')"
+    ]
+    assert store.coders() == []
+
+
+def test_a_coder_name_differing_only_in_case_is_warned(store, tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("document,turn_index,code\nint01.txt,2,C1\n", encoding="utf-8")
+    import_codings(store, [path], coder="anna", codebook=CB)
+    report = import_codings(store, [path], coder="Anna", codebook=CB)
+    assert report.warnings == ["coder 'Anna' differs only in case from 'anna': stored as a separate coder"]
+    assert {c.name for c in store.coders()} == {"anna", "Anna"}

@@ -300,7 +300,10 @@ def test_check_identifiers_allow_json_and_strict(tmp_path):
     clean = run("check-identifiers", "--store", str(store), "--allow", str(allow), "--strict", "--json")
     assert clean.exit_code == 0 and json.loads(clean.stdout) == []
     missing = run("check-identifiers", "--store", str(store), "--allow", str(tmp_path / "nope.txt"))
-    assert missing.exit_code == 1 and errors(missing) == ["error: nope.txt: cannot read the allow list (FileNotFoundError)"]
+    assert missing.exit_code == 1 and errors(missing) == [f"error: {tmp_path / 'nope.txt'}: file not found"]
+    (tmp_path / "latin.txt").write_bytes("Müller\n".encode("cp1252"))
+    latin = run("check-identifiers", "--store", str(store), "--allow", str(tmp_path / "latin.txt"))
+    assert latin.exit_code == 1 and errors(latin) == ["error: latin.txt: cannot read the allow list (not UTF-8 text)"]
 
 
 def test_check_identifiers_allow_titled_framework_names_from_a_bom_file(tmp_path):

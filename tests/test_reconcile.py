@@ -255,6 +255,29 @@ def test_status(store, tmp_path):
     assert (st["disagreements"], st["decided"], st["undecided"], st["invalid"], st["stale"]) == (5, 2, 2, 1, 0)
     assert st["by_decision"] == {"apply": 1, "as ben": 1} and st["percent_decided"] == 40.0
     assert st["by_code"]["C3"] == {"invalid": 1, "undecided": 1}
+    assert st["invalid_cells"] == ["[r.xlsx Disagreements!H4] decision 'nope' is not apply, omit, anna or ben"]
+
+
+def test_cli_status_locates_invalid_decisions(store, tmp_path):
+    out = tmp_path / "r.xlsx"
+    write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
+    fill(out, {"H2": "apply", "H4": "nope"})
+    res = runner.invoke(app, ["reconcile", "--status", str(out), "--store", str(store.path)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[:3] == [
+        f"{out}: 1 of 5 disagreements decided (20%), 3 undecided, 1 invalid",
+        "invalid: [r.xlsx Disagreements!H4] decision 'nope' is not apply, omit, anna or ben",
+        "decisions: apply 1",
+    ]
+
+
+def test_cli_help_keeps_one_usage_form_per_line():
+    res = runner.invoke(app, ["reconcile", "--help"])
+    assert res.exit_code == 0
+    lines = [line.strip() for line in res.stdout.splitlines()]
+    assert "vbhc-code reconcile --coders A B [--out F.xlsx]   write or refresh (decisions are kept)" in lines
+    assert "vbhc-code reconcile --apply F.xlsx [--as consensus] [--partial]" in lines
+    assert "vbhc-code reconcile --status [F.xlsx]" in lines
 
 
 def test_cli_reconcile(store, tmp_path, monkeypatch):

@@ -93,3 +93,21 @@ def test_a_selection_past_the_end_is_skipped_visibly(tmp_path):
     assert r.exit_code == 0, r.output
     assert "skipped: [past.qdpx: project.qde line 7] selection 0-999 is outside its source (18 characters); skipped" in r.output
     assert "1 of 1 text sources, 1 codes, 1 users, 0 of 1 codings (0 turn codings) by coders none" in r.output
+
+
+def test_a_failed_import_into_a_new_store_leaves_no_empty_store(tmp_path):
+    """Otherwise later commands would accept an empty store instead of saying 'run ingest first'."""
+    (tmp_path / "text.qdpx").write_bytes(b"just some text")
+    store = tmp_path / "new" / "s.sqlite"
+    r = _run("refi", "import", str(tmp_path / "text.qdpx"), "--store", str(store))
+    assert r.exit_code == 1
+    assert r.output.strip() == "error: text.qdpx: not a zip archive (a .qdpx project is a zip with project.qde and sources/)"
+    assert not store.exists()
+    r = _run("codings", "list", "--store", str(store))
+    assert r.exit_code == 1
+    assert r.output.strip() == f"error: {store}: no study store here (run 'vbhc-code ingest' first or pass --store)"
+    build_store(tmp_path / "a.sqlite").close()  # an existing store is kept as it was
+    r = _run("refi", "import", str(tmp_path / "text.qdpx"), "--store", str(tmp_path / "a.sqlite"))
+    assert r.exit_code == 1
+    with Store.open(tmp_path / "a.sqlite", create=False) as st:
+        assert [c.name for c in st.coders()] == ["anna", "ben", "consensus"]

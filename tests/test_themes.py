@@ -416,6 +416,9 @@ def test_markdown_escapes_interview_text(tmp_path):
     assert _md_cell("a\x07b | *c*\ud800\n d") == "ab \\| \\*c\\* d"  # no control characters in a paper
 
 
+STAMP = "2026-01-05T10:00:00+00:00"  # one --apply stamps all its rows alike
+
+
 def _reconciled(store):
     store.replace_codings("anna", [Coding("FG1.txt", 2, "A", "anna"), Coding("FG1.txt", 3, "A", "anna"),
                                    Coding("INT02.txt", 1, "A", "anna")],
@@ -423,11 +426,11 @@ def _reconciled(store):
     store.replace_codings("ben", [Coding("FG1.txt", 2, "A", "ben")], coded_documents=["FG1.txt"], codebook=CODEBOOK)
     store.add_reconciliation_log([
         {"document": "FG1.txt", "turn_index": 2, "code": "A", "coder_a": "anna", "coder_b": "ben", "value_a": 1,
-         "value_b": 0, "decision": "apply", "rationale": "clear", "decided_by": "anna"},
+         "value_b": 0, "decision": "apply", "rationale": "clear", "decided_by": "anna", "decided_at": STAMP},
         {"document": "FG1.txt", "turn_index": 3, "code": "B", "coder_a": "anna", "coder_b": "ben", "value_a": 0,
-         "value_b": 1, "decision": "omit", "decided_by": "ben"},
+         "value_b": 1, "decision": "omit", "decided_by": "ben", "decided_at": STAMP},
         {"document": "FG1.txt", "turn_index": 4, "code": "B", "coder_a": "anna", "coder_b": "ben", "value_a": 0,
-         "value_b": 1, "decision": "ben", "rationale": "as ben", "decided_by": "ben"},
+         "value_b": 1, "decision": "ben", "rationale": "as ben", "decided_by": "ben", "decided_at": STAMP},
     ])
 
 
@@ -600,3 +603,18 @@ def test_overview_study_and_store(store):
     assert (ov["study"], ov["study_store"]) == ("study", "study.sqlite")  # no study name recorded: the store's
     store.set_meta("study_name", "VBHC in SIM 2025")
     assert build_themes(store, coder="consensus").overview["study"] == "VBHC in SIM 2025"
+
+
+def test_methods_count_only_the_application_behind_the_consensus(store):
+    """A --partial run then the full one: the log keeps both, the Methods text counts the last one only."""
+    store.add_reconciliation_log([
+        {"document": "FG1.txt", "turn_index": t, "code": "A", "coder_a": "anna", "coder_b": "ben", "value_a": 1,
+         "value_b": 0, "decision": "apply", "decided_by": "anna", "decided_at": "2026-01-04T09:00:00+00:00"}
+        for t in (2, 3, 5, 6)
+    ])
+    _reconciled(store)
+    assert len(store.reconciliation_log()) == 7
+    r = build_themes(store, coder="consensus")
+    assert r.overview["reconciliation_decisions"] == 3
+    assert ("reconciliation log: 3 decisions (apply: 1, as ben: 1, omit: 1), 2 with a written rationale, "
+            "decided by anna, ben.") in "\n".join(r.methods)

@@ -17,7 +17,7 @@ from typing import Any
 
 from vbhc_code.autocode_terms import term_variants
 from vbhc_code.codebook import codebook_mix_warnings, describe
-from vbhc_code.errors import DataError, UsageError
+from vbhc_code.errors import DataError, HumanWorkExists, UsageError
 from vbhc_code.models import SCOPES, Codebook, Coding, Turn
 
 UNITS = ("turn", "sentence")
@@ -265,6 +265,11 @@ def autocode(
         raise UsageError(f"--scope must be one of {', '.join(SCOPES)}, not '{scope}'")
     if not coder.strip():
         raise UsageError("--coder needs a name")
+    existing = {c.name: c for c in store.coders()}.get(coder)
+    if existing is not None and not (existing.source or "").startswith("autocode "):
+        # a human coder's imported work must never be replaced by a machine pass by a slip of --coder
+        raise HumanWorkExists(f"--coder {coder}: coder '{coder}' holds codings from {existing.source or 'elsewhere'}, "
+                              "not from autocode; choose another --coder")  # fmt: skip
     started = time.perf_counter()
     report = AutocodeReport(coder, describe(codebook), unit, scope)
     languages = _document_languages(store)

@@ -184,15 +184,26 @@ def import_codings(
             try:
                 _import_long(path, coder, cb, turn_spans, documents, claim, problems)
             except DataError as exc:
-                problems.append(f"[{path.name}] {exc.message}")
+                problems.append(_located(path, exc))
     if problems:
         raise ValidationError(f"{len(problems)} problem(s); nothing was imported", problems)
     warnings.extend(_codebook_warnings(store, imported.values()))
+    existing = {c.name for c in store.coders()}
+    for name in imported:
+        twins = sorted(e for e in existing if e != name and e.casefold() == name.casefold())
+        if twins:
+            warnings.append(f"coder '{name}' differs only in case from '{twins[0]}': stored as a separate coder")
     with store.transaction():
         for item in imported.values():
             store.replace_codings(item.coder, item.codings, coded_documents=item.coded_documents,
                                   codebook=item.codebook, source=", ".join(item.sources))  # fmt: skip
     return ImportReport(list(imported.values()), warnings)
+
+
+def _located(path: Path, exc: DataError) -> str:
+    """``[file] what``, without naming the file a second time when the reader's message starts with it."""
+    message = exc.message.removeprefix(f"{path.name}: ")
+    return f"[{path.name}] {message}"
 
 
 def _import_workbook(store, path, coder, explicit, default_cb, turn_hashes, claim, problems, warnings) -> None:
@@ -202,7 +213,7 @@ def _import_workbook(store, path, coder, explicit, default_cb, turn_hashes, clai
     try:
         result = read_workbook(path, store, codebook_for=codebook_for, turn_hashes=turn_hashes)
     except DataError as exc:
-        problems.append(f"[{path.name}] {exc.message}")
+        problems.append(_located(path, exc))
         return
     if result.codebook is None:  # not a coder workbook after all: problems say so
         problems.extend(result.problems)

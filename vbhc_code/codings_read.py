@@ -149,7 +149,11 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
         else:
             extra_cols[j] = h  # a coder's own column: only an error if it holds 1/x marks
     for missing in sorted(set(issued_codes) & known_codes - set(code_cols.values())):
-        result.warnings.append(f"{name}: the column of code {missing} was removed from the Turns sheet")
+        # Without the column the coder's decisions on that code are unknown; reading them as "never applied"
+        # would bias agreement, so the workbook has to be repaired first.
+        result.problems.append(
+            f"[{name} Turns] the column of code {missing} was removed; restore it (empty cells mean 'not applied')"
+        )
     jd, ji, jt = index["document"], index["turn_index"], index["text"]
     seen: dict[tuple[str, int], int] = {}
     flagged_extra: set[int] = set()

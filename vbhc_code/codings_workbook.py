@@ -150,8 +150,9 @@ def write_workbooks(
     prefilled: dict[tuple[str, int], set[str]] = {}
     prefill_docs: set[str] = set()
     if prefill is not None:
-        if prefill not in {c.name for c in store.coders()}:
-            raise DataError(f"--prefill: no coder '{prefill}' in the store")
+        known = sorted(c.name for c in store.coders())
+        if prefill not in known:
+            raise DataError(f"--prefill: no coder '{prefill}' in the store (coders: {', '.join(known) or 'none yet'})")
         for c in store.codings(prefill):
             prefilled.setdefault((c.document, c.turn_index), set()).add(c.code)
         prefill_docs = store.coded_documents(prefill)

@@ -338,6 +338,7 @@ def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
     by_decision: Counter = Counter()
     by_code: dict[str, Counter] = {}
     invalid = undecided = 0
+    invalid_cells: list[str] = []
     for row in sheet.rows:
         code = by_code.setdefault(row.cell[2], Counter())
         if not row.decision:
@@ -348,6 +349,9 @@ def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
         if d is None:
             invalid += 1
             code["invalid"] += 1
+            # same located line as --apply, so the researcher can find the cell to fix
+            invalid_cells.append(f"[{decision_cell(sheet, row)}] decision '{row.decision[:20]}' is not apply, omit, "
+                                 f"{a} or {b}")  # fmt: skip
         else:
             by_decision[d if d in ("apply", "omit") else f"as {d}"] += 1
             code["decided"] += 1
@@ -361,7 +365,8 @@ def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
     decided = total - undecided - invalid
     return {
         "file": str(path), "coders": [a, b], "disagreements": total, "decided": decided, "undecided": undecided,
-        "invalid": invalid, "percent_decided": (100.0 * decided / total) if total else 100.0,
+        "invalid": invalid, "invalid_cells": invalid_cells,
+        "percent_decided": (100.0 * decided / total) if total else 100.0,
         "by_decision": dict(by_decision), "by_code": {k: dict(v) for k, v in sorted(by_code.items())},
         "earlier_decisions": len(sheet.earlier), "stale": stale,
     }  # fmt: skip

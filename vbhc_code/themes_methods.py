@@ -145,8 +145,7 @@ def overview(store: Any, *, coder: str, codebook: Codebook, docs: dict, people: 
         "codebook_version": codebook.version,
         "agreement": summary,
         "agreement_coders": list(report.get("coders", [])) if report else [],
-        "reconciliation_decisions": len([r for r in store.reconciliation_log()
-                                         if (r.get("consensus_coder") or "consensus") == coder]),
+        "reconciliation_decisions": len(current_reconciliation(store, coder)),
         "date": _dt.date.today().isoformat(),
         "vbhc_code_version": __version__,
     }
@@ -173,7 +172,7 @@ def methods_paragraphs(store: Any, ov: dict[str, Any], *, coder: str, codebook: 
         f"{codebook.version} ({_plural(len(codebook.codes), 'code')} in {_plural(len(codebook.themes), 'theme')}). "
         "A document the coder did not code is missing data, not zeros."
     )
-    log = [r for r in store.reconciliation_log() if (r.get("consensus_coder") or "consensus") == coder]
+    log = current_reconciliation(store, coder)
     pair = ov["agreement_coders"] or (list(agreement_pair(store, coder) or ()))
     if pair:
         paras.append(f"Two coders, {pair[0]} and {pair[1]}, coded the transcripts independently"
@@ -196,6 +195,20 @@ def methods_paragraphs(store: Any, ov: dict[str, Any], *, coder: str, codebook: 
         paras.append(f"No reconciliation log for '{coder}' is recorded in the store.")
     paras.append(f"Up to {n_quotes} representative quotes per code. " + QUOTE_RULES)
     return paras
+
+
+def current_reconciliation(store: Any, coder: str) -> list[dict[str, Any]]:
+    """The log rows of the application that produced ``coder`` now.
+
+    The log keeps every application (a --partial run, then the full one); each ``--apply`` replaces the
+    consensus coder as a whole and stamps all its rows with one ``decided_at``, so earlier applications
+    would count their decisions twice in the Methods text.
+    """
+    log = [r for r in store.reconciliation_log() if (r.get("consensus_coder") or "consensus") == coder]
+    if not log:
+        return []
+    latest = log[-1]["decided_at"]
+    return [r for r in log if r["decided_at"] == latest]
 
 
 def _decision(row: dict[str, Any]) -> str:

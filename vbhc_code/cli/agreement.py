@@ -160,8 +160,10 @@ def _print_report(report: dict[str, Any]) -> None:
     if "maxqda_kappa" in pooled:
         console.print(f"MAXQDA kappa (Brennan & Prediger, chance 1/{pooled['maxqda_n_codes']} codes): "
                       f"{_fmt(pooled['maxqda_kappa'], 'float')}", markup=False)  # fmt: skip
-    what = "positive agreement" if report["unit"] == "segment" else "kappa"
-    console.print(f"Codes to discuss ({what} 0.60 or lower, Landis & Koch 'moderate' or lower): "
+    # Landis & Koch bands are defined for kappa; the segment unit has no kappa, so no band is named there
+    what = ("positive agreement 0.60 or lower" if report["unit"] == "segment"
+            else "kappa 0.60 or lower, Landis & Koch 'moderate' or lower")  # fmt: skip
+    console.print(f"Codes to discuss ({what}): "
                   + (", ".join(discuss) if discuss else "none"), markup=False)  # fmt: skip
     for key, why in report["reasons"].items():
         if "." not in key:
@@ -172,7 +174,8 @@ def _print_report(report: dict[str, Any]) -> None:
                       markup=False)  # fmt: skip
 
 
-@command("evaluate", help="Score one coder (e.g. the autocoder) against a reference coder: per code TP/FP/FN, "
+@command("evaluate", short_help="Score one coder (e.g. the autocoder) against a reference coder.",
+         help="Score one coder (e.g. the autocoder) against a reference coder: per code TP/FP/FN, "
          "precision, recall, F1 and Cohen's kappa on presence/absence, pooled (micro) and macro over codes.")  # fmt: skip
 def evaluate_cmd(
     coder: Annotated[str, typer.Option("--coder", help="The coder to score.")] = "auto",

@@ -18,7 +18,8 @@ def autocode_cmd(
     codebook: Annotated[
         Path | None, typer.Option("--codebook", help="Codebook TOML (default: the built-in vbhc-sim).", show_default=False)
     ] = None,
-    coder: Annotated[str, typer.Option("--coder", help="Store the codings as this coder (replaces its codings).")] = "auto",
+    coder: Annotated[str, typer.Option("--coder", help="Store the codings as this coder (replaces an earlier autocode "
+                                       "run; a coder with imported codings is refused).")] = "auto",  # fmt: skip
     unit: Annotated[str, typer.Option("--unit", help="turn: one coding per turn and code; sentence: per sentence.")] = "turn",
     scope: Annotated[
         str, typer.Option("--scope", help="participant: participant turns (chat included); all: interviewer turns too.")

@@ -163,11 +163,14 @@ def check_identifiers_cmd(
 
     allowed: list[str] = []
     if allow is not None:
+        if not allow.exists():
+            raise DataError(f"{allow}: file not found")  # worded like every other missing input file
         try:
             lines = allow.read_text(encoding="utf-8-sig").splitlines()  # Notepad/Excel write a BOM
             allowed = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
         except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"{allow.name}: cannot read the allow list ({type(exc).__name__})") from None
+            why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else type(exc).__name__
+            raise DataError(f"{allow.name}: cannot read the allow list ({why})") from None
     with Store.open(resolve_store_path(store), create=False) as st:
         findings = []
         for doc in st.documents(with_turns=True):

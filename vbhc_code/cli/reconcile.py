@@ -51,6 +51,7 @@ def reconcile_cmd(
 ) -> None:
     """Reconcile two coders: one row per disagreeing turn x code, decided by the team, applied as a consensus.
 
+    \b
     vbhc-code reconcile --coders A B [--out F.xlsx]   write or refresh (decisions are kept)
     vbhc-code reconcile --apply F.xlsx [--as consensus] [--partial]
     vbhc-code reconcile --status [F.xlsx]
@@ -77,6 +78,8 @@ def reconcile_cmd(
             f"({result['percent_decided']:.0f}%), {result['undecided']} undecided, {result['invalid']} invalid",
             markup=False, soft_wrap=True,
         )
+        for line in result["invalid_cells"]:
+            console.print(f"invalid: {line}", markup=False, soft_wrap=True, highlight=False)
         if result["by_decision"]:
             console.print("decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(result["by_decision"].items())),
                           markup=False, soft_wrap=True)  # fmt: skip

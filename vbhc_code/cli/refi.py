@@ -80,8 +80,17 @@ def import_cmd(
     from vbhc_code.refi_import import import_refi
     from vbhc_code.store import Store
 
-    with Store.open(resolve_store_path(store)) as st:
-        report = import_refi(st, file)
+    store_path = resolve_store_path(store)
+    new_store = not store_path.exists()
+    try:
+        with Store.open(store_path) as st:
+            report = import_refi(st, file)
+    except Exception:
+        # a failed import into a store it just created would leave an empty store that later commands accept
+        if new_store:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                store_path.with_name(store_path.name + suffix).unlink(missing_ok=True)
+        raise
     for w in report.warnings:
         _note(f"warning: {w}")
     for s in report.skipped:
