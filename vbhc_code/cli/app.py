@@ -131,5 +131,11 @@ def _root(
     """Qualitative interview research toolkit."""
 
 
+def print_warnings(warnings) -> None:
+    """Each warning on stderr as ``warning: ...`` (never markup: file names may hold brackets)."""
+    for warning in warnings:
+        console_err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+
+
 def is_tty() -> bool:
     return sys.stderr.isatty()

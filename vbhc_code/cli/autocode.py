@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from vbhc_code.cli.app import StoreOption, command, console, console_err, resolve_store_path
+from vbhc_code.cli.app import StoreOption, command, console, console_err, print_warnings, resolve_store_path
 
 
 @command("autocode")
@@ -57,8 +57,7 @@ def autocode_cmd(
                 progress.update(task, total=total, completed=done)
 
             report = autocode(st, codebook=cb, coder=coder, unit=unit, scope=scope, on_progress=on_progress)
-    for warning in report.warnings:
-        console_err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    print_warnings(report.warnings)
     table = Table(
         title=f"autocode -> coder '{report.coder}' with codebook {report.codebook} ({report.unit}s, {report.scope} turns)",
         title_justify="left",

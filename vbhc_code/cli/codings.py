@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vbhc_code.cli.app import StoreOption, app, command, console, console_err, resolve_store_path
+from vbhc_code.cli.app import StoreOption, app, command, console, console_err, print_warnings, resolve_store_path
 from vbhc_code.store import Store
 
 codings_app = typer.Typer(
@@ -18,9 +18,7 @@ codings_app = typer.Typer(
 app.add_typer(codings_app, name="codings")
 
 
-def _warn(lines) -> None:
-    for line in lines:
-        console_err.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
+_warn = print_warnings
 
 
 @command("workbook", group=codings_app)

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vbhc_code.cli.app import StoreOption, command, console, console_err, resolve_store_path
+from vbhc_code.cli.app import StoreOption, command, console, console_err, print_warnings, resolve_store_path
 from vbhc_code.csvio import write_csv_atomic
 from vbhc_code.errors import DataError, UsageError, VbhcError
 from vbhc_code.ingest import IngestReport, ingest_folder
@@ -116,8 +116,7 @@ def _print_ingest_report(report: IngestReport, store_path: Path) -> None:
     for name, kinds in report.identifier_findings.items():
         listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
         warnings.append(f"{name}: possible identifiers ({listed}); run 'vbhc-code check-identifiers'")
-    for w in warnings:
-        console_err.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
+    print_warnings(warnings)
     for d in report.documents:
         if d.error:
             console_err.print(f"error: {d.error}", markup=False, highlight=False, soft_wrap=True)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vbhc_code.cli.app import StoreOption, command, console, console_err, resolve_store_path
+from vbhc_code.cli.app import StoreOption, command, console, console_err, print_warnings, resolve_store_path
 from vbhc_code.errors import UsageError
 from vbhc_code.store import Store
 
@@ -93,8 +93,7 @@ def reconcile_cmd(
 
         with Store.open(store_path, create=False) as st:
             rep = apply_reconciliation(st, path=apply, as_coder=as_coder, partial=partial, log_csv=log, scope=scope)
-        for w in rep.warnings:
-            console_err.print(f"warning: {w}", markup=False, soft_wrap=True, highlight=False)
+        print_warnings(rep.warnings)
         console.print(
             f"stored coder '{rep.as_coder}': {rep.codings} codings in {rep.documents} documents "
             f"({rep.agreed} agreed cells carried over, {sum(rep.settled.values())} decided); audit log {rep.log_csv}",
@@ -123,8 +122,7 @@ def reconcile_cmd(
 
     with Store.open(store_path, create=False) as st:
         rep = write_reconcile_workbook(st, coders=coders, out=out, force=force)
-    for w in rep.warnings:
-        console_err.print(f"warning: {w}", markup=False, soft_wrap=True, highlight=False)
+    print_warnings(rep.warnings)
     console.print(
         f"wrote {rep.path}: {rep.disagreements} disagreements ({rep.decided} decided), {rep.agreed} agreed cells, "
         f"{rep.documents} documents coded by both",

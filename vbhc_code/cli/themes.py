@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vbhc_code.cli.app import StoreOption, app, command, console_err, resolve_store_path  # noqa: F401
+from vbhc_code.cli.app import StoreOption, app, command, console_err, print_warnings, resolve_store_path  # noqa: F401
 from vbhc_code.themes_quotes import DEFAULT_ATTRIBUTION, PLACEHOLDERS, QUOTE_RULES
 
 
@@ -89,8 +89,7 @@ def themes(
     with Store.open(resolve_store_path(store), create=False) as st:
         result = build_themes(st, coder=coder, codebook=cb, by=by, quotes=quotes, scope=scope,
                               attribution=attribution, pins=pin, excludes=exclude, framework=framework)
-    for warning in result.warnings:
-        console_err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+    print_warnings(result.warnings)
     if md:
         check_replaceable(md, force=force)  # before writing anything
     write_themes_xlsx(result, out, force=force)
