@@ -29,8 +29,8 @@ def make_data(turns: int, codes: int, seed: int = 1) -> tuple[np.ndarray, np.nda
 
 
 def ours(a: np.ndarray, b: np.ndarray) -> dict:
-    from vbhc_code.agreement_report import statistics_from_patterns
-    from vbhc_code.agreement_units import pattern_counts_per_code
+    from vbhc_code.agreement.report import statistics_from_patterns
+    from vbhc_code.agreement.units import pattern_counts_per_code
 
     codes = [f"C{k + 1}" for k in range(a.shape[1])]
     patterns = pattern_counts_per_code(np.stack([a, b], axis=2))
@@ -61,9 +61,9 @@ def end_to_end(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     import tempfile
     from pathlib import Path
 
-    from vbhc_code.agreement_report import agreement_report
+    from vbhc_code.agreement.report import agreement_report
     from vbhc_code.models import Coding, Document, Turn
-    from vbhc_code.store import Store
+    from vbhc_code.store.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         st = Store.open(Path(tmp) / "bench.sqlite")
@@ -122,8 +122,8 @@ def main() -> None:
     mine = [report["per_code"][f"C{k + 1}"]["krippendorff_alpha"] for k in range(args.codes)]
     mine.append(report["pooled"]["krippendorff_alpha"])
     worst = max(abs(x - y) for x, y in zip(mine, alphas))
-    from vbhc_code.agreement import coefficients_from_patterns
-    from vbhc_code.agreement_units import pattern_counts_per_code
+    from vbhc_code.agreement.statistics import coefficients_from_patterns
+    from vbhc_code.agreement.units import pattern_counts_per_code
 
     small = pattern_counts_per_code(np.stack([a[:n_small, :1], b[:n_small, :1]], axis=2))[0]
     nltk_diff = abs(coefficients_from_patterns(small, 2)["krippendorff_alpha_nominal"] - nltk_alpha)

@@ -42,7 +42,7 @@ def make_vocab(rng: random.Random, n: int = 20_000) -> list[str]:
 
 
 def make_turns(total_words: int, seed: int) -> list[str]:
-    from vbhc_code.codebook import load_codebook
+    from vbhc_code.codebook.load import load_codebook
 
     rng = random.Random(seed)
     vocab = make_vocab(rng)
@@ -78,7 +78,7 @@ def make_turns(total_words: int, seed: int) -> list[str]:
 
 def build_store(path: Path, turns: list[str]):
     from vbhc_code.models import Document, Turn
-    from vbhc_code.store import Store
+    from vbhc_code.store.store import Store
 
     store = Store.open(path)
     per_doc = 400
@@ -97,7 +97,7 @@ def build_store(path: Path, turns: list[str]):
 
 
 def stress_codebook(seed: int):
-    from vbhc_code.codebook import codebook_from_data
+    from vbhc_code.codebook.load import codebook_from_data
 
     rng = random.Random(seed)
     vocab = make_vocab(rng, 2_000)
@@ -125,8 +125,8 @@ def main() -> None:
 
     import spacy
 
-    from vbhc_code.autocode import autocode, codebook_matcher, match_turns
-    from vbhc_code.codebook import load_codebook
+    from vbhc_code.autocode.run import autocode, codebook_matcher, match_turns
+    from vbhc_code.codebook.load import load_codebook
 
     turns = make_turns(args.words, args.seed)
     words = sum(len(t.split()) for t in turns)

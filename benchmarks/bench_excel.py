@@ -3,7 +3,7 @@
     python benchmarks/bench_excel.py [--rows 100000]
 
 Writes ``--rows`` quote rows (code, quote text, attribution, document, turn_index, start, end)
-through ``vbhc_code.excel.write_workbook`` (constant_memory, formatted: widths, wrap, row heights, frozen bold
+through ``vbhc_code.files.xlsx_write.write_workbook`` (constant_memory, formatted: widths, wrap, row heights, frozen bold
 header, autofilter, every string checked for illegal characters and the cell cap) and with a bare
 xlsxwriter ``constant_memory`` workbook, each in its own child process so peak RSS is per writer,
 ``--repeat`` times alternately (the fastest run of each counts; the machine is shared). A third child
@@ -60,7 +60,7 @@ def child(which: str, n: int, out: Path) -> None:
                     ws.write_number(i, j, v)
         wb.close()
     else:
-        from vbhc_code.excel import Column, Sheet, write_workbook
+        from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
 
         cols = [Column("code"), Column("quote", wrap=True), Column("attribution"), Column("document"),
                 Column("turn_index", kind="int"), Column("start", kind="int"), Column("end", kind="int")]
@@ -98,7 +98,7 @@ def main() -> None:
     print(f"rows: {args.rows}, fastest of {args.repeat} runs each")
     print(f"generating the rows only:        {gen:.2f} s")
     print(f"bare xlsxwriter constant_memory: {bare:.2f} s, peak RSS {peak['bare']:.0f} MB")
-    print(f"vbhc_code.excel.write_workbook:  {ours:.2f} s, peak RSS {peak['vbhc']:.0f} MB")
+    print(f"vbhc_code.files.xlsx_write.write_workbook:  {ours:.2f} s, peak RSS {peak['vbhc']:.0f} MB")
     print(f"time ratio: {ours / bare:.2f}x (target <= 1.5x); without row generation {(ours - gen) / (bare - gen):.2f}x")
     print(f"RSS ratio: {peak['vbhc'] / peak['bare']:.2f}x; peak RSS {peak['vbhc']:.0f} MB (target <= 150 MB)")
 

@@ -139,9 +139,9 @@ def child(mode: str, folder: Path, store: Path) -> None:
             pass
         print(f"inner {time.perf_counter() - t0:.6f}")
     else:
-        from vbhc_code.ingest import ingest_folder
-        from vbhc_code.segment import blank_nlp
-        from vbhc_code.store import Store
+        from vbhc_code.ingest.folder import ingest_folder
+        from vbhc_code.nlp.segment import blank_nlp
+        from vbhc_code.store.store import Store
 
         blank_nlp("en")
         with Store.open(store) as st:

@@ -3,7 +3,7 @@
 Each set in benchmarks/autocode_eval/ has transcripts, sheets and a human reference coding
 (reference.csv) made from the codebook's definitions only. The script ingests each set into a
 temporary store, runs the autocoder with the built-in codebook and scores it against the reference
-with ``vbhc_code.agreement_report.evaluate`` (turn unit, participant turns).
+with ``vbhc_code.agreement.report.evaluate`` (turn unit, participant turns).
 
     python benchmarks/eval_autocode.py            # dev and test sets, and the bundled sample
 """
@@ -14,12 +14,12 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from vbhc_code.agreement_report import evaluate
-from vbhc_code.autocode import autocode
-from vbhc_code.codebook import load_codebook
-from vbhc_code.codings import import_codings
-from vbhc_code.ingest import ingest_folder
-from vbhc_code.store import Store
+from vbhc_code.agreement.report import evaluate
+from vbhc_code.autocode.run import autocode
+from vbhc_code.codebook.load import load_codebook
+from vbhc_code.coding.imports import import_codings
+from vbhc_code.ingest.folder import ingest_folder
+from vbhc_code.store.store import Store
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SAMPLE = REPO / "transcripts"
+from repo_paths import SAMPLE, SHARED
 
 
 @pytest.fixture(scope="session")
@@ -21,14 +19,14 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def nlp_en():
     """One blank English pipeline for the whole session (spaCy start-up is slow)."""
-    from vbhc_code.segment import blank_nlp
+    from vbhc_code.nlp.segment import blank_nlp
 
     return blank_nlp("en")
 
 
 @pytest.fixture(scope="session")
 def nlp_nl():
-    from vbhc_code.segment import blank_nlp
+    from vbhc_code.nlp.segment import blank_nlp
 
     return blank_nlp("nl")
 
@@ -38,8 +36,8 @@ def sample_store(tmp_path_factory) -> Path:
     """A store ingested from the bundled sample study (read-only: shutil.copy it to tmp_path before writing)."""
     if not (SAMPLE / "participants.csv").is_file():
         pytest.skip("the bundled sample study (transcripts/) is not there yet")
-    from vbhc_code.ingest import ingest_folder
-    from vbhc_code.store import Store
+    from vbhc_code.ingest.folder import ingest_folder
+    from vbhc_code.store.store import Store
 
     path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
     documents = SAMPLE / "documents.csv"

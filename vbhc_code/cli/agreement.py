@@ -108,10 +108,10 @@ def agreement_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Also write the report as a workbook (.xlsx).")] = None,
     store: StoreOption = None,
 ) -> None:
-    from vbhc_code.agreement_report import agreement_report, write_agreement_xlsx
-    from vbhc_code.agreement_units import check_options
+    from vbhc_code.agreement.report import agreement_report, write_agreement_xlsx
+    from vbhc_code.agreement.units import check_options
     from vbhc_code.errors import UsageError
-    from vbhc_code.store import Store
+    from vbhc_code.store.store import Store
 
     names = [*(coders or []), *ctx.args]
     stray = [a for a in ctx.args if a.startswith("-")]
@@ -135,7 +135,7 @@ def agreement_cmd(
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    from vbhc_code.agreement_report import codes_to_discuss, report_columns, report_rows
+    from vbhc_code.agreement.report import codes_to_discuss, report_columns, report_rows
 
     rows = report_rows(report)
     # The terminal shows short headers and leaves out intervals and all-empty columns (--json/--out have them).
@@ -187,10 +187,10 @@ def evaluate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
     store: StoreOption = None,
 ) -> None:
-    from vbhc_code.agreement_report import evaluate
-    from vbhc_code.agreement_units import check_options
+    from vbhc_code.agreement.report import evaluate
+    from vbhc_code.agreement.units import check_options
     from vbhc_code.errors import UsageError
-    from vbhc_code.store import Store
+    from vbhc_code.store.store import Store
 
     if not against:
         raise UsageError("evaluate needs a reference coder: --against NAME")

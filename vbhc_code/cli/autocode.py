@@ -35,9 +35,9 @@ def autocode_cmd(
 
     Every coding keeps its evidence (term or pattern, offsets in the document text).
     """
-    from vbhc_code.autocode import autocode, explain as explain_turn
-    from vbhc_code.codebook import load_codebook
-    from vbhc_code.store import Store
+    from vbhc_code.autocode.run import autocode, explain as explain_turn
+    from vbhc_code.codebook.load import load_codebook
+    from vbhc_code.store.store import Store
 
     store_path = resolve_store_path(store)
     with Store.open(store_path, create=False) as st:

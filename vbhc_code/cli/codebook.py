@@ -23,7 +23,7 @@ FileArg = Annotated[
 @command("check", group=group)
 def check_cmd(file: Annotated[Path, typer.Argument(help="Codebook TOML file to validate.")]) -> None:
     """Validate a codebook: every problem is listed with its location; exit 1 if any is an error."""
-    from vbhc_code.codebook import check_codebook, load_codebook
+    from vbhc_code.codebook.load import check_codebook, load_codebook
 
     problems = check_codebook(file)
     errors = [p for p in problems if p.level == "error"]
@@ -47,7 +47,7 @@ def show_cmd(
     code: Annotated[str | None, typer.Option("--code", help="Show one code in full.")] = None,
 ) -> None:
     """Show a codebook as a table (or one code in full with --code)."""
-    from vbhc_code.codebook import load_codebook
+    from vbhc_code.codebook.load import load_codebook
     from vbhc_code.errors import UsageError
 
     cb = load_codebook(file)
@@ -93,8 +93,8 @@ def export_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing .toml (other formats are replaced).")] = False,
 ) -> None:
     """Export a codebook (definitions, include/exclude, examples, terms) as .xlsx, .md, .qdc or .toml."""
-    from vbhc_code.codebook import builtin_codebook_path, load_codebook
-    from vbhc_code.codebook_io import export_codebook
+    from vbhc_code.codebook.load import builtin_codebook_path, load_codebook
+    from vbhc_code.codebook.io import export_codebook
 
     cb = load_codebook(file)
     export_codebook(cb, out, force=force or out.suffix.lower() != ".toml", source=file or builtin_codebook_path())
@@ -113,7 +113,7 @@ def import_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing TOML file.")] = False,
 ) -> None:
     """Convert a codebook kept in a sheet into a validated TOML codebook."""
-    from vbhc_code.codebook_io import import_codebook
+    from vbhc_code.codebook.io import import_codebook
 
     cb = import_codebook(sheet, out=out, name=name, version=version, languages=language or None, force=force)
     console.print(f"wrote {out}: codebook '{cb.name}' {cb.version}, {_n(len(cb.themes), 'theme')}, {_n(len(cb.codes), 'code')}", markup=False, soft_wrap=True)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from vbhc_code.cli.app import StoreOption, app, command, console, console_err, print_warnings, resolve_store_path
-from vbhc_code.store import Store
+from vbhc_code.store.store import Store
 
 codings_app = typer.Typer(
     help="Coder workbooks, importing and exporting human codings.", no_args_is_help=True, rich_markup_mode=None
@@ -32,7 +32,7 @@ def workbook_cmd(
     store: StoreOption = None,
 ) -> None:
     """Write one blind coding workbook per coder: Turns, Documents, Codebook, Instructions."""
-    from vbhc_code.codings import load_codebook_file, write_workbooks
+    from vbhc_code.coding.imports import load_codebook_file, write_workbooks
 
     with Store.open(resolve_store_path(store), create=False) as st:
         cb = load_codebook_file(codebook, st)
@@ -55,7 +55,7 @@ def import_cmd(
 
     Exit 1 and nothing stored when any problem is found.
     """
-    from vbhc_code.codings import import_codings
+    from vbhc_code.coding.imports import import_codings
 
     with Store.open(resolve_store_path(store), create=False) as st:
         report = import_codings(st, files, coder=coder, codebook=codebook)
@@ -76,7 +76,7 @@ def export_cmd(
     store: StoreOption = None,
 ) -> None:
     """Export one coder's codings: document, turn_index, code, coder, start, end, evidence."""
-    from vbhc_code.codings import export_codings
+    from vbhc_code.coding.imports import export_codings
 
     with Store.open(resolve_store_path(store), create=False) as st:
         n = export_codings(st, coder=coder, out=out, force=force)
@@ -90,7 +90,7 @@ def list_cmd(
     store: StoreOption = None,
 ) -> None:
     """Coders in the store: codebook, documents coded, codings."""
-    from vbhc_code.codings import list_codings
+    from vbhc_code.coding.imports import list_codings
 
     with Store.open(resolve_store_path(store), create=False) as st:
         rows = list_codings(st)

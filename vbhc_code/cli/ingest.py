@@ -14,11 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vbhc_code.cli.app import StoreOption, command, console, console_err, print_warnings, resolve_store_path
-from vbhc_code.csvio import write_csv_atomic
+from vbhc_code.files.csvfile import write_csv_atomic
 from vbhc_code.errors import DataError, UsageError, VbhcError
-from vbhc_code.ingest import IngestReport, ingest_folder
-from vbhc_code.segments_export import iter_segment_rows, segment_columns
-from vbhc_code.store import Store
+from vbhc_code.ingest.folder import IngestReport, ingest_folder
+from vbhc_code.ingest.segments import iter_segment_rows, segment_columns
+from vbhc_code.store.store import Store
 
 
 @command("ingest")
@@ -142,7 +142,7 @@ def segments_cmd(
         if out.suffix.lower() == ".csv":
             write_csv_atomic(out, columns, rows)
         else:
-            from vbhc_code.excel import Column, Sheet, write_workbook
+            from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
 
             cols = [Column(c, wrap=(c == "text"), width=80 if c == "text" else None,
                            kind="int" if c in ("turn_index", "start", "end") else "text") for c in columns]  # fmt: skip
@@ -158,7 +158,7 @@ def check_identifiers_cmd(
     store: StoreOption = None,
 ) -> None:
     """Flag residual identifiers: e-mail, phone, URL, Dutch postcode, BSN-like numbers, titled names."""
-    from vbhc_code.identifiers import scan_document
+    from vbhc_code.ingest.identifiers import scan_document
 
     allowed: list[str] = []
     if allow is not None:

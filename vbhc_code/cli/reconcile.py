@@ -12,7 +12,7 @@ from rich.table import Table
 
 from vbhc_code.cli.app import StoreOption, command, console, console_err, print_warnings, resolve_store_path
 from vbhc_code.errors import UsageError
-from vbhc_code.store import Store
+from vbhc_code.store.store import Store
 
 
 def _status_file(file: Path | None, coders: tuple[str, str] | None) -> Path:
@@ -65,7 +65,7 @@ def reconcile_cmd(
         raise UsageError(f"--scope must be participant or all, not '{scope}'")
     store_path = resolve_store_path(store)
     if status:
-        from vbhc_code.reconcile import reconcile_status
+        from vbhc_code.coding.reconcile.apply import reconcile_status
 
         path = _status_file(file, coders)
         with Store.open(store_path, create=False) as st:
@@ -89,7 +89,7 @@ def reconcile_cmd(
                               markup=False, soft_wrap=True)  # fmt: skip
         return
     if apply is not None:
-        from vbhc_code.reconcile import apply_reconciliation
+        from vbhc_code.coding.reconcile.apply import apply_reconciliation
 
         with Store.open(store_path, create=False) as st:
             rep = apply_reconciliation(st, path=apply, as_coder=as_coder, partial=partial, log_csv=log, scope=scope)
@@ -118,7 +118,7 @@ def reconcile_cmd(
                                                                       "positive_agreement")))  # fmt: skip
             console.print(table)
         return
-    from vbhc_code.reconcile import write_reconcile_workbook
+    from vbhc_code.coding.reconcile.apply import write_reconcile_workbook
 
     with Store.open(store_path, create=False) as st:
         rep = write_reconcile_workbook(st, coders=coders, out=out, force=force)

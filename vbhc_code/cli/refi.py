@@ -45,8 +45,8 @@ def export_cmd(
     store: StoreOption = None,
 ) -> None:
     from vbhc_code.errors import UsageError
-    from vbhc_code.refi_export import export_qdpx
-    from vbhc_code.store import Store
+    from vbhc_code.refi.export import export_qdpx
+    from vbhc_code.store.store import Store
 
     stray = [a for a in ctx.args if a.startswith("-")]
     if stray:
@@ -77,8 +77,8 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(help="A .qdpx project or .qdc codebook.")],
     store: StoreOption = None,
 ) -> None:
-    from vbhc_code.refi_import import import_refi
-    from vbhc_code.store import Store
+    from vbhc_code.refi.importer import import_refi
+    from vbhc_code.store.store import Store
 
     store_path = resolve_store_path(store)
     new_store = not store_path.exists()
@@ -113,7 +113,7 @@ def import_cmd(
     "source, references to existing GUIDs). Exit 1 when invalid.",
 )
 def check_cmd(file: Annotated[Path, typer.Argument(help="A .qdpx project or .qdc codebook.")]) -> None:
-    from vbhc_code.refi_check import check_refi
+    from vbhc_code.refi.check import check_refi
 
     problems = check_refi(file)
     if not problems:

@@ -9,21 +9,21 @@ from typing import Annotated
 import typer
 
 from vbhc_code.cli.app import StoreOption, app, command, console_err, print_warnings, resolve_store_path  # noqa: F401
-from vbhc_code.themes_quotes import DEFAULT_ATTRIBUTION, PLACEHOLDERS, QUOTE_RULES
+from vbhc_code.themes.quotes import DEFAULT_ATTRIBUTION, PLACEHOLDERS, QUOTE_RULES
 
 
 def _load_codebook(path: Path):
     from vbhc_code.errors import DataError, UsageError
 
     try:
-        from vbhc_code.codebook import load_codebook  # type: ignore[attr-defined]
+        from vbhc_code.codebook.load import load_codebook  # type: ignore[attr-defined]
     except ImportError:
         load_codebook = None
     if load_codebook is not None:
         return load_codebook(path)
     if path.suffix.lower() != ".json":
         raise UsageError(f"--codebook {path.name}: only a codebook JSON file can be read here")
-    from vbhc_code.store_schema import codebook_from_json
+    from vbhc_code.store.schema import codebook_from_json
 
     try:
         return codebook_from_json(path.read_text(encoding="utf-8"))
@@ -67,15 +67,15 @@ def themes(
     ] = None,
 ) -> None:
     from vbhc_code.errors import UsageError
-    from vbhc_code.store import Store
-    from vbhc_code.themes import (
+    from vbhc_code.store.store import Store
+    from vbhc_code.themes.build import (
         build_themes,
         themes_json,
         themes_markdown,
         write_themes_xlsx,
     )
-    from vbhc_code.themes_quotes import check_attribution
-    from vbhc_code.themes_report import check_replaceable, write_text_atomic
+    from vbhc_code.themes.quotes import check_attribution
+    from vbhc_code.themes.report import check_replaceable, write_text_atomic
 
     if scope not in ("participant", "all"):
         raise UsageError(f"--scope must be participant or all, not {scope!r}")

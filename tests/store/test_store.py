@@ -1,0 +1,148 @@
+"""The study store: schema version, transactions, codings replacement, kill-safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+from pathlib import Path
+
+import pytest
+
+from vbhc_code.errors import DataError
+from vbhc_code.models import Code, Codebook, Coding, Document, Participant, Theme, Turn
+from vbhc_code.store.store import SCHEMA_VERSION, Store
+
+
+def make_doc(name: str = "a.txt", n: int = 3) -> Document:
+    text = "\n".join(f"P1: turn {i}." for i in range(1, n + 1))
+    turns, pos = [], 0
+    for i, line in enumerate(text.split("\n"), 1):
+        start = pos + 4
+        turns.append(Turn(i, start, pos + len(line), line[4:], speaker="P1", sentences=((start, pos + len(line)),)))
+        pos += len(line) + 1
+    return Document(name, "txt", "utf-8", "sha-" + name, text, tuple(turns))
+
+
+CB = Codebook("cb", "1.0", ("en",), (Theme("T", "t"),), (Code("C1", "T", "c1"), Code("C2", "T", "c2")))
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with Store.open(tmp_path / "s.sqlite") as st:
+        yield st
+
+
+def test_schema_version_and_foreign_keys(store):
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_document_round_trip_keeps_offsets(store):
+    doc = make_doc()
+    store.save_document(doc)
+    back = store.document("a.txt")
+    assert back.plain_text == doc.plain_text
+    assert [t.text for t in back.turns] == [t.text for t in doc.turns]
+    for t in back.turns:
+        assert back.plain_text[t.start : t.end] == t.text
+        assert t.document == "a.txt"
+        assert t.sentences == ((t.start, t.end),)
+
+
+def test_duplicate_document_refused_without_replace(store):
+    store.save_document(make_doc())
+    with pytest.raises(DataError, match="already in the store"):
+        store.save_document(make_doc())
+    assert len(store.document_names()) == 1
+
+
+def test_replace_codings_is_atomic(store):
+    store.save_document(make_doc())
+    store.replace_codings("anna", [Coding("a.txt", 1, "C1", "anna")], coded_documents=["a.txt"], codebook=CB)
+    with pytest.raises(DataError, match=r"unknown turn a.txt #9"):
+        store.replace_codings("anna", [Coding("a.txt", 2, "C2", "anna"), Coding("a.txt", 9, "C1", "anna")],
+                              coded_documents=["a.txt"])
+    # the failed replacement left the previous codings in place
+    assert [(c.turn_index, c.code) for c in store.codings("anna")] == [(1, "C1")]
+    assert store.coder_codebook("anna").code_ids == ("C1", "C2")
+    info = store.coders()[0]
+    assert (info.name, info.n_documents, info.n_codings, info.codebook_version) == ("anna", 1, 1, "1.0")
+
+
+def test_replacing_a_document_drops_its_codings(store):
+    store.save_document(make_doc())
+    store.replace_codings("anna", [Coding("a.txt", 1, "C1", "anna")], coded_documents=["a.txt"])
+    assert store.has_codings("a.txt")
+    store.save_document(make_doc(n=2), replace=True)
+    assert store.codings("anna") == [] and not store.has_codings("a.txt")
+
+
+def test_participants_and_scope(store):
+    doc = make_doc()
+    turns = list(doc.turns)
+    turns[0] = Turn(1, turns[0].start, turns[0].end, turns[0].text, speaker="Interviewer", role="interviewer")
+    store.save_document(Document(doc.name, "txt", "utf-8", "x", doc.plain_text, tuple(turns)))
+    store.save_participants([Participant("P01", ("Anna",), {"group": "SIM"})])
+    assert store.participants()["P01"].attributes["group"] == "SIM"
+    assert [t.turn_index for t in store.turns(scope="participant")] == [2, 3]
+    assert len(store.turns(scope="all")) == 3
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(DataError, match="newer than this vbhc-code understands"):
+        Store.open(path)
+
+
+def test_not_a_store(tmp_path):
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(DataError, match=r"s.sqlite: not a usable study store"):
+        Store.open(path)
+
+
+def test_unwritable_location(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(DataError, match="cannot open the study store"):
+        Store.open(blocker / "sub" / "s.sqlite")
+
+
+@pytest.mark.slow
+def test_killed_writer_leaves_a_store_that_opens(tmp_path):
+    """A process killed in the middle of writing documents leaves only whole documents behind."""
+    path = tmp_path / "s.sqlite"
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+        from test_store import make_doc
+        from vbhc_code.store.store import Store
+        st = Store.open({str(path)!r})
+        i = 0
+        while True:
+            st.save_document(make_doc(f"d{{i:06d}}.txt", n=50))
+            i += 1
+            if i == 5:
+                print("ready", flush=True)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with Store.open(path) as st:
+        names = st.document_names()
+        assert len(names) >= 5
+        assert st.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        for name in names:  # every stored document is complete
+            assert len(st.turns(document=name)) == 50

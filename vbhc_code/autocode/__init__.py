@@ -1,0 +1,1 @@
+"""The explainable rule-based autocoder (a first pass stored as coder 'auto')."""

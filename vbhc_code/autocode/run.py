@@ -1,0 +1,350 @@
+"""The explainable autocoder: codebook terms and patterns matched per turn, stored as a coder.
+
+Per document language: a tokenizer-only spaCy pipeline on quote/dash/diacritic-normalised text,
+``PhraseMatcher`` on LOWER (every term in its spelling variants, and the other languages' terms as
+written, for code switching) and on LEMMA (lookup lemmas from ``spacy-lookups-data``), and the token
+``Matcher`` only around tokens a pattern requires. A code's ``negative`` terms veto the matches of
+that code they overlap. Every coding carries its evidence: which term or pattern fired, where.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vbhc_code.autocode.terms import term_variants
+from vbhc_code.codebook.load import codebook_mix_warnings, describe
+from vbhc_code.errors import DataError, HumanWorkExists, UsageError
+from vbhc_code.models import SCOPES, Codebook, Coding, Turn
+
+UNITS = ("turn", "sentence")
+_SEP = "\x1f"
+MAX_EVIDENCE = 5  # hits listed per coding; the count says how many more
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One term or pattern match, offsets in the matched text (turn text, or document when mapped)."""
+
+    code: str
+    kind: str  # term | pattern
+    label: str  # the term as written in the codebook, or e.g. "SIM1.patterns.en[0]"
+    via: str  # lower | lemma | pattern
+    start: int
+    end: int
+    vetoed_by: str | None = None  # the negative term that vetoed it
+    segments: tuple[tuple[int, int], ...] = ()  # document spans when the match crosses cues
+
+    @property
+    def offsets(self) -> str:
+        return "+".join(f"{s}-{e}" for s, e in self.segments) if len(self.segments) > 1 else f"{self.start}-{self.end}"
+
+    def describe(self) -> str:
+        what = f"term '{self.label}'" if self.kind == "term" else f"pattern {self.label}"
+        how = f" ({self.via})" if self.kind == "term" else ""
+        return f"{what}{how} {self.offsets}"
+
+
+@dataclass
+class AutocodeReport:
+    coder: str
+    codebook: str  # name version (sha)
+    unit: str
+    scope: str
+    documents: int = 0
+    turns: int = 0
+    words: int = 0
+    codings: int = 0
+    per_code: dict[str, dict[str, int]] = field(default_factory=dict)  # code -> {codings, turns, vetoed}
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class CodebookMatcher:
+    """All of a codebook's terms, negatives and patterns for documents in one language."""
+
+    def __init__(self, codebook: Codebook, lang: str) -> None:
+        from vbhc_code.nlp.match import TermMatcher
+
+        self.lang = lang
+        self.matcher = TermMatcher(lang)
+        self.order: dict[str, int] = {}  # key -> position in the codebook (the first listed term explains a hit)
+        for code in codebook.codes:
+            for term_lang, terms in code.terms.items():
+                self._add_terms(code.id, "pos", term_lang, terms)
+            for term_lang, terms in code.negative.items():
+                self._add_terms(code.id, "neg", term_lang, terms)
+            for i, pattern in enumerate(code.patterns.get(lang, ())):
+                self.matcher.add_pattern(_SEP.join((code.id, "pattern", f"{code.id}.patterns.{lang}[{i}]")), pattern)
+
+    def _add_terms(self, code: str, polarity: str, term_lang: str, terms: Iterable[str]) -> None:
+        for term in terms:
+            key = _SEP.join((code, polarity, term))
+            self.order.setdefault(key, len(self.order))
+            self.matcher.add_lower(key, sorted(term_variants(term, term_lang)))
+            if term_lang == self.lang and self._lemma_safe(term):
+                self.matcher.add_lemma(key, [term])
+
+    def _lemma_safe(self, term: str) -> bool:
+        """Match a term on its lemma unless that widens a single word into another one.
+
+        A one-word term written in an inflected or derived form ("costing", "specialised") is
+        meant as written; its lemma ("cost", "specialise") would match far more than the author
+        chose. Base forms and multi-word terms are matched on their lemmas.
+        """
+        lemmas = self.matcher.lemmatise(term)
+        if len(lemmas) > 1:
+            return True
+        from vbhc_code.codebook.load import normalise_term
+
+        return lemmas == [normalise_term(term)]
+
+    def match(self, texts: Iterable[str]) -> Iterable[list[Hit]]:
+        """Per text: its hits after vetoes (vetoed hits are kept, marked, for --explain)."""
+        for found in self.matcher.pipe(texts):
+            yield _resolve(found, self.order)
+
+
+def _resolve(found: list[tuple[str, str, int, int]], order: dict[str, int]) -> list[Hit]:
+    best: dict[tuple[str, int, int], tuple[tuple[int, int], Hit]] = {}
+    negatives: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for key, via, start, end in found:
+        code, polarity, label = key.split(_SEP, 2)
+        if polarity == "neg":
+            negatives[code].append((start, end, label))
+            continue
+        hit = Hit(code, "pattern" if polarity == "pattern" else "term", label, via, start, end)
+        k = (code, start, end)
+        # One hit per span and code: a LOWER match explains itself better than a lemma match,
+        # and the first term listed in the codebook better than a later one.
+        rank = (0 if via == "lower" else 1, order.get(key, 0))
+        if k not in best or rank < best[k][0]:
+            best[k] = (rank, hit)
+    hits = []
+    for (code, start, end), (_, hit) in sorted(best.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+        for n_start, n_end, label in negatives.get(code, ()):
+            if n_start < end and start < n_end:
+                hit = Hit(hit.code, hit.kind, hit.label, hit.via, start, end, vetoed_by=label)
+                break
+        hits.append(hit)
+    return hits
+
+
+_MATCHERS: dict[tuple[str, str], CodebookMatcher] = {}
+
+
+def codebook_matcher(codebook: Codebook, lang: str) -> CodebookMatcher:
+    """A matcher per (codebook file, language), built once per process (building takes a second)."""
+    if not codebook.sha256:
+        return CodebookMatcher(codebook, lang)
+    key = (codebook.sha256, lang)
+    if key not in _MATCHERS:
+        if len(_MATCHERS) > 8:
+            _MATCHERS.clear()
+        _MATCHERS[key] = CodebookMatcher(codebook, lang)
+    return _MATCHERS[key]
+
+
+def _turn_pieces(turn: Turn) -> list[tuple[int, int]]:
+    """The turn's spans in the document; the matched text is their raw text joined by single spaces."""
+    return [(s, e) for s, e in turn.text_spans if e > s] or [(turn.start, turn.start)]
+
+
+def _match_text(pieces: list[tuple[int, int]], plain_text: str) -> str:
+    # Raw document text, not the cleaned turn text (cue markup, entities), so offsets map back exactly.
+    return " ".join(plain_text[s:e] for s, e in pieces)
+
+
+def _offset_mapper(pieces: list[tuple[int, int]]) -> Callable[[int, int], tuple[tuple[int, int], ...]]:
+    """Match-text offsets -> the document segment(s) they cover (several when a match crosses cues)."""
+    starts, pos = [], 0
+    for s, e in pieces:
+        starts.append(pos)
+        pos += e - s + 1
+
+    def mapped(start: int, end: int) -> tuple[tuple[int, int], ...]:
+        segments = []
+        for (s, e), off in zip(pieces, starts):
+            lo, hi = max(start, off), min(end, off + e - s)
+            if hi > lo:
+                segments.append((s + lo - off, s + hi - off))
+        return tuple(segments)
+
+    return mapped
+
+
+def _document_languages(store: Any) -> dict[str, str]:
+    return {r[0]: r[1] for r in store.conn.execute("SELECT name, language FROM documents")}
+
+
+def _codings_for_turn(turn: Turn, hits: list[Hit], coder: str, unit: str) -> list[Coding]:
+    by_code: dict[str, list[Hit]] = defaultdict(list)
+    for hit in hits:
+        if hit.vetoed_by is None:
+            by_code[hit.code].append(hit)
+    codings = []
+    for code, code_hits in by_code.items():
+        if unit == "turn":
+            # The stored span is the first match that lies in one piece of text (not across cues).
+            whole = next((h for h in code_hits if not h.segments), None)
+            ordered = [whole, *(h for h in code_hits if h is not whole)] if whole else code_hits
+            groups = [((whole.start, whole.end) if whole else (None, None), ordered)]
+        else:
+            groups = _by_sentence(turn, code_hits)
+        for (start, end), group in groups:
+            evidence = "; ".join(h.describe() for h in group[:MAX_EVIDENCE])
+            if len(group) > MAX_EVIDENCE:
+                evidence += f"; +{len(group) - MAX_EVIDENCE} more"
+            codings.append(Coding(turn.document, turn.turn_index, code, coder, start, end, evidence))
+    return codings
+
+
+def _by_sentence(turn: Turn, hits: list[Hit]) -> list[tuple[tuple[int, int], list[Hit]]]:
+    sentences = list(turn.sentences) or [(turn.start, turn.end)]
+    groups: dict[tuple[int, int], list[Hit]] = {}
+    for hit in hits:
+        sentence = next((s for s in sentences if s[0] <= hit.start < s[1]), None)
+        if sentence is None:  # between sentences (whitespace cannot match): nearest preceding one
+            sentence = max((s for s in sentences if s[0] <= hit.start), default=sentences[0])
+        groups.setdefault(sentence, []).append(hit)
+    return sorted(groups.items())
+
+
+def match_turns(
+    turns: Sequence[Turn], languages: dict[str, str], texts: dict[str, str], codebook: Codebook,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[tuple[str, int], list[Hit]]:
+    """Hits per (document, turn_index) in document offsets, vetoed ones included.
+
+    ``texts`` maps each document to its plain text; a hit's ``start:end`` is exactly the matched text.
+    """
+    by_lang: dict[str, list[Turn]] = defaultdict(list)
+    for turn in turns:
+        by_lang[languages.get(turn.document, "en")].append(turn)
+    out: dict[tuple[str, int], list[Hit]] = {}
+    done = 0
+    for lang, lang_turns in sorted(by_lang.items()):
+        matcher = codebook_matcher(codebook, lang)
+        pieces = [_turn_pieces(t) for t in lang_turns]
+        match_texts = (_match_text(p, texts[t.document]) for t, p in zip(lang_turns, pieces))
+        for turn, turn_pieces, hits in zip(lang_turns, pieces, matcher.match(match_texts)):
+            mapped = _offset_mapper(turn_pieces)
+            turn_hits = []
+            for h in hits:
+                segments = mapped(h.start, h.end)
+                if segments:
+                    turn_hits.append(Hit(h.code, h.kind, h.label, h.via, segments[0][0], segments[-1][1],
+                                         h.vetoed_by, segments if len(segments) > 1 else ()))  # fmt: skip
+            out[(turn.document, turn.turn_index)] = turn_hits
+            done += 1
+            if on_progress is not None and done % 500 == 0:
+                on_progress(done, len(turns))
+    if on_progress is not None:
+        on_progress(len(turns), len(turns))
+    return out
+
+
+def autocode(
+    store: Any,
+    *,
+    codebook: Codebook,
+    coder: str = "auto",
+    unit: str = "turn",
+    scope: str = "participant",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> AutocodeReport:
+    """Code every turn in ``scope`` with ``codebook`` and store the result as ``coder`` (atomically)."""
+    from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES
+
+    if unit not in UNITS:
+        raise UsageError(f"--unit must be one of {', '.join(UNITS)}, not '{unit}'")
+    if scope not in SCOPES:
+        raise UsageError(f"--scope must be one of {', '.join(SCOPES)}, not '{scope}'")
+    if not coder.strip():
+        raise UsageError("--coder needs a name")
+    existing = {c.name: c for c in store.coders()}.get(coder)
+    if existing is not None and not (existing.source or "").startswith("autocode "):
+        # a human coder's imported work must never be replaced by a machine pass by a slip of --coder
+        raise HumanWorkExists(f"--coder {coder}: coder '{coder}' holds codings from {existing.source or 'elsewhere'}, "
+                              "not from autocode; choose another --coder")  # fmt: skip
+    started = time.perf_counter()
+    report = AutocodeReport(coder, describe(codebook), unit, scope)
+    languages = _document_languages(store)
+    if not languages:
+        raise DataError(f"{store.path}: the store has no documents (run 'vbhc-code ingest' first)")
+    report.warnings += codebook_mix_warnings(store, codebook, coder=coder)
+    previous = store.coder_codebook(coder)
+    if previous is not None and previous.sha256 != codebook.sha256:
+        report.warnings.append(f"coder '{coder}' was coded with codebook {describe(previous)}; replaced by {describe(codebook)}")
+    for lang in sorted(set(languages.values())):
+        if lang not in SUPPORTED_LANGUAGES:
+            raise DataError(f"documents in language '{lang}' cannot be autocoded (supported: {', '.join(SUPPORTED_LANGUAGES)})")
+        if lang not in codebook.languages:
+            n = sum(1 for v in languages.values() if v == lang)
+            report.warnings.append(
+                f"{n} document(s) in '{lang}' but codebook '{codebook.name}' has no '{lang}' terms: "
+                "only other languages' terms match there, as written"
+            )
+    turns = store.turns(scope=scope)
+    texts = {d.name: d.plain_text for d in store.documents()}
+    hits = match_turns(turns, languages, texts, codebook, on_progress)
+    codings: list[Coding] = []
+    per_code = {c: {"codings": 0, "turns": 0, "vetoed": 0} for c in codebook.code_ids}
+    for turn in turns:
+        turn_hits = hits.get((turn.document, turn.turn_index), [])
+        report.words += len(turn.text.split())
+        turn_codings = _codings_for_turn(turn, turn_hits, coder, unit)
+        codings += turn_codings
+        for code in {c.code for c in turn_codings}:
+            per_code[code]["turns"] += 1
+        for c in turn_codings:
+            per_code[c.code]["codings"] += 1
+        for h in turn_hits:
+            if h.vetoed_by is not None:
+                per_code[h.code]["vetoed"] += 1
+    store.replace_codings(coder, codings, coded_documents=languages.keys(), codebook=codebook, source=f"autocode unit={unit} scope={scope}")
+    report.documents = len(languages)
+    report.turns = len(turns)
+    report.codings = len(codings)
+    report.per_code = per_code
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def explain(
+    store: Any, document: str, turn_index: int, *, coder: str = "auto", codebook: Codebook | None = None
+) -> dict[str, Any]:
+    """What the autocoder sees in one turn: every hit (vetoed ones too) and the stored codings."""
+    from vbhc_code.codebook.load import load_codebook
+
+    doc = store.document(document, with_turns=False)
+    turn = store.turn(document, turn_index)
+    if codebook is None:
+        codebook = store.coder_codebook(coder) or load_codebook()
+    hits = match_turns([turn], {document: doc.language}, {document: doc.plain_text}, codebook)[(document, turn_index)]
+    stored = [c for c in store.codings(coder, document=document) if c.turn_index == turn_index]
+    text = doc.plain_text
+    return {
+        "document": document,
+        "turn_index": turn_index,
+        "speaker": turn.speaker,
+        "role": turn.role,
+        "turn_type": turn.turn_type,
+        "language": doc.language,
+        "codebook": describe(codebook),
+        "text": turn.text,
+        "hits": [
+            {
+                "code": h.code, "kind": h.kind, "label": h.label, "via": h.via, "start": h.start, "end": h.end,
+                "offsets": h.offsets, "matched": " ".join(text[s:e] for s, e in (h.segments or ((h.start, h.end),))),
+                "vetoed_by": h.vetoed_by,
+            }
+            for h in hits
+        ],  # fmt: skip
+        "stored": [
+            {"code": c.code, "start": c.start, "end": c.end, "evidence": c.evidence} for c in stored
+        ],
+    }

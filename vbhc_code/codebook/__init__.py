@@ -1,0 +1,1 @@
+"""Codebooks: the built-in vbhc-sim codebook, validation (``load``) and export/import (``io``)."""

@@ -1,0 +1,1 @@
+"""Human coding: blind coder workbooks, imports and exports of codings, and reconciliation."""

@@ -1,0 +1,1 @@
+"""Reconciliation of two coders: the decision workbook, applying decisions, status."""

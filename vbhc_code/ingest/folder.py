@@ -1,0 +1,412 @@
+"""``ingest``: read a folder of transcripts into the study store, one transaction per document."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from vbhc_code.errors import DataError, UsageError
+from vbhc_code.models import Document, Participant, Turn, frozen_mapping
+from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES, iter_sentence_spans, mapped_sentence_spans, turn_text_offsets
+from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
+from vbhc_code.store.store import Store
+
+# Files that sit beside transcripts in a study folder but are documentation, not data.
+_DOC_FILE = re.compile(r"^(readme|license|licence|copying|changelog|sources|notes?)([-_. ]|$)", re.IGNORECASE)
+
+
+@dataclass
+class DocumentReport:
+    name: str
+    status: str  # stored | unchanged | error | refused
+    format: str = ""
+    encoding: str = ""
+    doc_type: str = ""
+    speakers: int = 0
+    turns: int = 0
+    chat_turns: int = 0
+    words: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class IngestReport:
+    documents: list[DocumentReport] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
+    pruned: list[str] = field(default_factory=list)
+    unmatched_speakers: dict[str, list[str]] = field(default_factory=dict)  # document -> labels
+    identifier_findings: dict[str, dict[str, int]] = field(default_factory=dict)  # document -> kind -> n
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(d.status in ("error", "refused") for d in self.documents)
+
+
+def discover(folder: Path, *, exclude: set[Path] = frozenset()) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Transcript files below ``folder`` (sorted) and the files skipped with the reason."""
+    from vbhc_code.ingest.transcripts import SUPPORTED_SUFFIXES
+
+    found: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+        rel = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue  # hidden files and folders (.git, .DS_Store) are never study data
+        if path.resolve() in exclude:
+            skipped.append((rel, "study sheet (participants/documents)"))
+        elif path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+            skipped.append((rel, "symbolic link pointing outside the folder"))
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            skipped.append((rel, f"not a transcript format ({path.suffix or 'no extension'})"))
+        elif _DOC_FILE.match(path.name):
+            skipped.append((rel, "documentation file"))
+        else:
+            found.append(path)
+    return found, skipped
+
+
+def document_type(turns: tuple[Turn, ...]) -> str:
+    """focus_group when three or more distinct non-interviewer speakers take part, else interview."""
+    speakers = {t.participant_id or t.speaker for t in turns if t.role == "participant" and t.speaker}
+    return "focus_group" if len(speakers) >= 3 else "interview"
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def ingest_folder(
+    folder: Path,
+    *,
+    store: Store,
+    participants_file: Path | None = None,
+    documents_file: Path | None = None,
+    language: str = "en",
+    encoding: str | None = None,
+    speaker_pattern: str | None = None,
+    force: bool = False,
+    prune: bool = False,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> IngestReport:
+    """Read every transcript below ``folder`` into ``store`` and report per document.
+
+    Files already stored with the same sha256 are skipped; changed files are re-read, but a changed
+    file that has codings is refused unless ``force`` (its offsets would move and the codings with them).
+    """
+    from vbhc_code.ingest.identifiers import scan_document
+    from vbhc_code.ingest.transcripts import SpeakerRules
+
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder")
+    if language not in SUPPORTED_LANGUAGES:
+        raise UsageError(f"--language must be one of {', '.join(SUPPORTED_LANGUAGES)}, not '{language}'")
+    if speaker_pattern is not None:
+        try:
+            re.compile(speaker_pattern)
+        except re.error as exc:
+            raise UsageError(f"--speaker-pattern is not a valid regular expression: {exc}") from None
+    if encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(f"--encoding: unknown encoding '{encoding}'") from None
+
+    participants: list[Participant] | None = None
+    if participants_file is not None:
+        participants = load_participants(participants_file)
+    doc_sheet = load_documents_sheet(documents_file) if documents_file is not None else {}
+    exclude = {p.resolve() for p in (participants_file, documents_file) if p is not None}
+    files, skipped = discover(folder, exclude=exclude)
+    report = IngestReport(skipped=skipped)
+    if not files:
+        raise DataError(f"{folder}: no transcripts found (.txt, .docx, .vtt, .srt, .md)")
+
+    if participants is not None:
+        store.save_participants(participants)
+    else:
+        participants = list(store.participants().values())
+    matcher = SpeakerMatcher(participants)
+    rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern)
+    rules_key = json.dumps([sorted({label_key(x) for x in matcher.iter_labels()}), speaker_pattern, encoding])
+
+    names = {p.relative_to(folder).as_posix(): p for p in files}
+    for name in sorted(set(doc_sheet) - names.keys()):
+        report.warnings.append(f"{documents_file.name if documents_file else 'documents sheet'}: "
+                               f"document '{name}' is not in the folder")
+
+    for i, (name, path) in enumerate(names.items(), 1):
+        if on_progress:
+            on_progress(name, i, len(names))
+        doc_report = DocumentReport(name=name, status="stored", format=path.suffix.lower().lstrip("."))
+        report.documents.append(doc_report)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            doc_report.status, doc_report.error = "error", f"{name}: cannot read the file ({exc.strerror})"
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        stored = store.conn.execute("SELECT sha256, language FROM documents WHERE name = ?", (name,)).fetchone()
+        old_sha = stored[0] if stored else None
+        meta = doc_sheet.get(name, {})
+        doc_lang = meta.get("language") or language
+        if doc_lang not in SUPPORTED_LANGUAGES:
+            doc_lang = language
+            report.warnings.append(f"{name}: language '{meta.get('language')}' not supported; using {language}")
+        reading = _reading_key(rules_key)
+        stored_reading = store.get_meta(_READING_META + name) if old_sha == sha else None
+        # The documents sheet may set a new language (new sentences); without it an unchanged file keeps its own.
+        relanguage = old_sha == sha and bool(meta.get("language")) and doc_lang != stored[1]
+        if old_sha == sha and not relanguage:
+            doc_lang = stored[1]
+        if old_sha == sha and stored_reading in (None, reading) and not relanguage:
+            doc_report.status = "unchanged"
+            _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
+            continue
+        if old_sha is not None and old_sha != sha and store.has_codings(name) and not force:
+            doc_report.status = "refused"
+            doc_report.error = (
+                f"{name}: changed since it was ingested and has codings; re-reading it would move its "
+                "offsets (use --force to re-read it and drop its codings)"
+            )
+            continue
+        try:
+            parsed = _read(path, data, rules=rules, encoding=encoding, display_name=name)
+        except DataError as exc:
+            doc_report.status, doc_report.error = "error", str(exc)
+            continue
+        turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=doc_lang, plain_text=parsed.plain_text)
+        doc_type = meta.get("type") or document_type(turns)
+        attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
+        doc = Document(
+            name=name, format=doc_report.format, encoding=parsed.encoding, sha256=sha,
+            plain_text=parsed.plain_text, turns=turns, doc_type=doc_type, language=doc_lang,
+            attributes=frozen_mapping(attributes), warnings=parsed.warnings,
+        )  # fmt: skip
+        if old_sha == sha and store.has_codings(name) and (not force or _same_turns(store, name, turns)):
+            # Same file, new reading rules (participants sheet, --speaker-pattern, --encoding, language):
+            # codings stay when the turns stay.
+            if not _same_turns(store, name, turns):
+                report.warnings.append(
+                    f"{name}: the new participants sheet/options would change its turns, but it has codings; "
+                    "kept as it was (use --force to re-read it and drop its codings)"
+                )
+                doc_report.status = "unchanged"
+                _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
+                continue
+            with store.transaction():
+                _replace_sentences(store, name, turns, doc_lang)
+                store.set_meta(_READING_META + name, reading)
+            doc_report.status = "unchanged"
+            _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
+            continue
+        with store.transaction():  # the document and how it was read, together
+            store.save_document(doc, replace=old_sha is not None)
+            store.set_meta(_READING_META + name, reading)
+        doc_report.warnings.extend(parsed.warnings)
+        _fill_summary(doc_report, doc)
+        unmatched = sorted({t.speaker for t in turns if t.speaker and t.role == "participant" and not t.participant_id})
+        if unmatched and participants:
+            report.unmatched_speakers[name] = unmatched
+        found: dict[str, int] = {}
+        for f in scan_document(name, doc.plain_text, list(turns), fmt=doc.format):
+            found[f["kind"]] = found.get(f["kind"], 0) + 1
+        if found:
+            report.identifier_findings[name] = found
+
+    if prune:
+        present = set(names)
+        for name in store.document_names():
+            if name not in present:
+                if store.has_codings(name) and not force:
+                    report.warnings.append(f"{name}: gone from the folder but has codings; kept (use --force with --prune)")
+                    continue
+                with store.transaction():
+                    store.delete_document(name)
+                    store.conn.execute("DELETE FROM meta WHERE key = ?", (_READING_META + name,))
+                report.pruned.append(name)
+    return report
+
+
+def document_from_text(
+    name: str,
+    plain_text: str,
+    *,
+    fmt: str = "txt",
+    encoding: str = "utf-8",
+    sha256: str | None = None,
+    language: str = "en",
+    participants: Iterable[Participant] = (),
+    attributes: Mapping[str, object] | None = None,
+    doc_type: str | None = None,
+    speaker_pattern: str | None = None,
+) -> Document:
+    """A document from already-decoded text, with turns by the same rules as ``ingest`` (used by REFI import).
+
+    Newlines are normalised (``\\r\\n``/``\\r`` -> ``\\n``) so offsets follow the ingest contract; speakers are
+    matched to ``participants`` and sentences filled.
+    """
+    from vbhc_code.ingest.transcripts import parse_plain_text
+    from vbhc_code.ingest.transcripts.decode import check_line_lengths
+    from vbhc_code.ingest.transcripts.labels import SpeakerRules
+
+    if language not in SUPPORTED_LANGUAGES:
+        raise UsageError(f"unsupported language '{language}' (supported: {', '.join(SUPPORTED_LANGUAGES)})")
+    if "\r" in plain_text:
+        plain_text = plain_text.replace("\r\n", "\n").replace("\r", "\n")
+    check_line_lengths(plain_text, name=name)
+    participants = list(participants)
+    matcher = SpeakerMatcher(participants)
+    rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern)
+    parsed = parse_plain_text(plain_text, fmt=fmt, rules=rules, display_name=name)
+    turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=language, plain_text=plain_text)
+    sha = sha256 or hashlib.sha256(plain_text.encode("utf-8")).hexdigest()
+    return Document(
+        name=name, format=fmt, encoding=encoding, sha256=sha, plain_text=plain_text, turns=turns,
+        doc_type=doc_type or document_type(turns), language=language,
+        attributes=frozen_mapping(dict(attributes or {})), warnings=parsed.warnings,
+    )  # fmt: skip
+
+
+def _read(path: Path, data: bytes, *, rules, encoding: str | None, display_name: str):
+    from vbhc_code.ingest.transcripts import read_bytes
+
+    return read_bytes(data, fmt=path.suffix.lower().lstrip("."), rules=rules, encoding=encoding, name=display_name)
+
+
+def _match_and_segment(
+    turns: tuple[Turn, ...], *, name: str, matcher: SpeakerMatcher, lang: str, plain_text: str | None = None
+) -> tuple[Turn, ...]:
+    """Turns with participant ids, document name and sentence spans (document offsets).
+
+    Sentences are found in the turn's ``text``. When that is not one slice of the plain text (a turn merged
+    from several cues, cue markup or entities) each sentence is mapped back to the document offsets of its
+    first and last character, so a sentence running over cues spans the cue timings between them.
+    """
+    matches: dict[str | None, str | None] = {}
+    pieces: list[tuple[str, int]] = []
+    owners: list[tuple[int, tuple[list[int], list[int]] | None]] = []
+    for i, turn in enumerate(turns):
+        offsets = None
+        if plain_text is None and not turn.is_single_span:
+            continue  # no document to map into: the turn's spans stand in for sentences
+        if plain_text is not None and (not turn.is_single_span or plain_text[turn.start:turn.end] != turn.text):
+            offsets = turn_text_offsets(turn, plain_text)
+            if offsets is None:  # text not rebuilt from its spans: sentences per span, as written
+                for s, e in turn.text_spans:
+                    pieces.append((plain_text[s:e], s))
+                    owners.append((i, None))
+                continue
+        pieces.append((turn.text, turn.start if offsets is None else 0))
+        owners.append((i, offsets))
+    sentences: dict[int, list[tuple[int, int]]] = {}
+    for (owner, offsets), spans in zip(owners, iter_sentence_spans(iter(pieces), lang=lang)):
+        if offsets is not None:
+            spans = mapped_sentence_spans(spans, offsets)
+        sentences.setdefault(owner, []).extend(spans)
+    out = []
+    for i, turn in enumerate(turns):
+        pid = None
+        if turn.role == "participant" and turn.speaker:
+            if turn.speaker not in matches:
+                matches[turn.speaker] = matcher.match(turn.speaker)
+            pid = matches[turn.speaker]
+        sents = tuple(sentences.get(i) or turn.text_spans)
+        out.append(replace(turn, document=name, participant_id=pid, sentences=sents))
+    return tuple(out)
+
+
+# meta key (+ document name) of how a document was read: an unchanged file is re-read when that changes, so a
+# participants sheet given after the first ingest still finds its alias labels.
+_READING_META = "reading:"
+
+
+# Bumped when sentence segmentation changes, so an unchanged file gets its sentences again (codings kept).
+_SEGMENTATION = "sentences-over-joined-text"
+
+
+def _reading_key(rules_key: str) -> str:
+    return hashlib.sha256(f"{rules_key}\0{_SEGMENTATION}".encode()).hexdigest()
+
+
+def _same_turns(store: Store, name: str, turns: tuple[Turn, ...]) -> bool:
+    """True when ``turns`` have the stored boundaries, speakers and roles (codings stay valid)."""
+    rows = store.conn.execute(
+        'SELECT t.turn_index, t.start, t."end", t.spans, t.speaker, t.role, t.turn_type FROM turns t '
+        "JOIN documents d ON d.id = t.document_id WHERE d.name = ? ORDER BY t.turn_index", (name,)
+    ).fetchall()
+    new = [(t.turn_index, t.start, t.end, json.dumps([list(x) for x in t.spans]) if t.spans else "[]", t.speaker,
+            t.role, t.turn_type) for t in turns]  # fmt: skip
+    return [tuple(r) for r in rows] == new
+
+
+def _replace_sentences(store: Store, name: str, turns: tuple[Turn, ...], language: str) -> None:
+    """New sentences (and language) for a document whose turns stay as stored."""
+    doc_id = store.conn.execute("SELECT id FROM documents WHERE name = ?", (name,)).fetchone()[0]
+    ids = dict(store.conn.execute("SELECT turn_index, id FROM turns WHERE document_id = ?", (doc_id,)).fetchall())
+    store.conn.execute("DELETE FROM sentences WHERE turn_id IN (SELECT id FROM turns WHERE document_id = ?)", (doc_id,))
+    store.conn.executemany(
+        'INSERT INTO sentences (turn_id, sentence_index, start, "end") VALUES (?, ?, ?, ?)',
+        [(ids[t.turn_index], i, s, e) for t in turns for i, (s, e) in enumerate(t.sentences, 1)],
+    )
+    store.conn.execute("UPDATE documents SET language = ? WHERE id = ?", (language, doc_id))
+
+
+def _refresh_metadata(
+    store: Store, name: str, meta: dict[str, str], matcher: SpeakerMatcher, language: str, rep: DocumentReport,
+    report: IngestReport | None = None,
+) -> None:
+    """An unchanged file keeps its turns, but a new participants/documents sheet still applies.
+
+    Also fills the report's summary from the store without loading turn objects (re-ingest must be cheap),
+    and writes only when something changed (a commit per unchanged file would dominate re-ingest time).
+    """
+    import json
+
+    doc = store.conn.execute("SELECT * FROM documents WHERE name = ?", (name,)).fetchone()
+    rows = store.conn.execute(
+        "SELECT id, speaker, role, participant_id, turn_type, text FROM turns WHERE document_id = ?", (doc["id"],)
+    ).fetchall()
+    updates = []
+    for r in rows:
+        pid = matcher.match(r["speaker"]) if r["role"] == "participant" else None
+        if pid != r["participant_id"]:
+            updates.append((pid, r["id"]))
+    attributes = json.dumps({k: v for k, v in meta.items() if k not in ("type", "language") and v != ""},
+                            ensure_ascii=False) if meta else doc["attributes"]  # fmt: skip
+    doc_type = meta.get("type") or doc["doc_type"]
+    if updates or attributes != doc["attributes"] or doc_type != doc["doc_type"]:
+        with store.transaction():
+            store.conn.executemany("UPDATE turns SET participant_id = ? WHERE id = ?", updates)
+            store.conn.execute("UPDATE documents SET attributes = ?, doc_type = ? WHERE id = ?",
+                               (attributes, doc_type, doc["id"]))  # fmt: skip
+    rep.format, rep.encoding, rep.doc_type = doc["format"], doc["encoding"], doc_type
+    rep.speakers = len({r["speaker"] for r in rows if r["speaker"]})
+    rep.turns = len(rows)
+    rep.chat_turns = sum(1 for r in rows if r["turn_type"] == "chat")
+    rep.words = sum(_words(r["text"]) for r in rows)
+    rep.warnings = list(json.loads(doc["warnings"]))
+    if report is not None and matcher.labels:
+        unmatched = sorted({r["speaker"] for r in rows if r["speaker"] and r["role"] == "participant"
+                            and not matcher.match(r["speaker"])})  # fmt: skip
+        if unmatched:
+            report.unmatched_speakers[name] = unmatched
+
+
+def _fill_summary(rep: DocumentReport, doc: Document) -> None:
+    rep.format = doc.format
+    rep.encoding = doc.encoding
+    rep.doc_type = doc.doc_type
+    rep.speakers = len({t.speaker for t in doc.turns if t.speaker})
+    rep.turns = len(doc.turns)
+    rep.chat_turns = sum(1 for t in doc.turns if t.turn_type == "chat")
+    rep.words = sum(_words(t.text) for t in doc.turns)
+    if not rep.warnings:
+        rep.warnings = list(doc.warnings)

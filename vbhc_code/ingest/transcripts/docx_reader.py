@@ -1,0 +1,189 @@
+"""The plain text of a .docx: body paragraphs joined with ``\\n``, speaker tables read row by row.
+
+The archive is checked before python-docx sees it: not a zip, too large when unpacked (zip bomb), or XML
+with a DOCTYPE / entity declarations (billion laughs, external entities) is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+
+from vbhc_code.errors import DataError
+from vbhc_code.ingest.transcripts.labels import TABLE_HEADERS, TS, TS_ANY, is_header_field, is_timestamp
+
+MAX_UNPACKED = 256 * 1024 * 1024  # bytes, all parts together
+MAX_RATIO = 200  # unpacked / packed for one part; Word documents are ~5-20x
+# DOCTYPE/ENTITY declarations in the encodings an XML part may use (UTF-8, UTF-16 LE/BE).
+_DECLARATIONS = tuple(w.encode(enc) for w in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
+_LABEL_PREFIX = re.compile(
+    rf"\s*(?:{TS_ANY}\s+)?(?P<label>[^:\[\]()\n]{{1,60}}?)\s*(?:\[{TS}\]|\({TS}\))?\s*:?\s*(?:{TS_ANY})?\s*"
+)
+
+
+def check_archive(data: bytes, *, name: str) -> None:
+    if not data:
+        raise DataError(f"{name}: empty file")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data.startswith(b"PK\x03\x04"):
+            raise DataError(f"{name}: a damaged or truncated .docx (the zip archive is incomplete)")
+        raise DataError(f"{name}: not a .docx file (not a zip archive)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNPACKED:
+                raise DataError(f"{name}: refused: unpacks to {total:,} bytes (more than {MAX_UNPACKED:,}; zip bomb?)")
+            names = {i.filename for i in infos}
+            if "word/document.xml" not in names:
+                raise DataError(f"{name}: not a Word document (no word/document.xml in the archive)")
+            for info in infos:
+                if info.file_size > 1_000_000 and info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+                    raise DataError(f"{name}: refused: {info.filename} is compressed {info.file_size // max(info.compress_size, 1)}"
+                                    f"x (zip bomb?)")
+                if info.filename.endswith((".xml", ".rels")):
+                    with zf.open(info) as fh:
+                        chunk = fh.read(info.file_size + 1)
+                    if any(m in chunk for m in _DECLARATIONS):
+                        raise DataError(f"{name}: refused: {info.filename} declares a DOCTYPE/XML entities "
+                                        "(Word never writes them; possibly hostile)")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
+        reason = "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
+        raise DataError(f"{name}: a damaged or truncated .docx ({reason})") from None
+
+
+def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
+    """(plain text, bold speaker labels, table speaker labels)."""
+    check_archive(data, name=name)
+    try:
+        import docx
+        from docx.table import Table
+
+        document = docx.Document(io.BytesIO(data))
+        body = document.element.body
+    except Exception as exc:  # python-docx raises many kinds on a malformed package
+        raise DataError(f"{name}: a damaged .docx that cannot be read ({type(exc).__name__})") from None
+    W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    out: list[str] = []
+    bold_labels: list[str] = []
+    table_labels: list[str] = []
+    style_cache: dict[str, bool] = {}
+
+    def walk(parent) -> None:
+        for el in parent.iterchildren():
+            if el.tag == W + "p":
+                text = paragraph_text(el)
+                out.append(text)
+                label = _bold_label(el, text, style_cache, document)
+                if label:
+                    bold_labels.append(label)
+            elif el.tag == W + "tbl":
+                _table(Table(el, document), out, table_labels)
+            elif el.tag == W + "sdt":
+                content = el.find(W + "sdtContent")
+                if content is not None:
+                    walk(content)
+
+    try:
+        walk(body)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"{name}: a damaged .docx that cannot be read ({type(exc).__name__})") from None
+    return "\n".join(out), bold_labels, table_labels
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_OFF = ("0", "false", "off")
+
+
+# Runs as python-docx reads a paragraph (w:r, w:hyperlink), plus tracked insertions and moves, which a reader
+# sees as text (a pseudonym typed over a name with track changes on). Deleted runs hold w:delText: no text.
+_RUNS = "w:r | w:hyperlink/w:r | w:ins/w:r | w:moveTo/w:r | w:ins/w:hyperlink/w:r"
+
+
+def paragraph_text(p) -> str:
+    """A paragraph's text: python-docx's ``Paragraph.text`` with tracked insertions included."""
+    return "".join(r.text for r in p.xpath(_RUNS))
+
+
+def _run_text(r) -> str:
+    """A run's text as python-docx reads it (w:t, tabs, breaks), read straight from the XML for speed."""
+    parts = []
+    for child in r.iterchildren():
+        tag = child.tag
+        if tag == _W + "t":
+            parts.append(child.text or "")
+        elif tag in (_W + "tab", _W + "ptab"):
+            parts.append("\t")
+        elif tag in (_W + "br", _W + "cr"):
+            parts.append("\n")
+        elif tag == _W + "noBreakHyphen":
+            parts.append("-")
+    return "".join(parts)
+
+
+def _is_bold(r, cache: dict, document) -> bool:
+    """Direct bold formatting, else the bold of the run's character style (resolved once per style id)."""
+    rpr = r.find(_W + "rPr")
+    if rpr is None:
+        return False
+    b = rpr.find(_W + "b")
+    if b is not None:
+        return b.get(_W + "val") not in _OFF
+    rstyle = rpr.find(_W + "rStyle")
+    if rstyle is None:
+        return False
+    style_id = rstyle.get(_W + "val")
+    if style_id not in cache:
+        style = next((st for st in document.styles if st.style_id == style_id), None)
+        cache[style_id] = bool(style is not None and getattr(style, "font", None) is not None and style.font.bold)
+    return cache[style_id]
+
+
+def _bold_label(p, text: str, cache: dict, document) -> str | None:
+    """The label when the paragraph starts with bold text that ends in (or is followed by) ':'."""
+    if ":" not in text[:120]:
+        return None
+    prefix = []
+    for r in p.iterchildren(_W + "r"):
+        t = _run_text(r)
+        if not t:
+            continue
+        if not _is_bold(r, cache, document):
+            break
+        prefix.append(t)
+        if len("".join(prefix)) > 100:
+            return None
+    bold = "".join(prefix)
+    if not bold.strip() or not text.startswith(bold):
+        return None
+    rest = text[len(bold):]
+    if ":" not in bold and not rest.lstrip().startswith(":"):
+        return None
+    m = _LABEL_PREFIX.fullmatch(bold)
+    if not m:
+        return None
+    label = m["label"].strip()
+    if not label or is_header_field(label):
+        return None
+    return label
+
+
+def _table(table, out: list[str], labels: list[str]) -> None:
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue  # merged cells repeat
+            seen.add(id(cell._tc))
+            cells.append("\n".join(paragraph_text(p) for p in cell._tc.iterchildren(_W + "p")))
+        out.append("\t".join(cells))
+        if len(cells) in (2, 3):
+            label = cells[0].strip()
+            if (label and "\n" not in label and "\t" not in label and len(label) <= 60
+                    and label.lower() not in TABLE_HEADERS and not is_header_field(label)
+                    and (len(cells) == 2 or not cells[1].strip() or is_timestamp(cells[1]))):
+                labels.append(label)

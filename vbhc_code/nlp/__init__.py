@@ -1,0 +1,1 @@
+"""spaCy, and only here: blank pipelines, sentence spans and the term matcher."""

@@ -1,0 +1,162 @@
+"""spaCy pipelines (blank + rule-based components only: no model downloads) and sentence spans."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+
+import spacy
+from spacy.attrs import IDX, IS_PUNCT, ORTH
+from spacy.language import Language
+
+from vbhc_code.errors import UsageError
+from vbhc_code.models import Turn
+from vbhc_code.ingest.transcripts.captions import _TAG, clean_cue_text
+
+SUPPORTED_LANGUAGES = ("en", "nl")
+
+
+@functools.lru_cache(maxsize=None)
+def blank_nlp(lang: str = "en", *, lemmatizer: bool = False) -> Language:
+    """A blank pipeline with a rule-based sentencizer (and the lookup lemmatizer when asked).
+
+    The lemma tables come from the ``spacy-lookups-data`` package, so nothing is downloaded.
+    """
+    if lang not in SUPPORTED_LANGUAGES:
+        raise UsageError(f"unsupported language '{lang}' (supported: {', '.join(SUPPORTED_LANGUAGES)})")
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("sentencizer")
+    if lemmatizer:
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()
+    return nlp
+
+
+def sentence_spans(text: str, *, offset: int = 0, lang: str = "en") -> list[tuple[int, int]]:
+    """Sentence spans of ``text`` as (start, end) shifted by ``offset``, trimmed of whitespace.
+
+    >>> sentence_spans("It works. Does it? Yes!", offset=10)
+    [(10, 19), (20, 28), (29, 33)]
+    """
+    return next(iter_sentence_spans([(text, offset)], lang=lang))
+
+
+def iter_sentence_spans(
+    pieces: Iterable[tuple[str, int]], *, lang: str = "en", batch_size: int = 256
+) -> Iterator[list[tuple[int, int]]]:
+    """Sentence spans for many (text, offset) pieces, streamed through the tokenizer."""
+    nlp = blank_nlp(lang)
+    pieces = iter(pieces)
+    punct = _punct_ids(lang)
+    pending: deque[tuple[str, int]] = deque()
+
+    def texts() -> Iterator[str]:
+        for text, off in pieces:
+            pending.append((text, off))
+            yield text
+
+    # Tokenizer only, then the sentencizer's rule on token arrays: the same sentences as spaCy's
+    # ``sentencizer`` component (tested), without building a Token object per token (10x faster).
+    for doc in nlp.tokenizer.pipe(texts(), batch_size=batch_size):
+        text, off = pending.popleft()
+        yield _doc_sentence_spans(doc, text, off, punct)
+
+
+@functools.lru_cache(maxsize=None)
+def _punct_ids(lang: str) -> frozenset[int]:
+    nlp = blank_nlp(lang)
+    chars = nlp.get_pipe("sentencizer").punct_chars
+    return frozenset(nlp.vocab.strings.add(c) for c in chars)
+
+
+def _doc_sentence_spans(doc, raw: str, off: int, punct: frozenset[int]) -> list[tuple[int, int]]:
+    """The sentencizer's rule: a sentence starts at token 0 and at the first token after a sentence-final
+    punctuation token that is neither punctuation nor sentence-final itself.
+
+    A plain loop over ``to_array`` rows: cheaper than numpy for turn-sized docs (per-call overhead).
+    """
+    if not len(doc):
+        return []
+    starts: list[int] = []
+    seen_period = False
+    for orth, is_punct, idx in doc.to_array([ORTH, IS_PUNCT, IDX]).tolist():
+        if not starts:
+            starts.append(idx)
+        in_punct = orth in punct
+        if seen_period and not is_punct and not in_punct:
+            starts.append(idx)
+            seen_period = False
+        elif in_punct:
+            seen_period = True
+    ends = [*starts[1:], len(raw)]
+    spans: list[tuple[int, int]] = []
+    for s, e in zip(starts, ends):
+        while s < e and raw[s].isspace():
+            s += 1
+        while e > s and raw[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((s + off, e + off))
+    return spans
+
+
+# html.unescape's own pattern (stdlib ``html._charref``): replaying it match by match keeps each decoded
+# character's source range.
+_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+
+
+def turn_text_offsets(turn: Turn, plain_text: str) -> tuple[list[int], list[int]] | None:
+    """Document offsets of every character of ``turn.text``: (starts, ends), end-exclusive.
+
+    ``turn.text`` is the cue texts (tags removed, HTML entities decoded) joined with one space; a decoded
+    entity maps to its whole source range, the joining space to the gap between two cues. ``None`` when
+    the text cannot be rebuilt from the spans (then no character maps exactly).
+    """
+    starts: list[int] = []
+    ends: list[int] = []
+    for k, (s, e) in enumerate(turn.text_spans):
+        if k:
+            starts.append(ends[-1] if ends else s)
+            ends.append(s)
+        _cue_offsets(plain_text, s, e, starts, ends)
+    if len(starts) != len(turn.text):
+        return None
+    rebuilt = " ".join(clean_cue_text(plain_text[s:e]) for s, e in turn.text_spans)
+    return (starts, ends) if rebuilt == turn.text else None
+
+
+def _cue_offsets(plain: str, s: int, e: int, starts: list[int], ends: list[int]) -> None:
+    """Append the source range of each character of ``clean_cue_text(plain[s:e])`` (tags, then entities)."""
+    raw = plain[s:e]
+    kept: list[int] = []  # document offset of each character left after removing tags
+    pos = 0
+    for m in _TAG.finditer(raw) if "<" in raw else ():
+        kept.extend(range(s + pos, s + m.start()))
+        pos = m.end()
+    kept.extend(range(s + pos, e))
+    untagged = _TAG.sub("", raw) if "<" in raw else raw
+    if "&" not in untagged:
+        starts.extend(kept)
+        ends.extend(k + 1 for k in kept)
+        return
+    pos = 0
+    for m in _CHARREF.finditer(untagged):
+        starts.extend(kept[pos:m.start()])
+        ends.extend(k + 1 for k in kept[pos:m.start()])
+        lo, hi = kept[m.start()], kept[m.end() - 1] + 1
+        decoded = html.unescape(m.group(0))
+        starts.extend([lo] * len(decoded))
+        ends.extend([hi] * len(decoded))
+        pos = m.end()
+    starts.extend(kept[pos:])
+    ends.extend(k + 1 for k in kept[pos:])
+
+
+def mapped_sentence_spans(spans: list[tuple[int, int]], offsets: tuple[list[int], list[int]]) -> list[tuple[int, int]]:
+    """Sentence ``spans`` (offsets into a turn's text) as document spans: from the document offset of the first
+    character to just after the last one."""
+    starts, ends = offsets
+    return [(starts[a], ends[b - 1]) for a, b in spans if b > a]

@@ -1,0 +1,5 @@
+"""The study store: one SQLite file, its schema and migrations. The only place that speaks SQL."""
+
+from vbhc_code.store.store import CoderInfo, Store, now_iso
+
+__all__ = ["CoderInfo", "Store", "now_iso"]

@@ -1,0 +1,462 @@
+"""The study store: one SQLite file per study (stdlib ``sqlite3``).
+
+Schema versions live in ``PRAGMA user_version``; ``MIGRATIONS[n]`` takes a store from version n to
+n + 1, each in its own transaction, so an old store is upgraded in place and a newer one is refused.
+Every document is written in one transaction, so a killed process leaves a consistent store.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from vbhc_code.errors import DataError
+from vbhc_code.models import Codebook, Coding, Document, Participant, Turn, frozen_mapping
+from vbhc_code.store.schema import MIGRATIONS, SCHEMA_VERSION, codebook_from_json, codebook_to_json
+
+_LOG_KEYS = (
+    "document", "turn_index", "code", "coder_a", "coder_b", "value_a", "value_b",
+    "decision", "rationale", "decided_by", "decided_at", "consensus_coder",
+)  # fmt: skip
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class CoderInfo:
+    name: str
+    codebook_name: str | None
+    codebook_version: str | None
+    codebook_sha256: str | None
+    source: str
+    n_documents: int
+    n_codings: int
+    updated_at: str
+
+
+class Store:
+    """A study store. Use ``Store.open(path)``; it is also a context manager that closes itself."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._depth = 0
+
+    # -- opening and schema -------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str, *, create: bool = True) -> Store:
+        path = Path(path)
+        if not create and not path.exists():
+            raise DataError(f"{path}: no study store here (run 'vbhc-code ingest' first or pass --store)")
+        if path.is_dir():
+            raise DataError(f"{path}: is a folder, not a store file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise DataError(f"{path}: cannot open the study store ({_reason(exc)})") from None
+        conn.row_factory = sqlite3.Row
+        store = cls(conn, path)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise DataError(f"{path}: not a usable study store ({_reason(exc)})") from None
+        return store
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise DataError(
+                f"{self.path}: store schema version {version} is newer than this vbhc-code "
+                f"understands ({SCHEMA_VERSION}); upgrade vbhc-code"
+            )
+        for target in range(version, SCHEMA_VERSION):
+            # executescript would commit implicitly; run statements one by one inside a transaction.
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[target]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {target + 1}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; ROLLBACK on any error. Nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise DataError(f"{self.path}: cannot write to the study store ({_reason(exc)})") from None
+        self._depth = 1
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self.conn.execute("ROLLBACK")
+                raise DataError(f"{self.path}: cannot write to the study store ({_reason(exc)})") from None
+        finally:
+            self._depth = 0
+
+    # -- meta -----------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- documents ------------------------------------------------------------------------------
+    def document_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM documents ORDER BY name")]
+
+    def document_sha(self, name: str) -> str | None:
+        row = self.conn.execute("SELECT sha256 FROM documents WHERE name = ?", (name,)).fetchone()
+        return None if row is None else row[0]
+
+    def _document_id(self, name: str) -> int:
+        row = self.conn.execute("SELECT id FROM documents WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise DataError(f"unknown document '{name}'")
+        return row[0]
+
+    def save_document(self, doc: Document, *, replace: bool = False) -> None:
+        """Store a document with its turns and sentences in one transaction.
+
+        With ``replace`` an existing document of that name is deleted first (its codings go with it).
+        """
+        with self.transaction():
+            existing = self.conn.execute("SELECT id FROM documents WHERE name = ?", (doc.name,)).fetchone()
+            if existing is not None:
+                if not replace:
+                    raise DataError(f"document '{doc.name}' is already in the store")
+                self.conn.execute("DELETE FROM documents WHERE id = ?", (existing[0],))
+            cur = self.conn.execute(
+                "INSERT INTO documents (name, format, encoding, sha256, plain_text, doc_type, language,"
+                " attributes, warnings, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc.name, doc.format, doc.encoding, doc.sha256, doc.plain_text, doc.doc_type,
+                    doc.language, json.dumps(dict(doc.attributes), ensure_ascii=False, default=str),
+                    json.dumps(list(doc.warnings), ensure_ascii=False), now_iso(),
+                ),
+            )  # fmt: skip
+            doc_id = cur.lastrowid
+            # Explicit turn ids (we hold the write lock) let turns and sentences go in with executemany.
+            first = (self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM turns").fetchone()[0] or 0) + 1
+            self.conn.executemany(
+                'INSERT INTO turns (id, document_id, turn_index, speaker, participant_id, role, turn_type,'
+                ' start, "end", spans, timestamps, line, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                [
+                    (
+                        first + k, doc_id, turn.turn_index, turn.speaker, turn.participant_id, turn.role,
+                        turn.turn_type, turn.start, turn.end,
+                        json.dumps([list(s) for s in turn.spans]) if turn.spans else "[]",
+                        json.dumps(list(turn.timestamps)) if turn.timestamps else "[]",
+                        turn.line, turn.text,
+                    )
+                    for k, turn in enumerate(doc.turns)
+                ],
+            )  # fmt: skip
+            self.conn.executemany(
+                'INSERT INTO sentences (turn_id, sentence_index, start, "end") VALUES (?, ?, ?, ?)',
+                [
+                    (first + k, i, s, e)
+                    for k, turn in enumerate(doc.turns)
+                    for i, (s, e) in enumerate(turn.sentences, 1)
+                ],
+            )
+
+    def delete_document(self, name: str) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM documents WHERE name = ?", (name,))
+
+    def document(self, name: str, *, with_turns: bool = True) -> Document:
+        row = self.conn.execute("SELECT * FROM documents WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise DataError(f"unknown document '{name}'")
+        turns = tuple(self.turns(document=name)) if with_turns else ()
+        return _document_from_row(row, turns)
+
+    def documents(self, *, with_turns: bool = False) -> list[Document]:
+        rows = self.conn.execute("SELECT * FROM documents ORDER BY name").fetchall()
+        if not with_turns:
+            return [_document_from_row(r, ()) for r in rows]
+        by_doc: dict[str, list[Turn]] = {}
+        for turn in self.turns():
+            by_doc.setdefault(turn.document, []).append(turn)
+        return [_document_from_row(r, tuple(by_doc.get(r["name"], ()))) for r in rows]
+
+    # -- turns ----------------------------------------------------------------------------------
+    def turns(self, *, scope: str = "all", document: str | None = None) -> list[Turn]:
+        """Turns in document-name then turn order; scope 'participant' keeps participant turns only."""
+        if scope not in ("all", "participant"):
+            raise ValueError(f"unknown scope {scope!r}")
+        where, params = [], []
+        if scope == "participant":
+            where.append("t.role = 'participant'")
+        if document is not None:
+            where.append("d.name = ?")
+            params.append(document)
+        sql = (
+            'SELECT t.*, d.name AS document FROM turns t JOIN documents d ON d.id = t.document_id'
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY d.name, t.turn_index"
+        )
+        rows = self.conn.execute(sql, params).fetchall()
+        sentences: dict[int, list[tuple[int, int]]] = {}
+        sent_sql = 'SELECT s.turn_id, s.start, s."end" FROM sentences s'
+        sent_params: list[Any] = []
+        if document is not None:
+            sent_sql += " JOIN turns t ON t.id = s.turn_id JOIN documents d ON d.id = t.document_id WHERE d.name = ?"
+            sent_params.append(document)
+        for tid, s, e in self.conn.execute(sent_sql + " ORDER BY s.turn_id, s.sentence_index", sent_params):
+            sentences.setdefault(tid, []).append((s, e))
+        return [_turn_from_row(r, tuple(sentences.get(r["id"], ()))) for r in rows]
+
+    def turn(self, document: str, turn_index: int) -> Turn:
+        for turn in self.turns(document=document):
+            if turn.turn_index == turn_index:
+                return turn
+        raise DataError(f"unknown turn {document} #{turn_index}")
+
+    def _turn_ids(self) -> dict[tuple[str, int], int]:
+        rows = self.conn.execute(
+            "SELECT d.name, t.turn_index, t.id FROM turns t JOIN documents d ON d.id = t.document_id"
+        )
+        return {(name, idx): tid for name, idx, tid in rows}
+
+    # -- participants ---------------------------------------------------------------------------
+    def save_participants(self, participants: Iterable[Participant]) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM participants")
+            self.conn.executemany(
+                "INSERT INTO participants (participant_id, aliases, attributes) VALUES (?, ?, ?)",
+                [
+                    (
+                        p.participant_id,
+                        json.dumps(list(p.aliases), ensure_ascii=False),
+                        json.dumps(dict(p.attributes), ensure_ascii=False, default=str),
+                    )
+                    for p in participants
+                ],
+            )
+
+    def participants(self) -> dict[str, Participant]:
+        rows = self.conn.execute("SELECT * FROM participants ORDER BY participant_id")
+        return {
+            r["participant_id"]: Participant(
+                r["participant_id"], tuple(json.loads(r["aliases"])), frozen_mapping(json.loads(r["attributes"]))
+            )
+            for r in rows
+        }
+
+    # -- codebooks ------------------------------------------------------------------------------
+    def save_codebook(self, codebook: Codebook) -> int:
+        sha = codebook.sha256 or _sha_of_json(codebook)
+        row = self.conn.execute("SELECT id FROM codebooks WHERE sha256 = ?", (sha,)).fetchone()
+        if row is not None:
+            return row[0]
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO codebooks (name, version, sha256, content, saved_at) VALUES (?, ?, ?, ?, ?)",
+                (codebook.name, codebook.version, sha, codebook_to_json(codebook), now_iso()),
+            )
+            return int(cur.lastrowid)
+
+    def codebooks(self) -> list[Codebook]:
+        rows = self.conn.execute("SELECT content, sha256 FROM codebooks ORDER BY id")
+        return [_with_sha(codebook_from_json(r[0]), r[1]) for r in rows]
+
+    def codebook_by_sha(self, sha: str) -> Codebook | None:
+        row = self.conn.execute("SELECT content, sha256 FROM codebooks WHERE sha256 = ?", (sha,)).fetchone()
+        return None if row is None else _with_sha(codebook_from_json(row[0]), row[1])
+
+    def coder_codebook(self, coder: str) -> Codebook | None:
+        row = self.conn.execute(
+            "SELECT c.content, c.sha256 FROM coders k JOIN codebooks c ON c.id = k.codebook_id WHERE k.name = ?",
+            (coder,),
+        ).fetchone()
+        return None if row is None else _with_sha(codebook_from_json(row[0]), row[1])
+
+    # -- codings --------------------------------------------------------------------------------
+    def replace_codings(
+        self,
+        coder: str,
+        codings: Iterable[Coding],
+        *,
+        coded_documents: Iterable[str],
+        codebook: Codebook | None = None,
+        source: str = "",
+    ) -> int:
+        """Atomically replace everything ``coder`` has: codings and the set of documents coded."""
+        if not coder:
+            raise DataError("a coder needs a name")
+        with self.transaction():
+            codebook_id = self.save_codebook(codebook) if codebook is not None else None
+            self.conn.execute("DELETE FROM coders WHERE name = ?", (coder,))
+            self.conn.execute(
+                "INSERT INTO coders (name, codebook_id, source, updated_at) VALUES (?, ?, ?, ?)",
+                (coder, codebook_id, source, now_iso()),
+            )
+            doc_ids = {
+                name: did for did, name in self.conn.execute("SELECT id, name FROM documents")
+            }
+            coded = set(coded_documents)
+            missing = sorted(coded - doc_ids.keys())
+            if missing:
+                raise DataError(f"unknown document '{missing[0]}'")
+            self.conn.executemany(
+                "INSERT INTO coded_documents (coder, document_id) VALUES (?, ?)",
+                [(coder, doc_ids[name]) for name in sorted(coded)],
+            )
+            turn_ids = self._turn_ids()
+            rows = []
+            for c in codings:
+                tid = turn_ids.get((c.document, c.turn_index))
+                if tid is None:
+                    raise DataError(f"unknown turn {c.document} #{c.turn_index}")
+                rows.append((coder, tid, c.code, c.start, c.end, c.evidence))
+            self.conn.executemany(
+                'INSERT INTO codings (coder, turn_id, code, start, "end", evidence) VALUES (?, ?, ?, ?, ?, ?)', rows
+            )
+            return len(rows)
+
+    def codings(self, coder: str, document: str | None = None) -> list[Coding]:
+        sql = (
+            'SELECT d.name, t.turn_index, c.code, c.coder, c.start, c."end", c.evidence FROM codings c'
+            " JOIN turns t ON t.id = c.turn_id JOIN documents d ON d.id = t.document_id WHERE c.coder = ?"
+        )
+        params: list[Any] = [coder]
+        if document is not None:
+            sql += " AND d.name = ?"
+            params.append(document)
+        sql += " ORDER BY d.name, t.turn_index, c.code, c.start, c.id"
+        return [Coding(*row) for row in self.conn.execute(sql, params)]
+
+    def coders(self) -> list[CoderInfo]:
+        rows = self.conn.execute(
+            "SELECT k.name, c.name AS cb_name, c.version, c.sha256, k.source, k.updated_at,"
+            " (SELECT COUNT(*) FROM coded_documents cd WHERE cd.coder = k.name) AS n_docs,"
+            " (SELECT COUNT(*) FROM codings x WHERE x.coder = k.name) AS n_codings"
+            " FROM coders k LEFT JOIN codebooks c ON c.id = k.codebook_id ORDER BY k.name"
+        )
+        return [
+            CoderInfo(r["name"], r["cb_name"], r["version"], r["sha256"], r["source"], r["n_docs"],
+                      r["n_codings"], r["updated_at"])
+            for r in rows
+        ]  # fmt: skip
+
+    def coded_documents(self, coder: str) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT d.name FROM coded_documents cd JOIN documents d ON d.id = cd.document_id WHERE cd.coder = ?",
+            (coder,),
+        )
+        return {r[0] for r in rows}
+
+    def has_codings(self, document: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM codings c JOIN turns t ON t.id = c.turn_id JOIN documents d ON d.id = t.document_id"
+            " WHERE d.name = ? LIMIT 1",
+            (document,),
+        ).fetchone()
+        return row is not None
+
+    # -- reconciliation -------------------------------------------------------------------------
+    def add_reconciliation_log(self, rows: Iterable[dict[str, Any]]) -> None:
+        with self.transaction():
+            for row in rows:
+                values = {k: row.get(k) for k in _LOG_KEYS}
+                values["decided_at"] = values["decided_at"] or now_iso()
+                values["rationale"] = values["rationale"] or ""
+                values["decided_by"] = values["decided_by"] or ""
+                values["consensus_coder"] = values["consensus_coder"] or "consensus"
+                self.conn.execute(
+                    f"INSERT INTO reconciliation_log ({', '.join(_LOG_KEYS)})"
+                    f" VALUES ({', '.join('?' for _ in _LOG_KEYS)})",
+                    [values[k] for k in _LOG_KEYS],
+                )
+
+    def reconciliation_log(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(f"SELECT {', '.join(_LOG_KEYS)} FROM reconciliation_log ORDER BY id")
+        return [dict(r) for r in rows]
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _sha_of_json(codebook: Codebook) -> str:
+    import hashlib
+
+    return hashlib.sha256(codebook_to_json(codebook).encode("utf-8")).hexdigest()
+
+
+def _with_sha(codebook: Codebook, sha: str) -> Codebook:
+    from dataclasses import replace
+
+    return codebook if codebook.sha256 == sha else replace(codebook, sha256=sha)
+
+
+def _document_from_row(row: sqlite3.Row, turns: tuple[Turn, ...]) -> Document:
+    return Document(
+        name=row["name"],
+        format=row["format"],
+        encoding=row["encoding"],
+        sha256=row["sha256"],
+        plain_text=row["plain_text"],
+        turns=turns,
+        doc_type=row["doc_type"],
+        language=row["language"],
+        attributes=frozen_mapping(json.loads(row["attributes"])),
+        warnings=tuple(json.loads(row["warnings"])),
+    )
+
+
+def _turn_from_row(row: sqlite3.Row, sentences: tuple[tuple[int, int], ...]) -> Turn:
+    return Turn(
+        turn_index=row["turn_index"],
+        start=row["start"],
+        end=row["end"],
+        text=row["text"],
+        speaker=row["speaker"],
+        participant_id=row["participant_id"],
+        role=row["role"],
+        turn_type=row["turn_type"],
+        spans=tuple(tuple(s) for s in json.loads(row["spans"])),  # type: ignore[misc]
+        timestamps=tuple(json.loads(row["timestamps"])),
+        sentences=sentences,
+        line=row["line"],
+        document=row["document"],
+    )

@@ -1,0 +1,232 @@
+"""Writers for a ``ThemesResult``: Excel workbook (via ``vbhc_code.files.xlsx_write``), Markdown and JSON."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vbhc_code.files.xlsx_write import Chart, Column, Sheet, TextSheet, strip_illegal, write_workbook
+from vbhc_code.themes.quotes import doc_type_label
+
+if TYPE_CHECKING:
+    from vbhc_code.themes.build import ThemesResult
+
+RAG = {"red": "#F4CCCC", "amber": "#FCE5CD", "green": "#D9EAD3"}
+
+
+def _kind(series: Any) -> str:
+    if str(series.name).startswith("participants_pct"):
+        return "percent"
+    if series.dtype.kind in "iu":
+        return "int"
+    if series.dtype.kind == "f":
+        return "float"
+    return "text"
+
+
+def _sheet(name: str, df: Any, *, wrap: set[str] = frozenset(), widths: dict[str, float] | None = None,
+           charts=(), extra: dict[str, Column] | None = None, freeze: int = 0) -> Sheet:
+    cols = []
+    for c in df.columns:
+        if extra and c in extra:
+            cols.append(extra[c])
+            continue
+        kind = _kind(df[c])
+        cols.append(Column(str(c), wrap=c in wrap, kind=kind, width=(widths or {}).get(c)))
+    rows = ([None if (isinstance(v, float) and math.isnan(v)) else v for v in r]
+            for r in df.itertuples(index=False, name=None))
+    return Sheet(name, cols, rows, charts=list(charts), freeze_columns=freeze)
+
+
+def _overview_rows(ov: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for key, value in ov.items():
+        if key == "documents_by_type":
+            value = {doc_type_label(k): v for k, v in value.items()}
+        if isinstance(value, dict):
+            value = "; ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        rows.append(("vbhc-code version" if key == "vbhc_code_version" else key.replace("_", " "), str(value)))
+    return rows
+
+
+THEMES_SHEETS = ("Themes", "Quotes", "Methods")
+
+
+def check_replaceable(path: Path, *, force: bool = False) -> None:
+    """Refuse to replace a file at ``path`` that is not an earlier themes output, unless ``force``.
+
+    A themes workbook has Themes, Quotes and Methods sheets; a themes Markdown starts with ``## Themes``.
+    Anything else (a coder workbook, a paper draft) is someone's work.
+    """
+    from vbhc_code.errors import HumanWorkExists
+
+    path = Path(path)
+    if force or not path.exists():
+        return
+    ours = False
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import zipfile
+
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True)
+            ours = set(THEMES_SHEETS) <= set(wb.sheetnames)
+            wb.close()
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+            ours = False
+    else:
+        try:
+            with path.open(encoding="utf-8") as fh:
+                ours = fh.read(9) == "## Themes"
+        except (OSError, UnicodeDecodeError):
+            ours = False
+    if not ours:
+        raise HumanWorkExists(f"{path} exists and is not an earlier themes output; use --force to overwrite it")
+
+
+def previous_ratings(path: Path, framework_col: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """(code, value) -> (rating, notes) from the Framework sheet of an earlier themes workbook at ``path``."""
+    import zipfile
+
+    import openpyxl
+
+    if not Path(path).is_file():
+        return {}
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return {}
+    try:
+        if "Framework" not in wb.sheetnames:
+            return {}
+        it = wb["Framework"].iter_rows(values_only=True)
+        head = [str(h) if h is not None else "" for h in next(it, ())]
+        if not {"code", framework_col, "rating", "notes"} <= set(head):
+            return {}
+        ix = {h: i for i, h in enumerate(head)}
+        out = {}
+        for row in it:
+            def get(name, _row=row):
+                v = _row[ix[name]] if ix[name] < len(_row) else None
+                return "" if v is None else str(v)
+            if get("rating") or get("notes"):
+                out[(get("code"), get(framework_col))] = (get("rating"), get("notes"))
+        return out
+    finally:
+        wb.close()
+
+
+def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) -> Path:
+    """Overview, Themes, Quotes, Matrix, Groups, Cooccurrence, Framework, Charts, Methods.
+
+    Ratings and notes a researcher typed into the Framework sheet of an earlier workbook at ``path``
+    are carried over (matched on code and framework value); ``result.kept_ratings`` counts them. An
+    existing file that is not a themes workbook is refused unless ``force`` (``HumanWorkExists``).
+    """
+    check_replaceable(Path(path), force=force)
+    themes, groups = result.themes, result.groups
+    charts = []
+    if len(themes):
+        pct_cols = [i for i, c in enumerate(groups.columns) if str(c).startswith("participants_pct [")]
+        if pct_cols:
+            names = [str(groups.columns[i])[len("participants_pct ["):-1] for i in pct_cols]
+            charts.append(("Groups", Chart(f"Share of participants raising each code, by {result.by}", 0, pct_cols,
+                                           kind="bar", sheet="Charts", names=names, percent=True)))
+        charts.append(("Themes", Chart("Participants who raised each code", 1,
+                                       [list(themes.columns).index("participants")], kind="bar", sheet="Charts",
+                                       names=["participants"])))
+    fw = result.framework_table.copy()
+    fw_col = fw.columns[2]
+    old = previous_ratings(Path(path), str(fw_col))
+    kept = 0
+    if old and len(fw):
+        for i, (code, value) in enumerate(zip(fw["code"].astype(str), fw[fw_col].astype(str))):
+            if (code, value) in old:
+                fw.iat[i, fw.columns.get_loc("rating")], fw.iat[i, fw.columns.get_loc("notes")] = old[(code, value)]
+                kept += 1
+    result.kept_ratings = kept
+    rating = Column("rating", width=10, choices=list(RAG), fills=RAG,
+                    comment="Researcher's rating: red, amber or green (kept when themes is run again)")
+    big = len(result.quotes) + len(result.matrix) + len(fw) > 20_000
+    sheets = [
+        Sheet("Overview", [Column("item", width=28), Column("value", width=90, wrap=True)],
+              _overview_rows(result.overview), autofilter=False),
+        _sheet("Themes", themes, wrap={"theme", "definition", "label"},
+               widths={"theme": 26, "code": 9, "definition": 60, "label": 24}, freeze=2,
+               charts=[c for s, c in charts if s == "Themes"]),
+        _sheet("Quotes", result.quotes, wrap={"quote", "attribution"},
+               widths={"code": 9, "label": 22, "quote": 80, "attribution": 24, "pinned": 8}),
+        _sheet("Matrix", result.matrix, widths={"code": 9, "label": 22}, freeze=2),
+        _sheet("Groups", groups, widths={"code": 9, "label": 22}, charts=[c for s, c in charts if s == "Groups"],
+               freeze=2),
+        _sheet("Cooccurrence", result.cooccurrence, widths={"code": 9}, freeze=1),
+        _sheet("Framework", fw, wrap={"notes"}, widths={"code": 9, "label": 22, "notes": 40},
+               extra={"rating": rating}, freeze=2),
+        TextSheet("Charts", ["Native Excel charts drawn from the Groups and Themes sheets."], title="Charts"),
+        TextSheet("Methods", result.methods, title="Methods"),
+    ]
+    return write_workbook(Path(path), sheets, overwrite=True, constant_memory=big)
+
+
+_MD_ESCAPE = re.compile(r"([\\`*_\[<>|#])")
+
+
+def _md_cell(value: Any) -> str:
+    """Cell text with Markdown/HTML syntax escaped, so interview text renders as written."""
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    text = strip_illegal(text)  # control characters (and lone surrogates, unwritable as UTF-8)
+    return " ".join(_MD_ESCAPE.sub(r"\\\1", text).split())
+
+
+def _md_table(headers: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(_md_cell(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_md_cell(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def themes_markdown(result: ThemesResult) -> str:
+    """Themes (Table 1), Quotes (Table 2) and Methods as Markdown ready to paste into a paper."""
+    heads = ["Theme", "Code", "Label", "Turns", "Participants, n (%)", "Documents"]
+    for v in result.by_values:
+        heads += [f"{v}: turns", f"{v}: participants, n (%)"]
+    rows = []
+    for r in result.themes.to_dict("records"):
+        row = [r["theme"], r["code"], r["label"], r["turns"], f"{r['participants']} ({r['participants_pct']:.0%})",
+               r["documents"]]
+        for v in result.by_values:
+            row += [r[f"turns [{v}]"], f"{r[f'participants [{v}]']} ({r[f'participants_pct [{v}]']:.0%})"]
+        rows.append(row)
+    qrows = [[r["code"], r["label"], f"\u201c{r['quote']}\u201d", r["attribution"]]
+             for r in result.quotes.to_dict("records")]
+    parts = [
+        "## Themes", "", _md_table(heads, rows), "",
+        "## Quotes", "", _md_table(["Code", "Label", "Quote", "Attribution"], qrows), "",
+        "## Methods", "", *[p + "\n" for p in result.methods],
+    ]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def themes_json(result: ThemesResult) -> dict[str, Any]:
+    """The ``--json`` document: codes, quotes, cooccurrence."""
+    co = result.cooccurrence
+    return {
+        "codes": result.codes,
+        "quotes": [
+            {"code": q.code, "document": q.document, "turn_index": q.turn_index, "participant_id": q.participant_id,
+             "start": q.start, "end": q.end, "text": q.text, "attribution": q.attribution}
+            for q in result.quote_objects
+        ],
+        "cooccurrence": {r["code"]: {k: int(v) for k, v in r.items() if k != "code"} for r in co.to_dict("records")},
+    }
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write a text file through a temp file in the same folder and a rename."""
+    from vbhc_code.files.atomic import write_text_atomic as _write
+
+    return _write(path, text)
