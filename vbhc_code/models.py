@@ -139,3 +139,4 @@ class Coding:
     start: int | None = None  # character span (document offsets) when known: autocode evidence, REFI selection
     end: int | None = None
     evidence: str | None = None  # e.g. "term 'bundled payment'" or "pattern 2"; never required
+    confidence: float | None = None  # autocode's 0-1 score from its evidence; None for human codings

@@ -146,3 +146,30 @@ def test_killed_writer_leaves_a_store_that_opens(tmp_path):
         assert st.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         for name in names:  # every stored document is complete
             assert len(st.turns(document=name)) == 50
+
+
+def test_confidence_round_trips_and_human_codings_have_none(store):
+    store.save_document(make_doc())
+    store.replace_codings("auto", [Coding("a.txt", 1, "C1", "auto", 4, 8, "term 'x'", 0.75)], coded_documents=["a.txt"])
+    store.replace_codings("anna", [Coding("a.txt", 1, "C1", "anna")], coded_documents=["a.txt"])
+    assert [c.confidence for c in store.codings("auto")] == [0.75]
+    assert [c.confidence for c in store.codings("anna")] == [None]
+
+
+def test_version_1_store_is_migrated_keeping_its_codings(tmp_path):
+    from vbhc_code.store.schema import MIGRATIONS
+
+    path = tmp_path / "v1.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("INSERT INTO documents VALUES (1, 'a.txt', 'txt', 'utf-8', 'x', 'P1: hi', 'interview', 'en', '{}', '[]', 't')")
+    conn.execute("INSERT INTO turns (id, document_id, turn_index, role, turn_type, start, \"end\", text) "
+                 "VALUES (1, 1, 1, 'participant', 'speech', 4, 6, 'hi')")  # fmt: skip
+    conn.execute("INSERT INTO coders VALUES ('anna', NULL, '', 't')")
+    conn.execute("INSERT INTO codings (coder, turn_id, code) VALUES ('anna', 1, 'C1')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Store.open(path) as st:
+        assert st.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
+        assert [(c.code, c.confidence) for c in st.codings("anna")] == [("C1", None)]

@@ -97,8 +97,13 @@ CREATE TABLE reconciliation_log (
 );
 """
 
+# v2: the autocoder's confidence (0-1) of each of its codings; NULL for human codings.
+SCHEMA_V2 = """
+ALTER TABLE codings ADD COLUMN confidence REAL;
+"""
+
 # MIGRATIONS[n] upgrades a store at user_version n to n + 1.
-MIGRATIONS: list[str] = [SCHEMA_V1]
+MIGRATIONS: list[str] = [SCHEMA_V1, SCHEMA_V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -343,15 +343,16 @@ class Store:
                 tid = turn_ids.get((c.document, c.turn_index))
                 if tid is None:
                     raise DataError(f"unknown turn {c.document} #{c.turn_index}")
-                rows.append((coder, tid, c.code, c.start, c.end, c.evidence))
+                rows.append((coder, tid, c.code, c.start, c.end, c.evidence, c.confidence))
             self.conn.executemany(
-                'INSERT INTO codings (coder, turn_id, code, start, "end", evidence) VALUES (?, ?, ?, ?, ?, ?)', rows
+                'INSERT INTO codings (coder, turn_id, code, start, "end", evidence, confidence) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                rows,
             )
             return len(rows)
 
     def codings(self, coder: str, document: str | None = None) -> list[Coding]:
         sql = (
-            'SELECT d.name, t.turn_index, c.code, c.coder, c.start, c."end", c.evidence FROM codings c'
+            'SELECT d.name, t.turn_index, c.code, c.coder, c.start, c."end", c.evidence, c.confidence FROM codings c'
             " JOIN turns t ON t.id = c.turn_id JOIN documents d ON d.id = t.document_id WHERE c.coder = ?"
         )
         params: list[Any] = [coder]
