@@ -1,8 +1,12 @@
 """Ingest speed and memory against spaCy's tokenizer, measured in the same run.
 
-    python benchmarks/bench_ingest.py [--words 1000000] [--formats txt,md,vtt,srt,docx]
+    python benchmarks/bench_ingest.py [--shape both|large|study] [--words 1000000] [--formats txt,md,vtt,srt,docx]
+                                      [--files 1100]
 
-Prints ingest words/s (read + turns + sentences + store) next to ``spacy.blank("en")`` tokenizer-only
+Two shapes, both printed by default. ``large``: few generated files of ~20k words each (``--words`` in all),
+timed inside one process. ``study``: ``--files`` interview-sized files (1,000-2,500 words) in the five formats,
+each command timed as a whole process, start-up included (``benchmarks/bench_study.py``, which also times
+autocode). For the large shape it prints ingest words/s (read + turns + sentences + store) next to ``spacy.blank("en")`` tokenizer-only
 words/s over the same turn texts, their ratio (target >= 0.5), the re-ingest time of the unchanged folder
 as a share of the first run (target <= 5%), and the peak RSS of the ingest process (target <= 500 MB at
 10M words: run with ``--words 10000000``).
@@ -159,6 +163,8 @@ def main() -> None:
     ap.add_argument("--vocab", choices=["large", "small"], default="large",
                     help="large: Zipf over ~20k word forms with punctuation (default); small: 40 domain words")
     ap.add_argument("--repeat", type=int, default=2, help="runs of each measurement; the best is reported")
+    ap.add_argument("--shape", choices=["both", "large", "study"], default="both")
+    ap.add_argument("--files", type=int, default=1100, help="study shape: number of interview-sized files")
     ap.add_argument("--child", choices=["tokenize", "ingest"])
     ap.add_argument("--folder", type=Path)
     ap.add_argument("--store", type=Path)
@@ -166,6 +172,19 @@ def main() -> None:
     if args.child:
         child(args.child, args.folder, args.store)
         return
+    if args.shape in ("both", "large"):
+        print("== large-file shape")
+        large(args)
+    if args.shape in ("both", "study"):
+        print("== study shape")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_study import measure
+
+        with tempfile.TemporaryDirectory() as tmp:
+            measure(Path(tmp), files=args.files, seed=7, repeat=args.repeat)
+
+
+def large(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "corpus"
         folder.mkdir()
