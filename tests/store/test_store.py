@@ -173,3 +173,98 @@ def test_version_1_store_is_migrated_keeping_its_codings(tmp_path):
     with Store.open(path) as st:
         assert st.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
         assert [(c.code, c.confidence) for c in st.codings("anna")] == [("C1", None)]
+
+
+def test_migration_runs_as_one_script_and_rolls_back_on_failure(tmp_path, monkeypatch):
+    from vbhc_code.store import store as store_module
+
+    # A broken second migration leaves the store at version 1, with nothing of the broken script applied.
+    path = tmp_path / "s.sqlite"
+    Store.open(path).close()
+    broken = "CREATE TABLE extra (x TEXT DEFAULT 'a;b');\nCREATE TABLE extra (y);"
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, broken])
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(DataError, match="not a usable study store"):
+        Store.open(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchone() is None
+    conn.close()
+    # a ';' inside a string literal is not a statement boundary
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS[:-1], broken.split("\n")[0]])
+    with Store.open(path) as st:
+        assert st.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+        st.conn.execute("INSERT INTO extra DEFAULT VALUES")
+        assert st.conn.execute("SELECT x FROM extra").fetchone()[0] == "a;b"
+
+
+def test_open_store_removes_a_store_it_created_when_the_run_fails(tmp_path):
+    from vbhc_code.store import open_store
+
+    path = tmp_path / "new.sqlite"
+    with pytest.raises(DataError, match="boom"):
+        with open_store(path) as st:
+            st.save_document(make_doc())
+            raise DataError("boom")
+    assert not path.exists() and not list(tmp_path.iterdir())
+    # an existing store is never removed, whatever the run does
+    with open_store(path) as st:
+        st.save_document(make_doc())
+    with pytest.raises(DataError, match="boom"):
+        with open_store(path) as st:
+            raise DataError("boom")
+    with Store.open(path, create=False) as st:
+        assert st.document_names() == ["a.txt"]
+
+
+def test_open_store_keeps_a_new_store_on_ctrl_c(tmp_path):
+    from vbhc_code.store import open_store
+
+    path = tmp_path / "new.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        with open_store(path) as st:
+            st.save_document(make_doc())
+            raise KeyboardInterrupt
+    with Store.open(path, create=False) as st:
+        assert st.document_names() == ["a.txt"]
+
+
+def test_document_queries_and_updates(store):
+    store.save_document(make_doc())
+    store.save_document(make_doc("b.txt", n=2))
+    assert store.document_state("a.txt") == ("sha-a.txt", "en")
+    assert store.document_state("zz.txt") is None
+    assert store.document_languages() == {"a.txt": "en", "b.txt": "en"}
+    assert store.turn_bounds() == [
+        ("a.txt", 1, 4, 11), ("a.txt", 2, 16, 23), ("a.txt", 3, 28, 35), ("b.txt", 1, 4, 11), ("b.txt", 2, 16, 23)
+    ]
+    turns = store.turns(document="a.txt", sentences=False)
+    assert [t.sentences for t in turns] == [(), (), ()]
+    # new sentences and language, turns untouched
+    from dataclasses import replace
+
+    split = [replace(t, sentences=((t.start, t.start + 4), (t.start + 5, t.end))) for t in turns]
+    store.replace_sentences("a.txt", split, "nl")
+    assert [t.sentences for t in store.turns(document="a.txt")] == [t.sentences for t in split]
+    assert store.turns(document="b.txt")[0].sentences == ((4, 11),)
+    assert store.document_state("a.txt") == ("sha-a.txt", "nl")
+    store.update_document_metadata("a.txt", participant_ids={2: "P01"}, attributes={"site": "Ghent"},
+                                   doc_type="focus_group")
+    doc = store.document("a.txt")
+    assert [t.participant_id for t in doc.turns] == [None, "P01", None]
+    assert (dict(doc.attributes), doc.doc_type) == ({"site": "Ghent"}, "focus_group")
+    with pytest.raises(DataError, match="unknown document 'zz.txt'"):
+        store.replace_sentences("zz.txt", [], "en")
+
+
+def test_meta_codebook_sha_and_coding_spans(store):
+    store.set_meta("k", "v")
+    store.delete_meta("k")
+    assert store.get_meta("k") is None
+    sha = store.codebook_sha(CB)
+    assert sha == store.codebook_sha(CB) and store.codebook_by_sha(sha).name == "cb"
+    store.save_document(make_doc())
+    store.replace_codings("anna", [Coding("a.txt", 2, "C2", "anna", 16, 20), Coding("a.txt", 1, "C1", "anna")],
+                          coded_documents=["a.txt"])
+    assert sorted(store.coding_spans("anna")) == [("a.txt", 1, "C1", None, None), ("a.txt", 2, "C2", 16, 20)]
+    assert store.coding_spans("bob") == []

@@ -127,18 +127,11 @@ def build_units(
 
 
 def _load_codings(store: Store, coder: str, docs: set[str]) -> list[_CodingRow]:
-    sql = (
-        'SELECT d.name, t.turn_index, c.code, c.start, c."end" FROM codings c JOIN turns t ON t.id = c.turn_id'
-        " JOIN documents d ON d.id = t.document_id WHERE c.coder = ?"
-    )
-    return [_CodingRow(*r) for r in store.conn.execute(sql, (coder,)) if r[0] in docs]
+    return [_CodingRow(*r) for r in store.coding_spans(coder) if r[0] in docs]
 
 
 def _load_turns(store: Store, scope: str, docs: set[str]) -> list[_TurnRow]:
-    sql = 'SELECT d.name, t.turn_index, t.start, t."end" FROM turns t JOIN documents d ON d.id = t.document_id'
-    if scope == "participant":
-        sql += " WHERE t.role = 'participant'"
-    return [_TurnRow(*r, ()) for r in store.conn.execute(sql + " ORDER BY d.name, t.turn_index") if r[0] in docs]
+    return [_TurnRow(*r, ()) for r in store.turn_bounds(scope=scope) if r[0] in docs]
 
 
 def _codes(store: Store, coders: list[str], codings: dict[str, list[_CodingRow]], notes: dict[str, str]) -> list[str]:

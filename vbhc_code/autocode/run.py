@@ -177,7 +177,7 @@ def _offset_mapper(pieces: list[tuple[int, int]]) -> Callable[[int, int], tuple[
 
 
 def _document_languages(store: Any) -> dict[str, str]:
-    return {r[0]: r[1] for r in store.conn.execute("SELECT name, language FROM documents")}
+    return dict(store.document_languages())
 
 
 def _codings_for_turn(turn: Turn, hits: list[Hit], coder: str, unit: str) -> list[Coding]:

@@ -15,10 +15,10 @@ from rich.table import Table
 
 from vbhc_code.cli.app import StoreOption, command, console, console_err, print_warnings, resolve_store_path
 from vbhc_code.files.csvfile import write_csv_atomic
-from vbhc_code.errors import DataError, UsageError, VbhcError
+from vbhc_code.errors import DataError, UsageError
 from vbhc_code.ingest.folder import IngestReport, ingest_folder
 from vbhc_code.ingest.segments import iter_segment_rows, segment_columns
-from vbhc_code.store.store import Store
+from vbhc_code.store.store import Store, open_store
 
 
 @command("ingest")
@@ -46,34 +46,17 @@ def ingest_cmd(
     Exit 0 (with warnings), 1 if any file could not be read (the others are still stored).
     """
     store_path = resolve_store_path(store)
-    existed = store_path.exists()
-    try:
-        report = _run_ingest(
-            store_path, folder, participants=participants, documents=documents, language=language,
-            encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune,
-        )  # fmt: skip
-    except VbhcError:
-        if not existed:
-            _remove_empty_store(store_path)  # a failed first run leaves no store behind
-        raise
+    report = _run_ingest(
+        store_path, folder, participants=participants, documents=documents, language=language,
+        encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune,
+    )  # fmt: skip
     _print_ingest_report(report, store_path)
     if report.failed:
         raise typer.Exit(1)
 
 
-def _remove_empty_store(path: Path) -> None:
-    try:
-        with Store.open(path, create=False) as st:
-            empty = not st.document_names()
-    except VbhcError:
-        return
-    if empty:
-        for p in (path, path.with_name(path.name + "-journal"), path.with_name(path.name + "-wal")):
-            p.unlink(missing_ok=True)
-
-
 def _run_ingest(store_path: Path, folder: Path, **options) -> IngestReport:
-    with Store.open(store_path) as st:
+    with open_store(store_path) as st:  # a failed first run leaves no store behind
         with _progress() as progress:
             task = progress.add_task("ingest", total=None)
 

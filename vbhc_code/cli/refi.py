@@ -78,19 +78,10 @@ def import_cmd(
     store: StoreOption = None,
 ) -> None:
     from vbhc_code.refi.importer import import_refi
-    from vbhc_code.store.store import Store
+    from vbhc_code.store.store import open_store
 
-    store_path = resolve_store_path(store)
-    new_store = not store_path.exists()
-    try:
-        with Store.open(store_path) as st:
-            report = import_refi(st, file)
-    except Exception:
-        # a failed import into a store it just created would leave an empty store that later commands accept
-        if new_store:
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                store_path.with_name(store_path.name + suffix).unlink(missing_ok=True)
-        raise
+    with open_store(resolve_store_path(store)) as st:  # a failed import into a new store removes it again
+        report = import_refi(st, file)
     for w in report.warnings:
         _note(f"warning: {w}")
     for s in report.skipped:

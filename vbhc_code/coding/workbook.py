@@ -170,8 +170,7 @@ def write_workbooks(
 
 def codebook_sha(store: Store, codebook: Codebook) -> str:
     """Save ``codebook`` in the store (once) and return the sha256 the store knows it by."""
-    cb_id = store.save_codebook(codebook)
-    return str(store.conn.execute("SELECT sha256 FROM codebooks WHERE id = ?", (cb_id,)).fetchone()[0])
+    return store.codebook_sha(codebook)
 
 
 def _sheets(

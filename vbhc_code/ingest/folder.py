@@ -153,7 +153,7 @@ def ingest_folder(
             doc_report.status, doc_report.error = "error", f"{name}: cannot read the file ({exc.strerror})"
             continue
         sha = hashlib.sha256(data).hexdigest()
-        stored = store.conn.execute("SELECT sha256, language FROM documents WHERE name = ?", (name,)).fetchone()
+        stored = store.document_state(name)
         old_sha = stored[0] if stored else None
         meta = doc_sheet.get(name, {})
         doc_lang = meta.get("language") or language
@@ -202,7 +202,7 @@ def ingest_folder(
                 _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
                 continue
             with store.transaction():
-                _replace_sentences(store, name, turns, doc_lang)
+                store.replace_sentences(name, turns, doc_lang)
                 store.set_meta(_READING_META + name, reading)
             doc_report.status = "unchanged"
             _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
@@ -230,7 +230,7 @@ def ingest_folder(
                     continue
                 with store.transaction():
                     store.delete_document(name)
-                    store.conn.execute("DELETE FROM meta WHERE key = ?", (_READING_META + name,))
+                    store.delete_meta(_READING_META + name)
                 report.pruned.append(name)
     return report
 
@@ -338,25 +338,11 @@ def _reading_key(rules_key: str) -> str:
 
 def _same_turns(store: Store, name: str, turns: tuple[Turn, ...]) -> bool:
     """True when ``turns`` have the stored boundaries, speakers and roles (codings stay valid)."""
-    rows = store.conn.execute(
-        'SELECT t.turn_index, t.start, t."end", t.spans, t.speaker, t.role, t.turn_type FROM turns t '
-        "JOIN documents d ON d.id = t.document_id WHERE d.name = ? ORDER BY t.turn_index", (name,)
-    ).fetchall()
-    new = [(t.turn_index, t.start, t.end, json.dumps([list(x) for x in t.spans]) if t.spans else "[]", t.speaker,
-            t.role, t.turn_type) for t in turns]  # fmt: skip
-    return [tuple(r) for r in rows] == new
 
+    def layout(t: Turn) -> tuple[object, ...]:
+        return (t.turn_index, t.start, t.end, tuple(tuple(x) for x in t.spans), t.speaker, t.role, t.turn_type)
 
-def _replace_sentences(store: Store, name: str, turns: tuple[Turn, ...], language: str) -> None:
-    """New sentences (and language) for a document whose turns stay as stored."""
-    doc_id = store.conn.execute("SELECT id FROM documents WHERE name = ?", (name,)).fetchone()[0]
-    ids = dict(store.conn.execute("SELECT turn_index, id FROM turns WHERE document_id = ?", (doc_id,)).fetchall())
-    store.conn.execute("DELETE FROM sentences WHERE turn_id IN (SELECT id FROM turns WHERE document_id = ?)", (doc_id,))
-    store.conn.executemany(
-        'INSERT INTO sentences (turn_id, sentence_index, start, "end") VALUES (?, ?, ?, ?)',
-        [(ids[t.turn_index], i, s, e) for t in turns for i, (s, e) in enumerate(t.sentences, 1)],
-    )
-    store.conn.execute("UPDATE documents SET language = ? WHERE id = ?", (language, doc_id))
+    return [layout(t) for t in store.turns(document=name, sentences=False)] == [layout(t) for t in turns]
 
 
 def _refresh_metadata(
@@ -365,37 +351,32 @@ def _refresh_metadata(
 ) -> None:
     """An unchanged file keeps its turns, but a new participants/documents sheet still applies.
 
-    Also fills the report's summary from the store without loading turn objects (re-ingest must be cheap),
+    Also fills the report's summary from the store without loading sentences (re-ingest must be cheap),
     and writes only when something changed (a commit per unchanged file would dominate re-ingest time).
     """
-    import json
-
-    doc = store.conn.execute("SELECT * FROM documents WHERE name = ?", (name,)).fetchone()
-    rows = store.conn.execute(
-        "SELECT id, speaker, role, participant_id, turn_type, text FROM turns WHERE document_id = ?", (doc["id"],)
-    ).fetchall()
-    updates = []
-    for r in rows:
-        pid = matcher.match(r["speaker"]) if r["role"] == "participant" else None
-        if pid != r["participant_id"]:
-            updates.append((pid, r["id"]))
-    attributes = json.dumps({k: v for k, v in meta.items() if k not in ("type", "language") and v != ""},
-                            ensure_ascii=False) if meta else doc["attributes"]  # fmt: skip
-    doc_type = meta.get("type") or doc["doc_type"]
-    if updates or attributes != doc["attributes"] or doc_type != doc["doc_type"]:
-        with store.transaction():
-            store.conn.executemany("UPDATE turns SET participant_id = ? WHERE id = ?", updates)
-            store.conn.execute("UPDATE documents SET attributes = ?, doc_type = ? WHERE id = ?",
-                               (attributes, doc_type, doc["id"]))  # fmt: skip
-    rep.format, rep.encoding, rep.doc_type = doc["format"], doc["encoding"], doc_type
-    rep.speakers = len({r["speaker"] for r in rows if r["speaker"]})
+    doc = store.document(name, with_turns=False)
+    rows = store.turns(document=name, sentences=False)
+    updates: dict[int, str | None] = {}
+    for t in rows:
+        pid = matcher.match(t.speaker) if t.role == "participant" else None
+        if pid != t.participant_id:
+            updates[t.turn_index] = pid
+    attributes = (
+        {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""} if meta else dict(doc.attributes)
+    )
+    doc_type = meta.get("type") or doc.doc_type
+    # Compared with order: the stored attributes keep the documents sheet's column order.
+    if updates or list(attributes.items()) != list(doc.attributes.items()) or doc_type != doc.doc_type:
+        store.update_document_metadata(name, participant_ids=updates, attributes=attributes, doc_type=doc_type)
+    rep.format, rep.encoding, rep.doc_type = doc.format, doc.encoding, doc_type
+    rep.speakers = len({t.speaker for t in rows if t.speaker})
     rep.turns = len(rows)
-    rep.chat_turns = sum(1 for r in rows if r["turn_type"] == "chat")
-    rep.words = sum(_words(r["text"]) for r in rows)
-    rep.warnings = list(json.loads(doc["warnings"]))
+    rep.chat_turns = sum(1 for t in rows if t.turn_type == "chat")
+    rep.words = sum(_words(t.text) for t in rows)
+    rep.warnings = list(doc.warnings)
     if report is not None and matcher.labels:
-        unmatched = sorted({r["speaker"] for r in rows if r["speaker"] and r["role"] == "participant"
-                            and not matcher.match(r["speaker"])})  # fmt: skip
+        unmatched = sorted({t.speaker for t in rows if t.speaker and t.role == "participant"
+                            and not matcher.match(t.speaker)})  # fmt: skip
         if unmatched:
             report.unmatched_speakers[name] = unmatched
 

@@ -3,14 +3,15 @@
 Schema versions live in ``PRAGMA user_version``; ``MIGRATIONS[n]`` takes a store from version n to
 n + 1, each in its own transaction, so an old store is upgraded in place and a newer one is refused.
 Every document is written in one transaction, so a killed process leaves a consistent store.
+``open_store`` is the way a command opens a store that its run may create: a failed first run removes it.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -81,11 +82,15 @@ class Store:
                 f"understands ({SCHEMA_VERSION}); upgrade vbhc-code"
             )
         for target in range(version, SCHEMA_VERSION):
-            # executescript would commit implicitly; run statements one by one inside a transaction.
-            with self.transaction():
-                for statement in _statements(MIGRATIONS[target]):
-                    self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {target + 1}")
+            # The script carries its own BEGIN/COMMIT (the connection is in autocommit mode, so executescript
+            # adds no implicit commit); SQLite parses the statements, we never split the text ourselves.
+            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[target]}\nPRAGMA user_version = {target + 1};\nCOMMIT;"
+            try:
+                self.conn.executescript(script)
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self.conn.close()
@@ -126,6 +131,10 @@ class Store:
             self._depth = 0
 
     # -- meta -----------------------------------------------------------------------------------
+    def delete_meta(self, key: str) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else row[0]
@@ -141,6 +150,43 @@ class Store:
     def document_sha(self, name: str) -> str | None:
         row = self.conn.execute("SELECT sha256 FROM documents WHERE name = ?", (name,)).fetchone()
         return None if row is None else row[0]
+
+    def document_state(self, name: str) -> tuple[str, str] | None:
+        """``(sha256, language)`` of a stored document, or None when it is not stored."""
+        row = self.conn.execute("SELECT sha256, language FROM documents WHERE name = ?", (name,)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def document_languages(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT name, language FROM documents")}
+
+    def replace_sentences(self, name: str, turns: Iterable[Turn], language: str) -> None:
+        """New sentences (and language) for a stored document whose turns stay as they are."""
+        with self.transaction():
+            doc_id = self._document_id(name)
+            ids = dict(self.conn.execute("SELECT turn_index, id FROM turns WHERE document_id = ?", (doc_id,)))
+            self.conn.execute(
+                "DELETE FROM sentences WHERE turn_id IN (SELECT id FROM turns WHERE document_id = ?)", (doc_id,)
+            )
+            self.conn.executemany(
+                'INSERT INTO sentences (turn_id, sentence_index, start, "end") VALUES (?, ?, ?, ?)',
+                [(ids[t.turn_index], i, s, e) for t in turns for i, (s, e) in enumerate(t.sentences, 1)],
+            )
+            self.conn.execute("UPDATE documents SET language = ? WHERE id = ?", (language, doc_id))
+
+    def update_document_metadata(
+        self, name: str, *, participant_ids: Mapping[int, str | None], attributes: Mapping[str, Any], doc_type: str
+    ) -> None:
+        """Set participant ids (by turn index), attributes and type of a stored document, in one transaction."""
+        with self.transaction():
+            doc_id = self._document_id(name)
+            self.conn.executemany(
+                "UPDATE turns SET participant_id = ? WHERE document_id = ? AND turn_index = ?",
+                [(pid, doc_id, idx) for idx, pid in participant_ids.items()],
+            )
+            self.conn.execute(
+                "UPDATE documents SET attributes = ?, doc_type = ? WHERE id = ?",
+                (json.dumps(dict(attributes), ensure_ascii=False, default=str), doc_type, doc_id),
+            )
 
     def _document_id(self, name: str) -> int:
         row = self.conn.execute("SELECT id FROM documents WHERE name = ?", (name,)).fetchone()
@@ -215,8 +261,11 @@ class Store:
         return [_document_from_row(r, tuple(by_doc.get(r["name"], ()))) for r in rows]
 
     # -- turns ----------------------------------------------------------------------------------
-    def turns(self, *, scope: str = "all", document: str | None = None) -> list[Turn]:
-        """Turns in document-name then turn order; scope 'participant' keeps participant turns only."""
+    def turns(self, *, scope: str = "all", document: str | None = None, sentences: bool = True) -> list[Turn]:
+        """Turns in document-name then turn order; scope 'participant' keeps participant turns only.
+
+        ``sentences=False`` leaves each turn's sentences empty (cheaper when they are not needed).
+        """
         if scope not in ("all", "participant"):
             raise ValueError(f"unknown scope {scope!r}")
         where, params = [], []
@@ -231,6 +280,11 @@ class Store:
             + " ORDER BY d.name, t.turn_index"
         )
         rows = self.conn.execute(sql, params).fetchall()
+        if not sentences:
+            return [_turn_from_row(r, ()) for r in rows]
+        return self._with_sentences(rows, document)
+
+    def _with_sentences(self, rows: list[sqlite3.Row], document: str | None) -> list[Turn]:
         sentences: dict[int, list[tuple[int, int]]] = {}
         sent_sql = 'SELECT s.turn_id, s.start, s."end" FROM sentences s'
         sent_params: list[Any] = []
@@ -246,6 +300,15 @@ class Store:
             if turn.turn_index == turn_index:
                 return turn
         raise DataError(f"unknown turn {document} #{turn_index}")
+
+    def turn_bounds(self, *, scope: str = "all") -> list[tuple[str, int, int, int]]:
+        """``(document, turn_index, start, end)`` of every turn in scope, in document then turn order."""
+        if scope not in ("all", "participant"):
+            raise ValueError(f"unknown scope {scope!r}")
+        sql = 'SELECT d.name, t.turn_index, t.start, t."end" FROM turns t JOIN documents d ON d.id = t.document_id'
+        if scope == "participant":
+            sql += " WHERE t.role = 'participant'"
+        return [tuple(r) for r in self.conn.execute(sql + " ORDER BY d.name, t.turn_index")]  # type: ignore[misc]
 
     def _turn_ids(self) -> dict[tuple[str, int], int]:
         rows = self.conn.execute(
@@ -290,6 +353,11 @@ class Store:
                 (codebook.name, codebook.version, sha, codebook_to_json(codebook), now_iso()),
             )
             return int(cur.lastrowid)
+
+    def codebook_sha(self, codebook: Codebook) -> str:
+        """Save ``codebook`` (once) and return the sha256 the store knows it by."""
+        cb_id = self.save_codebook(codebook)
+        return str(self.conn.execute("SELECT sha256 FROM codebooks WHERE id = ?", (cb_id,)).fetchone()[0])
 
     def codebooks(self) -> list[Codebook]:
         rows = self.conn.execute("SELECT content, sha256 FROM codebooks ORDER BY id")
@@ -362,6 +430,14 @@ class Store:
         sql += " ORDER BY d.name, t.turn_index, c.code, c.start, c.id"
         return [Coding(*row) for row in self.conn.execute(sql, params)]
 
+    def coding_spans(self, coder: str) -> list[tuple[str, int, str, int | None, int | None]]:
+        """``(document, turn_index, code, start, end)`` of every coding by ``coder`` (in no particular order)."""
+        sql = (
+            'SELECT d.name, t.turn_index, c.code, c.start, c."end" FROM codings c JOIN turns t ON t.id = c.turn_id'
+            " JOIN documents d ON d.id = t.document_id WHERE c.coder = ?"
+        )
+        return [tuple(r) for r in self.conn.execute(sql, (coder,))]  # type: ignore[misc]
+
     def coders(self) -> list[CoderInfo]:
         rows = self.conn.execute(
             "SELECT k.name, c.name AS cb_name, c.version, c.sha256, k.source, k.updated_at,"
@@ -410,8 +486,30 @@ class Store:
         return [dict(r) for r in rows]
 
 
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+@contextmanager
+def open_store(path: Path | str, *, create: bool = True) -> Iterator[Store]:
+    """Open (or create) the store at ``path`` for one run and close it afterwards.
+
+    When this call created the store and the run raises, the store file and its journal are removed again, so a
+    failed first run never leaves a store that later commands accept. Ctrl-C keeps it: what was stored until then
+    is consistent (one transaction per document), and the next run continues from it.
+    """
+    path = Path(path)
+    created = create and not path.exists()
+    try:
+        with Store.open(path, create=create) as store:
+            yield store
+    except Exception:
+        if created:
+            remove_store_files(path)
+        raise
+
+
+def remove_store_files(path: Path) -> None:
+    """Delete a store file with its journal files (missing ones are fine)."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with suppress(OSError):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def _reason(exc: BaseException) -> str:
