@@ -61,6 +61,8 @@ class ParsedTranscript:
     turns: tuple[Turn, ...]
     encoding: str
     warnings: tuple[str, ...] = ()
+    format: str = ""  # detected from the content: a .txt holding WebVTT is "vtt"
+    layout: tuple[str, ...] = ()  # the label conventions found, most used first ("recurring labels", "table", ...)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def ingest_cmd(
         str | None, typer.Option("--encoding", help="Decode text files with this encoding instead of UTF-8/cp1252 detection.")
     ] = None,
     speaker_pattern: Annotated[
-        str | None, typer.Option("--speaker-pattern", help="Regex a speaker label must match (replaces the default rules).")
+        str | None, typer.Option("--speaker-pattern", help="Regex: a plain-line label matching it in full is a speaker too (adds to the default rules).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-read changed files even when they have codings (drops those codings).")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone from the folder.")] = False,

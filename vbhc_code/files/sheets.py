@@ -157,8 +157,13 @@ def label_key(label: str) -> str:
     return text
 
 
+SPEAKER_ROLES = ("participant", "interviewer")
+
+
 def load_participants(path: Path) -> list[Participant]:
-    """Participants sheet: ``participant_id``, optional ``aliases`` (;-separated), any attributes."""
+    """Participants sheet: ``participant_id``, optional ``aliases`` (;-separated), optional ``speaker_role``
+    (``participant`` default | ``interviewer``), any attributes. An interviewer row keeps its role as the
+    ``speaker_role`` attribute: its labels give turns the interviewer role."""
     header, rows = read_rows(path)
     if "participant_id" not in header:
         raise DataError(f"{_header_where(path)}: no 'participant_id' column (columns: {', '.join(h for h in header if h)})")
@@ -177,6 +182,13 @@ def load_participants(path: Path) -> list[Participant]:
         seen[key] = row.where
         aliases = tuple(a.strip() for a in row.values.get("aliases", "").split(";") if a.strip())
         attributes = {k: v for k, v in row.values.items() if k not in ("participant_id", "aliases")}
+        if "speaker_role" in attributes:
+            role = attributes["speaker_role"].strip().lower() or "participant"
+            if role not in SPEAKER_ROLES:
+                problems.append(f"[{row.where}] speaker_role '{_short(attributes['speaker_role'])}' is not one of "
+                                f"{', '.join(SPEAKER_ROLES)}")
+                continue
+            attributes["speaker_role"] = role
         participants.append(Participant(pid, aliases, frozen_mapping(attributes)))
     if problems:
         raise ValidationError(f"{path.name}: {len(problems)} problem(s) in the participants sheet", problems)
@@ -207,11 +219,27 @@ def load_documents_sheet(path: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+def _short(value: str) -> str:
+    return value if len(value) <= 30 else value[:27] + "..."
+
+
+def is_interviewer(p: Participant) -> bool:
+    return p.attributes.get("speaker_role") == "interviewer"
+
+
 class SpeakerMatcher:
-    """Matches transcript speaker labels to participants (ids and aliases, case-insensitively)."""
+    """Matches transcript speaker labels to participants (ids and aliases, case-insensitively).
+
+    Interviewers of the sheet (``speaker_role`` interviewer) are known speakers but never participants:
+    ``match`` gives them no id, ``interviewer_labels`` lists their labels.
+    """
 
     def __init__(self, participants: list[Participant]) -> None:
         self._by_key: dict[str, set[str]] = {}
+        self.interviewer_labels = [label for p in participants if is_interviewer(p)
+                                   for label in (p.participant_id, *p.aliases)]  # fmt: skip
+        self._interviewer_keys = {label_key(x) for x in self.interviewer_labels}
+        participants = [p for p in participants if not is_interviewer(p)]
         for p in participants:
             for label in (p.participant_id, *p.aliases):
                 self._by_key.setdefault(label_key(label), set()).add(p.participant_id)
@@ -233,3 +261,6 @@ class SpeakerMatcher:
 
     def iter_labels(self) -> Iterator[str]:
         yield from self.labels
+
+    def is_interviewer(self, speaker: str | None) -> bool:
+        return bool(speaker) and label_key(speaker or "") in self._interviewer_keys

@@ -32,6 +32,7 @@ class DocumentReport:
     words: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    layout: list[str] = field(default_factory=list)  # label conventions found (when read in this run)
 
 
 @dataclass
@@ -134,8 +135,10 @@ def ingest_folder(
     else:
         participants = list(store.participants().values())
     matcher = SpeakerMatcher(participants)
-    rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern)
-    rules_key = json.dumps([sorted({label_key(x) for x in matcher.iter_labels()}), speaker_pattern, encoding])
+    rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern,
+                         interviewer_labels=matcher.interviewer_labels)  # fmt: skip
+    rules_key = json.dumps([sorted({label_key(x) for x in matcher.iter_labels()}), speaker_pattern, encoding,
+                            sorted({label_key(x) for x in matcher.interviewer_labels}), _READER])  # fmt: skip
 
     names = {p.relative_to(folder).as_posix(): p for p in files}
     for name in sorted(set(doc_sheet) - names.keys()):
@@ -185,6 +188,8 @@ def ingest_folder(
         turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=doc_lang, plain_text=parsed.plain_text)
         doc_type = meta.get("type") or document_type(turns)
         attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
+        doc_report.format = parsed.format or doc_report.format  # a .txt holding WebVTT is vtt
+        doc_report.layout = list(parsed.layout)
         doc = Document(
             name=name, format=doc_report.format, encoding=parsed.encoding, sha256=sha,
             plain_text=parsed.plain_text, turns=turns, doc_type=doc_type, language=doc_lang,
@@ -253,7 +258,7 @@ def document_from_text(
     Newlines are normalised (``\\r\\n``/``\\r`` -> ``\\n``) so offsets follow the ingest contract; speakers are
     matched to ``participants`` and sentences filled.
     """
-    from vbhc_code.ingest.transcripts import parse_plain_text
+    from vbhc_code.ingest.transcripts import parse_plain_text, sniff_format
     from vbhc_code.ingest.transcripts.decode import check_line_lengths
     from vbhc_code.ingest.transcripts.labels import SpeakerRules
 
@@ -264,12 +269,13 @@ def document_from_text(
     check_line_lengths(plain_text, name=name)
     participants = list(participants)
     matcher = SpeakerMatcher(participants)
-    rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern)
-    parsed = parse_plain_text(plain_text, fmt=fmt, rules=rules, display_name=name)
+    rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern,
+                         interviewer_labels=matcher.interviewer_labels)  # fmt: skip
+    parsed = parse_plain_text(plain_text, fmt=sniff_format(plain_text, fmt), rules=rules, display_name=name)
     turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=language, plain_text=plain_text)
     sha = sha256 or hashlib.sha256(plain_text.encode("utf-8")).hexdigest()
     return Document(
-        name=name, format=fmt, encoding=encoding, sha256=sha, plain_text=plain_text, turns=turns,
+        name=name, format=parsed.format if fmt == "txt" else fmt, encoding=encoding, sha256=sha, plain_text=plain_text, turns=turns,
         doc_type=doc_type or document_type(turns), language=language,
         attributes=frozen_mapping(dict(attributes or {})), warnings=parsed.warnings,
     )  # fmt: skip
@@ -327,6 +333,9 @@ def _match_and_segment(
 # participants sheet given after the first ingest still finds its alias labels.
 _READING_META = "reading:"
 
+
+# Bumped when the transcript readers change how turns are found, so unchanged files are read again.
+_READER = "label-conventions-1"
 
 # Bumped when sentence segmentation changes, so an unchanged file gets its sentences again (codings kept).
 _SEGMENTATION = "sentences-over-joined-text"

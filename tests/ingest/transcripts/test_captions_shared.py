@@ -100,12 +100,16 @@ def test_pycaption_srt_caps_labels_manner_and_mid_cue_label(realdata):
     check_offsets(parsed)
 
 
-def test_qualcoder_txt_without_colon_labels_gives_paragraphs(realdata):
+def test_qualcoder_txt_bracketed_ids_are_speakers(realdata):
+    raw = (realdata / "qualcoder_transcript.txt").read_text(encoding="utf-8")
     parsed = read_transcript(realdata / "qualcoder_transcript.txt", rules=RULES)
-    assert [t.text[:5] for t in parsed.turns] == ["[id1]", "[id2]", "[id3]", "[id1]", "[id3]", "[id1]", "[id2]"]
+    assert [t.speaker for t in parsed.turns] == ["id1", "id2", "id3", "id1", "id3", "id1", "id2"]
     assert [t.line for t in parsed.turns] == [1, 3, 5, 7, 9, 11, 13]
-    assert {t.speaker for t in parsed.turns} == {None}
-    assert "no speaker labels found" in parsed.warnings[0]
+    assert all(not t.text.startswith("[") and t.role == "participant" for t in parsed.turns)
+    assert parsed.turns[0].start == len("[id1] ") and parsed.turns[0].text.startswith("hello, I like the course.")
+    assert parsed.turns[-1].text == "Hmm, I will ask the tutor for more help as I am really struggling."
+    assert parsed.turns[-1].end == len(raw.rstrip())
+    assert parsed.warnings == () and parsed.layout == ("bracketed ids",)
     check_offsets(parsed)
 
 

@@ -8,6 +8,8 @@ HTML entities decoded, see docs/ingest.md).
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 from vbhc_code.errors import DataError
@@ -20,7 +22,7 @@ from vbhc_code.ingest.transcripts.lines import parse_lines
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt")
 FORMATS = tuple(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
 
-__all__ = ["SUPPORTED_SUFFIXES", "FORMATS", "SpeakerRules", "read_transcript", "read_bytes", "parse_plain_text"]
+__all__ = ["SUPPORTED_SUFFIXES", "FORMATS", "SpeakerRules", "read_transcript", "read_bytes", "parse_plain_text", "sniff_format"]
 
 
 def read_transcript(
@@ -36,6 +38,21 @@ def read_transcript(
     return read_bytes(data, fmt=path.suffix.lower().lstrip("."), rules=rules, encoding=encoding, name=name)
 
 
+def sniff_format(text: str, fmt: str) -> str:
+    """The format a text file's content shows: a .txt that is WebVTT (``WEBVTT`` header) or SRT (a numbered
+    cue with a ``-->`` timing first) is read as captions (REFI exports rename sources to .txt)."""
+    if fmt != "txt":
+        return fmt
+    head = text[:2000].lstrip("\ufeff")
+    if head.startswith("WEBVTT") and (len(head) == 6 or head[6] in " \t\n"):
+        return "vtt"
+    m = _SRT_START.match(head)
+    return "srt" if m else fmt
+
+
+_SRT_START = re.compile(r"\s*\d{1,6}[ \t]*\n[ \t]*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}[ \t]*-->[ \t]*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}")
+
+
 def read_bytes(
     data: bytes, *, fmt: str, rules: SpeakerRules | None = None, encoding: str | None = None, name: str = "<bytes>"
 ) -> ParsedTranscript:
@@ -45,17 +62,21 @@ def read_bytes(
     if fmt == "docx":
         from vbhc_code.ingest.transcripts.docx_reader import docx_text
 
-        text, bold, table = docx_text(data, name=name)
+        docx = docx_text(data, name=name)
+        text = docx.text
         check_line_lengths(text, name=name)
         if not text.strip():
             raise DataError(f"{name}: no text in the document")
-        if bold or table:
-            rules = rules.with_labels([*bold, *table])
-        parsed = parse_plain_text(text, fmt="docx", rules=rules, display_name=name)
-        return ParsedTranscript(parsed.plain_text, parsed.turns, "utf-8", parsed.warnings)  # OOXML parts are UTF-8
+        if docx.bold_labels or docx.table_labels:
+            rules = rules.with_labels([*docx.bold_labels, *docx.table_labels])
+        turns, warnings, layout = parse_lines(text, fmt="docx", rules=rules, name=name, table_rows=docx.table_rows)
+        if docx.bold_labels:
+            layout = [k if k != "labels" else "bold labels" for k in layout]
+        # OOXML parts are UTF-8
+        return ParsedTranscript(text, tuple(turns), "utf-8", tuple(warnings), "docx", tuple(layout))
     text, used, warnings = decode_bytes(data, name=name, encoding=encoding)
-    parsed = parse_plain_text(text, fmt=fmt, rules=rules, display_name=name)
-    return ParsedTranscript(text, parsed.turns, used, (*warnings, *parsed.warnings))
+    parsed = parse_plain_text(text, fmt=sniff_format(text, fmt), rules=rules, display_name=name)
+    return replace(parsed, encoding=used, warnings=(*warnings, *parsed.warnings))
 
 
 def parse_plain_text(
@@ -65,6 +86,8 @@ def parse_plain_text(
     rules = rules or SpeakerRules()
     if fmt in ("vtt", "srt"):
         turns, warnings = parse_captions(text, fmt=fmt, rules=rules, name=display_name)
+        layout = [f"captions ({fmt})"]
     else:
-        turns, warnings = parse_lines(text, fmt=fmt if fmt in ("md", "docx") else "txt", rules=rules, name=display_name)
-    return ParsedTranscript(text, tuple(turns), "utf-8", tuple(warnings))
+        fmt = fmt if fmt in ("md", "docx") else "txt"
+        turns, warnings, layout = parse_lines(text, fmt=fmt, rules=rules, name=display_name)
+    return ParsedTranscript(text, tuple(turns), "utf-8", tuple(warnings), fmt, tuple(layout))

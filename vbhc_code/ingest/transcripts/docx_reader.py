@@ -1,5 +1,8 @@
 """The plain text of a .docx: body paragraphs joined with ``\\n``, speaker tables read row by row.
 
+Each table row is one line, its cells joined by a tab and a cell's paragraphs by ``\\n``. Rows of a speaker
+table (see ``tables.py``) are handed to the line reader with the offsets of their speaker and text cells.
+
 The archive is checked before python-docx sees it: not a zip, too large when unpacked (zip bomb), or XML
 with a DOCTYPE / entity declarations (billion laughs, external entities) is refused with a clear error.
 """
@@ -12,12 +15,16 @@ import zipfile
 import zlib
 
 from vbhc_code.errors import DataError
-from vbhc_code.ingest.transcripts.labels import TABLE_HEADERS, TS, TS_ANY, is_header_field, is_timestamp
+from typing import NamedTuple
+
+from vbhc_code.ingest.transcripts.labels import TS, TS_ANY, is_header_field, is_timestamp
+from vbhc_code.ingest.transcripts.tables import TableLayout, table_layout
 
 MAX_UNPACKED = 256 * 1024 * 1024  # bytes, all parts together
 MAX_RATIO = 200  # unpacked / packed for one part; Word documents are ~5-20x
 # DOCTYPE/ENTITY declarations in the encodings an XML part may use (UTF-8, UTF-16 LE/BE).
 _DECLARATIONS = tuple(w.encode(enc) for w in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
+_NAME_TIME = re.compile(rf"[ \t]*(?P<label>[^\W\d_][^:\n\t\[\]()]{{0,39}}?)[ \t]+{TS_ANY}[ \t]*")
 _LABEL_PREFIX = re.compile(
     rf"\s*(?:{TS_ANY}\s+)?(?P<label>[^:\[\]()\n]{{1,60}}?)\s*(?:\[{TS}\]|\({TS}\))?\s*:?\s*(?:{TS_ANY})?\s*"
 )
@@ -54,8 +61,27 @@ def check_archive(data: bytes, *, name: str) -> None:
         raise DataError(f"{name}: a damaged or truncated .docx ({reason})") from None
 
 
-def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
-    """(plain text, bold speaker labels, table speaker labels)."""
+class TableRow(NamedTuple):
+    """One row of a speaker table, located in the plain text (offsets end-exclusive)."""
+
+    start: int  # the row's first character
+    end: int  # just after its last character
+    kind: str  # header | turn | empty (no text)
+    label: str | None = None
+    span: tuple[int, int] | None = None  # the text cell, trimmed
+    timestamps: tuple[str, ...] = ()
+    last: bool = True  # the text cell is the row's last cell (text after the table may continue the turn)
+
+
+class DocxText(NamedTuple):
+    text: str
+    bold_labels: list[str]
+    table_labels: list[str]
+    table_rows: dict[int, TableRow]  # by row start offset
+
+
+def docx_text(data: bytes, *, name: str) -> DocxText:
+    """The plain text, bold speaker labels, table speaker labels and speaker-table rows."""
     check_archive(data, name=name)
     try:
         import docx
@@ -69,18 +95,21 @@ def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
     out: list[str] = []
     bold_labels: list[str] = []
     table_labels: list[str] = []
+    table_rows: dict[int, TableRow] = {}
     style_cache: dict[str, bool] = {}
+    cursor = [0]  # offset of the next line in the plain text
 
     def walk(parent) -> None:
         for el in parent.iterchildren():
             if el.tag == W + "p":
                 text = paragraph_text(el)
                 out.append(text)
+                cursor[0] += len(text) + 1
                 label = _bold_label(el, text, style_cache, document)
                 if label:
                     bold_labels.append(label)
             elif el.tag == W + "tbl":
-                _table(Table(el, document), out, table_labels)
+                cursor[0] = _table(Table(el, document), out, table_labels, table_rows, cursor[0])
             elif el.tag == W + "sdt":
                 content = el.find(W + "sdtContent")
                 if content is not None:
@@ -92,7 +121,7 @@ def docx_text(data: bytes, *, name: str) -> tuple[str, list[str], list[str]]:
         raise
     except Exception as exc:
         raise DataError(f"{name}: a damaged .docx that cannot be read ({type(exc).__name__})") from None
-    return "\n".join(out), bold_labels, table_labels
+    return DocxText("\n".join(out), bold_labels, table_labels, table_rows)
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -144,7 +173,8 @@ def _is_bold(r, cache: dict, document) -> bool:
 
 
 def _bold_label(p, text: str, cache: dict, document) -> str | None:
-    """The label when the paragraph starts with bold text that ends in (or is followed by) ':'."""
+    """The label when the paragraph starts with bold text that ends in (or is followed by) ':', or is a bold
+    name followed only by a time."""
     if ":" not in text[:120]:
         return None
     prefix = []
@@ -161,6 +191,9 @@ def _bold_label(p, text: str, cache: dict, document) -> str | None:
     if not bold.strip() or not text.startswith(bold):
         return None
     rest = text[len(bold):]
+    if _NAME_TIME.fullmatch(text) and len(bold.strip()) >= len(_NAME_TIME.fullmatch(text)["label"].strip()):
+        label = _NAME_TIME.fullmatch(text)["label"].strip()  # a bold "Name<TAB>0:03" line (Word, Teams)
+        return None if is_header_field(label) else label
     if ":" not in bold and not rest.lstrip().startswith(":"):
         return None
     m = _LABEL_PREFIX.fullmatch(bold)
@@ -172,7 +205,9 @@ def _bold_label(p, text: str, cache: dict, document) -> str | None:
     return label
 
 
-def _table(table, out: list[str], labels: list[str]) -> None:
+def _table(table, out: list[str], labels: list[str], rows_out: dict[int, TableRow], pos: int) -> int:
+    """Append the table's rows to ``out`` (one line each); note speaker-table rows; return the next offset."""
+    rows: list[list[str]] = []
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:
@@ -180,10 +215,37 @@ def _table(table, out: list[str], labels: list[str]) -> None:
                 continue  # merged cells repeat
             seen.add(id(cell._tc))
             cells.append("\n".join(paragraph_text(p) for p in cell._tc.iterchildren(_W + "p")))
-        out.append("\t".join(cells))
-        if len(cells) in (2, 3):
-            label = cells[0].strip()
-            if (label and "\n" not in label and "\t" not in label and len(label) <= 60
-                    and label.lower() not in TABLE_HEADERS and not is_header_field(label)
-                    and (len(cells) == 2 or not cells[1].strip() or is_timestamp(cells[1]))):
-                labels.append(label)
+        rows.append(cells)
+    layout = table_layout(rows)
+    for n, cells in enumerate(rows):
+        line = "\t".join(cells)
+        out.append(line)
+        if layout is not None:
+            row = _speaker_row(cells, n, layout, pos)
+            if row is not None:
+                rows_out[pos] = row
+                if row.label:
+                    labels.append(row.label)
+        pos += len(line) + 1
+    return pos
+
+
+def _speaker_row(cells: list[str], n: int, layout: TableLayout, pos: int) -> TableRow | None:
+    end = pos + len("\t".join(cells))
+    if n == 0 and layout.header:
+        return TableRow(pos, end, "header")
+    if max(layout.speaker, layout.text) >= len(cells):
+        return None
+    label = cells[layout.speaker].strip().rstrip(":").strip()
+    if "\n" in label or len(label) > 60 or (label and is_header_field(label)):
+        return None  # "Date | 2024": read as a plain line
+    offsets = [pos]
+    for c in cells[:-1]:
+        offsets.append(offsets[-1] + len(c) + 1)
+    cell = cells[layout.text]
+    stripped = cell.strip()
+    if not stripped:
+        return TableRow(pos, end, "empty", label or None)
+    s = offsets[layout.text] + len(cell) - len(cell.lstrip())
+    times = tuple(cells[i].strip().strip("[]()") for i in layout.times if i < len(cells) and cells[i].strip())
+    return TableRow(pos, end, "turn", label or None, (s, s + len(stripped)), times, layout.text == len(cells) - 1)

@@ -3,7 +3,8 @@
 Default labels: the participant ids and aliases from the participants sheet, common interviewer roles
 (Interviewer, Moderator, Facilitator, Researcher, Int, I/R/Q/A) and participant-style ids (P01, P1, R3,
 Participant 4, Respondent 2). Header fields (Date, Note, Location, Duration, ...) are never labels.
-``--speaker-pattern`` replaces the default rules by one regular expression.
+``--speaker-pattern`` adds one regular expression: a plain-line label that matches it in full is accepted too.
+The participants sheet may name interviewers (``speaker_role``); their labels get the interviewer role.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def _base(label: str) -> str:
     return re.sub(r"[ _-]?\d{1,3}$", "", " ".join(label.split()).lower())
 
 
+def label_base(label: str) -> str:
+    """A label without its number, lower-cased: 'admin-2' -> 'admin', 'Speaker 3' -> 'speaker'."""
+    return _base(label)
+
+
 def is_header_field(label: str) -> bool:
     return _base(label) in HEADER_FIELDS
 
@@ -72,28 +78,61 @@ def is_timestamp(text: str) -> bool:
     return bool(_TS_FULL.match(text.strip().strip("[]()")))
 
 
+_BAD_LABEL_CHARS = re.compile(r"[,;?!\"\u201c\u201d=<>{}|/\\]")
+
+
+def name_shaped(label: str, *, fields: bool = False) -> bool:
+    """Shaped like a speaker label (MAXQDA's rule): 1-5 words, at most 40 characters, starts with a letter,
+    no sentence punctuation, and not a header field (unless ``fields``: ``[id1]`` is no field)."""
+    label = label.strip()
+    if not label or len(label) > 40 or not label[0].isalpha():
+        return False
+    if not 1 <= len(label.split()) <= 5 or _BAD_LABEL_CHARS.search(label):
+        return False
+    return fields or not is_header_field(label)
+
+
+def is_participant_style(label: str) -> bool:
+    return bool(_PARTICIPANT_STYLE.match(label.strip()))
+
+
 class SpeakerRules:
     """Decides whether a label is a speaker label and the speaker's role.
 
     ``known_labels``: participant ids and aliases (matched case-insensitively, P1 == P01).
-    ``pattern``: a regular expression a label must match in full; replaces the default rules.
+    ``interviewer_labels``: labels of the interviewers named in the participants sheet (role interviewer).
+    ``pattern``: a regular expression; a plain-line label that matches it in full is accepted as well.
     """
 
-    def __init__(self, known_labels: Iterable[str] = (), pattern: str | None = None) -> None:
+    def __init__(
+        self, known_labels: Iterable[str] = (), pattern: str | None = None, interviewer_labels: Iterable[str] = ()
+    ) -> None:
         self.known_labels = tuple(known_labels)
+        self.interviewer_labels = tuple(interviewer_labels)
         self.pattern = pattern
         self._regex = re.compile(pattern) if pattern else None
-        self._known = {label_key(k) for k in self.known_labels if k.strip()}
-        self._participant_keys = set(self._known)
+        self._interviewer_keys = {label_key(k) for k in self.interviewer_labels if k.strip()}
+        self._sheet = {label_key(k) for k in self.known_labels if k.strip()} | self._interviewer_keys
+        self._known = set(self._sheet)
+        self._participant_keys = self._sheet - self._interviewer_keys
 
     def with_labels(self, labels: Iterable[str], *, participant: bool = False) -> SpeakerRules:
         """A copy that also accepts ``labels`` (e.g. bold labels found in a .docx)."""
-        new = SpeakerRules(self.known_labels, self.pattern)
+        new = SpeakerRules(self.known_labels, self.pattern, self.interviewer_labels)
+        new._known = set(self._known)
+        new._participant_keys = set(self._participant_keys)
         extra = {label_key(x) for x in labels if x.strip()}
         new._known |= extra
         if participant:
-            new._participant_keys |= extra
+            new._participant_keys |= extra - self._interviewer_keys
         return new
+
+    def is_known(self, label: str) -> bool:
+        """A label of the participants sheet or one found for this document (not a default role word)."""
+        return label_key(label) in self._known
+
+    def in_sheet(self, label: str) -> bool:
+        return label_key(label) in self._sheet
 
     def accepts(self, label: str, *, explicit: bool = False) -> bool:
         """True when ``label`` is a speaker label.
@@ -104,8 +143,8 @@ class SpeakerRules:
         label = label.strip()
         if not label or len(label) > 60 or "\n" in label:
             return False
-        if self._regex is not None and not explicit:
-            return bool(self._regex.fullmatch(label))
+        if self._regex is not None and not explicit and self._regex.fullmatch(label):
+            return True
         if is_header_field(label):
             return label_key(label) in self._participant_keys  # only when the participants sheet says so
         if explicit:
@@ -114,13 +153,16 @@ class SpeakerRules:
         if key in self._known:
             return True
         base = _base(label)
-        if base in INTERVIEWER_WORDS or base in ("r", "a") and base == label.strip().lower():
+        if base in INTERVIEWER_WORDS or base in ("r", "a", "b") and base == label.strip().lower():
             return True
         return bool(_PARTICIPANT_STYLE.match(label))
 
     def role(self, label: str | None) -> str:
         if not label:
             return "participant"
-        if label_key(label) in self._participant_keys:
+        key = label_key(label)
+        if key in self._interviewer_keys:
+            return "interviewer"
+        if key in self._participant_keys:
             return "participant"
         return "interviewer" if _base(label) in INTERVIEWER_WORDS else "participant"

@@ -10,10 +10,13 @@ is a chat turn. A text with no labels at all is split into paragraphs (turns wit
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
+from vbhc_code.files.sheets import label_key
 from vbhc_code.models import Turn
-from vbhc_code.ingest.transcripts.labels import TABLE_HEADERS, TS, TS_ANY, SpeakerRules, looks_like_name
+from vbhc_code.ingest.transcripts.conventions import BRACKET_LINE, TIME_MARK, TS_NAME_LINE, Scan, scan_text, warn_worthy
+from vbhc_code.ingest.transcripts.labels import TABLE_HEADERS, TS, TS_ANY, SpeakerRules, looks_like_name, name_shaped
 
 # [ts] Label [ (ts) ] : [ts]   -- the label itself has no ':' and does not start with markup.
 _LABEL_LINE = re.compile(
@@ -43,9 +46,21 @@ class _Open:
     role: str
     turn_type: str
     line: int
-    timestamps: tuple[str, ...]
-    start: int | None = None
-    end: int | None = None
+    timestamps: list[str]
+    spans: list[list[int]] = field(default_factory=list)
+    gap: bool = False  # the next text starts a new span (a time mark or a table cell lies between)
+
+
+@dataclass
+class _Start:
+    """A line that starts a turn: who, where the text begins, how it was recognised."""
+
+    label: str
+    content: int  # offset where the turn's text may begin
+    kind: str
+    timestamps: tuple[str, ...] = ()
+    turn_type: str = "speech"
+    match: re.Match | None = None
 
 
 def _ts(m: re.Match) -> tuple[str, ...]:
@@ -57,104 +72,228 @@ def _ts(m: re.Match) -> tuple[str, ...]:
     return tuple(out)
 
 
-def parse_lines(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") -> tuple[list[Turn], list[str]]:
-    """Turns (numbered from 1) and warnings for the plain text of a .txt/.md/.docx document."""
-    md = fmt == "md"
-    docx = fmt == "docx"
-    turns: list[Turn] = []
-    cur: _Open | None = None
-    saw_label = False
+class _Reader:
+    """Reads the lines of one document into turns (see the module docstring)."""
 
-    def close() -> None:
-        nonlocal cur
-        if cur is not None and cur.start is not None and cur.end is not None and cur.end > cur.start:
-            turns.append(Turn(
-                turn_index=len(turns) + 1, start=cur.start, end=cur.end, text=text[cur.start:cur.end],
-                speaker=cur.label, role=cur.role, turn_type=cur.turn_type, timestamps=cur.timestamps, line=cur.line,
-            ))  # fmt: skip
-        cur = None
+    def __init__(self, text: str, fmt: str, rules: SpeakerRules, scan: Scan, table_rows: dict | None) -> None:
+        self.text = text
+        self.md = fmt == "md"
+        self.docx = fmt == "docx"
+        self.rules = rules
+        self.scan = scan
+        self.table_rows = table_rows
+        self.turns: list[Turn] = []
+        self.cur: _Open | None = None
+        self.kinds: Counter[str] = Counter()
+        self.starts: set[int] = set()  # line numbers that started a turn
+        self.marks = 0  # f4/easytranscript time marks cut out of the text
 
-    header_end = _header_block_end(text, rules)
-    pos = 0
-    n = len(text)
-    lineno = 0
-    while pos <= n:
-        nl = text.find("\n", pos)
-        if nl == -1:
-            nl = n
-        lineno += 1
-        line_start, line_end = pos, nl
-        pos = nl + 1
-        line = text[line_start:line_end]
-        m = None
-        turn_type = "speech"
-        head = line[:200]
-        if md and head.lstrip().startswith((">", "**", "#", "-", "*", "_")):
+    # -- turns --------------------------------------------------------------------------------------
+    def close(self) -> None:
+        cur, self.cur = self.cur, None
+        if cur is None or not cur.spans:
+            return
+        text = self.text
+        spans = tuple((s, e) for s, e in cur.spans)
+        body = text[spans[0][0]:spans[0][1]] if len(spans) == 1 else " ".join(text[s:e] for s, e in spans)
+        self.turns.append(Turn(
+            turn_index=len(self.turns) + 1, start=spans[0][0], end=spans[-1][1], text=body,
+            spans=spans if len(spans) > 1 else (), speaker=cur.label, role=cur.role, turn_type=cur.turn_type,
+            timestamps=tuple(cur.timestamps), line=cur.line,
+        ))  # fmt: skip
+
+    def open(self, label: str | None, lineno: int, kind: str, timestamps=(), turn_type: str = "speech") -> None:
+        self.close()
+        self.cur = _Open(label, self.rules.role(label), turn_type, lineno, list(timestamps))
+        self.kinds[kind] += 1
+        self.starts.add(lineno)
+
+    def add(self, s: int, e: int) -> None:
+        """Text ``[s, e)`` of one line (time marks cut out, trimmed) joins the current turn."""
+        cur = self.cur
+        if cur is None:
+            return
+        if self.scan.time_marks and "#" in self.text[s:e]:
+            pos = s
+            for m in TIME_MARK.finditer(self.text, s, e):
+                self.marks += 1
+                self._piece(pos, m.start())
+                cur.timestamps.append(m["ts"])
+                cur.gap = True
+                pos = m.end()
+            self._piece(pos, e)
+        else:
+            self._piece(s, e)
+
+    def _piece(self, s: int, e: int) -> None:
+        seg = self.text[s:e]
+        stripped = seg.strip()
+        if not stripped:
+            return
+        cur = self.cur
+        assert cur is not None
+        a = s + len(seg) - len(seg.lstrip())
+        b = a + len(stripped)
+        if cur.spans and not cur.gap:
+            cur.spans[-1][1] = b
+        else:
+            cur.spans.append([a, b])
+        cur.gap = False
+
+    # -- recognising a turn's first line ------------------------------------------------------------
+    def start_of(self, line: str, line_start: int, header_end: int) -> _Start | None:
+        rules, head = self.rules, line[:200]
+        if self.md and head.lstrip().startswith((">", "**", "#", "-", "*", "_")):
             m = _MD_CHAT.match(line)
             if m and rules.accepts(m["label"], explicit=True):
-                turn_type = "chat"
-            else:
-                m = _MD_SPEECH.match(line)
-                if not (m and rules.accepts(m["label"], explicit=True)):
-                    m = None
-                    if _MD_BOUNDARY.match(line):
-                        close()
-                        if pos > n:
-                            break
-                        continue
-        if m is None and ":" in head:
+                return _Start(m["label"].strip().strip("*").strip(), line_start + m.end(), "chat", _ts(m), "chat", m)
+            m = _MD_SPEECH.match(line)
+            if m and rules.accepts(m["label"], explicit=True):
+                return _Start(m["label"].strip().strip("*").strip(), line_start + m.end(), "markdown labels", _ts(m),
+                              match=m)  # fmt: skip
+            if _MD_BOUNDARY.match(line):
+                return _Start("", -1, "boundary")
+        if ":" in head:
             if "[" in head[:20]:
                 cm = _CHAT_LINE.match(line)
                 if cm and rules.accepts(cm["label"], explicit=True):
-                    m, turn_type = cm, "chat"
-            if m is None:
-                lm = _LABEL_LINE.match(line)
-                # "P01:Yes" (no space after the colon) is a label only for a recognised speaker of more than
-                # one letter: "A:B testing" or "I:/share" are text.
-                if lm and rules.accepts(lm["label"]) and (lm["tight"] is None or len(lm["label"].strip()) > 1):
-                    m = lm
-        if m is None and docx and "\t" in head and _is_table_header(line):
-            close()  # the header row of a speaker table (Speaker/Time/Text) is no one's speech
-            if pos > n:
-                break
-            continue
-        if m is None and docx and "\t" in head:
+                    return _Start(cm["label"].strip(), line_start + cm.end(), "chat", _ts(cm), "chat", cm)
+            lm = _LABEL_LINE.match(line)
+            if lm:
+                kind = self._colon_kind(lm)
+                if kind:
+                    return _Start(lm["label"].strip(), line_start + lm.end(), kind, _ts(lm), match=lm)
+        if self.scan.bracket_labels and head.lstrip().startswith("["):
+            bm = BRACKET_LINE.match(line)
+            if bm and label_key(bm["label"]) in self.scan.bracket_labels:
+                return _Start(bm["label"].strip(), line_start + bm.end(), "bracketed ids")
+        if self.table_rows is None and self.docx and "\t" in head:
+            if _is_table_header(line):
+                return _Start("", -1, "boundary")
             tm = _TABLE_ROW.match(line)
             if tm and rules.accepts(tm["label"].strip()):
-                m = tm
+                return _Start(tm["label"].strip(), line_start + tm.end(), "table", _ts(tm), match=tm)
         tail = head.rstrip()[-1:]
-        if m is None and tail and tail in "0123456789])" and len(line) < 100:
-            tm = _LABEL_TS_LINE.match(line)
-            # "Name   0:03" alone on a line is how Teams/Otter exports mark a speaker: any personal name counts.
-            if tm and (rules.accepts(tm["label"]) or (rules.pattern is None and looks_like_name(tm["label"].strip())
-                                                      and rules.accepts(tm["label"], explicit=True))):
-                m = tm
-        if m is not None and cur is None and line_start < header_end and _looks_like_value(line[m.end():]):
-            m = None  # "Interviewer: A. Jansen" among "Date:"/"Duration:" lines is metadata, not speech
-        if m is not None:
-            saw_label = True
-            close()
-            label = m["label"].strip()
-            label = label.strip("*").strip() if md else label
-            cur = _Open(label=label, role=rules.role(label), turn_type=turn_type, line=lineno, timestamps=_ts(m))
-            content_start = line_start + m.end()
-        else:
-            content_start = line_start
-        if cur is not None:
-            stripped = line[content_start - line_start:].rstrip()
-            if stripped:
-                if cur.start is None:
-                    cur.start = content_start + (len(stripped) - len(stripped.lstrip()))
-                cur.end = line_start + (content_start - line_start) + len(stripped)
-        if pos > n:
-            break
-    close()
+        if tail and tail in "0123456789])" and len(line) < 100:
+            nm = _LABEL_TS_LINE.match(line)
+            if nm and self._name_ok(nm["label"], ts_first=False):
+                return _Start(nm["label"].strip(), line_start + nm.end(), "name lines", _ts(nm), match=nm)
+        if tail and len(line) < 100 and head.lstrip()[:1] in "[0123456789(":
+            nm = TS_NAME_LINE.match(line)
+            if nm and self._name_ok(nm["label"], ts_first=True):
+                return _Start(nm["label"].strip(), line_start + nm.end(), "name lines", _ts(nm), match=nm)
+        if tail and len(line) <= 62 and rules.in_sheet(line.strip().rstrip(":")) and line.strip().rstrip(":"):
+            return _Start(line.strip().rstrip(":").strip(), line_start + len(line), "name lines")
+        return None
+
+    def _colon_kind(self, lm: re.Match) -> str | None:
+        label = lm["label"]
+        tight = lm["tight"] is not None
+        timed = "timestamp-first lines" if lm["ts0"] else "timestamped labels" if lm["ts1"] else None
+        if self.rules.accepts(label):
+            # "P01:Yes" (no space after the colon) is a label only for a recognised speaker of more than
+            # one letter: "A:B testing" or "I:/share" are text.
+            if tight and len(label.strip()) <= 1:
+                return None
+            return timed or ("recurring labels" if label_key(label) in self.scan.colon_labels else "labels")
+        if tight or not name_shaped(label):
+            return None
+        return timed  # "00:03:40 Name: text", "Name (00:00:05):": the time marks the structure
+
+    def _name_ok(self, label: str, *, ts_first: bool) -> bool:
+        label = label.strip()
+        rules = self.rules
+        if rules.accepts(label) or label_key(label) in self.scan.name_line_labels:
+            return True
+        if not looks_like_name(label) or not rules.accepts(label, explicit=True):
+            return False
+        # "[00:01:00] Yes." is a timed line of speech: a name alone after a time has no final stop and is
+        # a full name unless it recurs.
+        return not ts_first or (not label.endswith((".", "?", "!", ",")) and len(label.split()) >= 2)
+
+    # -- the document -------------------------------------------------------------------------------
+    def read(self) -> None:
+        text, n = self.text, len(self.text)
+        header_end = _header_block_end(text, self.rules)
+        pos = lineno = 0
+        while pos <= n:
+            row = self.table_rows.get(pos) if self.table_rows else None
+            if row is not None:
+                lineno = self._row(row, lineno)
+                pos = row.end + 1
+                continue
+            nl = text.find("\n", pos)
+            if nl == -1:
+                nl = n
+            lineno += 1
+            line_start, line_end = pos, nl
+            pos = nl + 1
+            line = text[line_start:line_end]
+            st = self.start_of(line, line_start, header_end)
+            if st is not None and st.kind == "boundary":
+                self.close()
+                continue
+            if (st is not None and st.match is not None and self.cur is None and line_start < header_end
+                    and _looks_like_value(line[st.match.end():])):
+                st = None  # "Interviewer: A. Jansen" among "Date:"/"Duration:" lines is metadata, not speech
+            if st is not None:
+                self.open(st.label, lineno, st.kind, st.timestamps, st.turn_type)
+                self.add(st.content, line_end)
+            else:
+                self.add(line_start, line_end)
+        self.close()
+
+    def _row(self, row, lineno: int) -> int:
+        """A speaker-table row: a turn of its own (an empty speaker cell continues the turn above)."""
+        lineno += 1
+        if row.kind == "header":
+            self.close()
+        elif row.kind == "turn" and row.span is not None:
+            if row.label is None and self.cur is not None and self.cur.turn_type == "speech":
+                self.cur.gap = True
+                self.cur.timestamps.extend(row.timestamps)
+            else:
+                self.open(row.label, lineno, "table", row.timestamps)
+            self._piece(*row.span)
+            if self.cur is not None:
+                self.cur.gap = not row.last
+        return lineno + self.text.count("\n", row.start, row.end)
+
+
+def parse_lines(
+    text: str, *, fmt: str, rules: SpeakerRules, name: str = "", scan: Scan | None = None,
+    table_rows: dict | None = None,
+) -> tuple[list[Turn], list[str], list[str]]:
+    """Turns (numbered from 1), warnings and the conventions found, for a .txt/.md/.docx document.
+
+    ``table_rows``: the speaker-table rows of a .docx by start offset (None: tab lines are read as table rows).
+    """
+    scan = scan if scan is not None else scan_text(text)
+    if scan.colon_labels:
+        rules = rules.with_labels(scan.colon_labels | scan.family(rules))
+    reader = _Reader(text, fmt, rules, scan, table_rows)
+    reader.read()
+    found = {label_key(t.speaker) for t in reader.turns if t.speaker}
+    new = {k for k in found if not rules.is_known(k)}
+    if new & (scan.colon_counts.keys() | scan.name_line_labels):
+        # Never glue: a line that starts with the label of another turn of this document starts a turn too.
+        reader = _Reader(text, fmt, rules.with_labels(new), scan, table_rows)
+        reader.read()
+    turns = reader.turns
     warnings: list[str] = []
-    if not saw_label:
-        turns = _paragraphs(text, per_line=docx, md=md)
+    for lineno, label in scan.singles:
+        if lineno not in reader.starts and not reader.rules.accepts(label) and warn_worthy(label):
+            warnings.append(f"{name} line {lineno}: '{label}:' looks like a speaker label but occurs once and is "
+                            "not a known speaker; read as text (name it in the participants sheet to make it one)")
+    layout = [k for k, _ in reader.kinds.most_common()]
+    if reader.marks:
+        layout.append("time marks")
+    if not reader.kinds:
+        turns = _paragraphs(text, per_line=fmt == "docx", md=fmt == "md")
         warnings.append(f"{name}: no speaker labels found; each paragraph is a turn with no speaker"
                         " (use --participants or --speaker-pattern)")
-    return turns, warnings
+        layout = ["paragraphs"]
+    return turns, warnings, layout
 
 
 def _is_table_header(line: str) -> bool:
