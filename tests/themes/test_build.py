@@ -489,9 +489,6 @@ def test_codebook_resolution(store, monkeypatch):
                         types.SimpleNamespace(load_codebook=lambda path=None: builtin))
     store.replace_codings("nocb", [Coding("FG1.txt", 3, "A", "nocb")], coded_documents=["FG1.txt"])
     assert resolve_codebook(store, "nocb") is builtin  # no stored codebook: the built-in one
-    monkeypatch.setitem(sys.modules, "vbhc_code.codebook.load", None)  # built-in unavailable
-    with pytest.raises(DataError, match="coder 'nocb' has no codebook in the store"):
-        build_themes(store, coder="nocb")
     other = replace(CODEBOOK, version="2.0", codes=(*CODEBOOK.codes, Code("D", "T2", "Unused")), sha256="c" * 64)
     r = build_themes(store, coder="consensus", codebook=other, quotes=0)
     assert r.quotes.empty and r.themes.set_index("code").loc["D", "turns"] == 0

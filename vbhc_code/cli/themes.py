@@ -13,24 +13,9 @@ from vbhc_code.themes.quotes import DEFAULT_ATTRIBUTION, PLACEHOLDERS, QUOTE_RUL
 
 
 def _load_codebook(path: Path):
-    from vbhc_code.errors import DataError, UsageError
+    from vbhc_code.codebook.load import load_codebook
 
-    try:
-        from vbhc_code.codebook.load import load_codebook  # type: ignore[attr-defined]
-    except ImportError:
-        load_codebook = None
-    if load_codebook is not None:
-        return load_codebook(path)
-    if path.suffix.lower() != ".json":
-        raise UsageError(f"--codebook {path.name}: only a codebook JSON file can be read here")
-    from vbhc_code.store.schema import codebook_from_json
-
-    try:
-        return codebook_from_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read codebook ({exc.strerror or exc})") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DataError(f"{path.name}: not a valid codebook JSON ({type(exc).__name__})") from None
+    return load_codebook(path)
 
 
 @command(

@@ -130,10 +130,8 @@ def export_codebook(codebook: Codebook, out: Path, *, force: bool = True, source
     if suffix == ".md":
         return write_text_atomic(out, codebook_markdown(codebook), force=force)
     if suffix == ".qdc":
-        try:
-            from vbhc_code.refi import write_qdc
-        except ImportError:
-            raise DataError("REFI-QDA codebook export (.qdc) is not available in this installation") from None
+        from vbhc_code.refi import write_qdc
+
         if out.exists() and not force:
             raise HumanWorkExists(f"{out} already exists; use --force to overwrite it")
         write_qdc(codebook, out)

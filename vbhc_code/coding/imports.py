@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from vbhc_code.coding.read import _shown, is_coder_workbook, read_workbook
 from vbhc_code.coding.workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
-from vbhc_code.models import Code, Codebook, Coding, Theme
+from vbhc_code.models import Codebook, Coding
 from vbhc_code.files.sheets import read_rows
 from vbhc_code.store.store import Store
 
@@ -28,47 +28,18 @@ __all__ = [
 
 EXPORT_COLUMNS = ("document", "turn_index", "code", "coder", "start", "end", "evidence")
 
-# The built-in code ids (issue 4), used only while the codebook module is not available.
-_FALLBACK = (
-    ("VBHC", "VBHC1 ipu", "VBHC2 outcome_measurement", "VBHC3 cost_measurement", "VBHC4 bundled_payment",
-     "VBHC5 system_integration", "VBHC6 geography", "VBHC7 it_platform", "VBHC8 culture"),
-    ("SIM", "SIM1 value_meaning", "SIM2 care_networks", "SIM3 specialisation", "SIM4 work_outcomes",
-     "SIM5 cost_drivers", "SIM6 financial_incentives", "SIM7 it_exchange"),
-)  # fmt: skip
-
-
 def default_codebook(store: Store | None = None) -> Codebook:
-    """The built-in codebook (``vbhc_code.codebook.load.load_codebook(None)``).
+    """The built-in codebook (``vbhc_code.codebook.load.load_codebook(None)``); ``store`` is not consulted."""
+    from vbhc_code.codebook.load import load_codebook
 
-    Falls back to the codebook most recently saved in the store, then to the fifteen built-in ids
-    without definitions, so workbooks and imports keep working while the codebook module is absent.
-    """
-    try:
-        from vbhc_code.codebook.load import load_codebook
-    except ImportError:
-        load_codebook = None
-    if load_codebook is not None:
-        return load_codebook(None)
-    if store is not None:
-        saved = store.codebooks()
-        if saved:
-            return saved[-1]
-    themes = tuple(Theme(t, t) for t, *_ in _FALLBACK)
-    codes = tuple(
-        Code(spec.split()[0], theme, spec.split()[1]) for theme, *specs in _FALLBACK for spec in specs
-    )
-    return Codebook("vbhc-sim", "builtin-ids", ("en", "nl"), themes, codes)
+    return load_codebook(None)
 
 
 def load_codebook_file(path: Path | None, store: Store | None = None) -> Codebook:
-    """``--codebook F`` (None: the default codebook)."""
-    if path is None:
-        return default_codebook(store)
-    try:
-        from vbhc_code.codebook.load import load_codebook
-    except ImportError:
-        raise UsageError("--codebook needs the codebook module (vbhc_code.codebook.load), which is not installed") from None
-    return load_codebook(Path(path))
+    """``--codebook F`` (None: the built-in codebook)."""
+    from vbhc_code.codebook.load import load_codebook
+
+    return load_codebook(None if path is None else Path(path))
 
 
 # -- long files --------------------------------------------------------------------------------------

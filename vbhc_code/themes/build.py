@@ -77,14 +77,9 @@ def resolve_codebook(store: Any, coder: str, codebook: Codebook | None = None) -
     stored = store.coder_codebook(coder)
     if stored is not None:
         return stored
-    try:
-        from vbhc_code.codebook.load import load_codebook
-    except ImportError:
-        load_codebook = None
-    if load_codebook is not None:
-        return load_codebook(None)  # a broken built-in codebook reports its own located problems
-    raise DataError(f"coder {coder!r} has no codebook in the store and no built-in codebook is available; "
-                    "pass --codebook")
+    from vbhc_code.codebook.load import load_codebook
+
+    return load_codebook(None)  # a broken built-in codebook reports its own located problems
 
 
 def build_themes(

@@ -105,10 +105,8 @@ def compute_agreement(store: Any, coder: str, scope: str) -> tuple[str, dict[str
     if pair is None:
         return ("Agreement: not computed (no two coders were reconciled into this coding; run "
                 "`vbhc-code agreement --coders A B`)."), None
-    try:
-        from vbhc_code.agreement.report import agreement_report
-    except ImportError:
-        return f"Agreement between {pair[0]} and {pair[1]}: not computed here; run `vbhc-code agreement`.", None
+    from vbhc_code.agreement.report import agreement_report
+
     try:
         report = agreement_report(store, coders=list(pair), unit="turn", scope=scope)
     except VbhcError as exc:

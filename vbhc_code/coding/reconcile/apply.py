@@ -307,19 +307,12 @@ def write_log_csv(store: Store, path: Path) -> Path:
 
 
 def _agreement(store: Store, coders: list[str], consensus: str, scope: str, warnings: list[str]):
-    try:
-        from vbhc_code.agreement.report import agreement_report
-    except ImportError:
-        warnings.append("agreement with the consensus: the agreement module is not available; "
-                        "run 'vbhc-code agreement' later")  # fmt: skip
-        return None
-    import inspect
+    from vbhc_code.agreement.report import agreement_report
 
-    extra = {"n_boot": 0} if "n_boot" in inspect.signature(agreement_report).parameters else {}  # no CI needed
     out = {}
     for coder in coders:
-        try:
-            report = agreement_report(store, coders=[coder, consensus], unit="turn", scope=scope, **extra)
+        try:  # n_boot=0: no confidence intervals needed for this summary
+            report = agreement_report(store, coders=[coder, consensus], unit="turn", scope=scope, n_boot=0)
         except VbhcError as exc:  # the consensus is stored already; agreement is only a summary
             warnings.append(f"agreement of {coder} with {consensus}: {exc.message}")
             continue
