@@ -615,3 +615,30 @@ def test_methods_count_only_the_application_behind_the_consensus(store):
     assert r.overview["reconciliation_decisions"] == 3
     assert ("reconciliation log: 3 decisions (apply: 1, as ben: 1, omit: 1), 2 with a written rationale, "
             "decided by anna, ben.") in "\n".join(r.methods)
+
+
+def test_cooccurrence_and_code_by_person_count_like_a_loop():
+    import random
+
+    from vbhc_code.themes.build import code_by_person, cooccurrence
+
+    rng = random.Random(7)
+    ids = ["B", "A", "C", "D"]
+    codes_at = {("d", i): set(rng.sample(ids[:3], rng.randint(1, 3))) for i in range(40)}
+    table = cooccurrence(codes_at, ids)
+    assert list(table.columns) == ["code", *ids] and list(table["code"]) == ids
+    for a in ids:
+        for b in ids:
+            expected = sum(1 for cs in codes_at.values() if a in cs and b in cs)
+            assert table.set_index("code").loc[a, b] == expected
+    turns = {k: Turn(k[1], 0, 1, "x", speaker=rng.choice(["P1", "P2"])) for k in codes_at}
+    turns_with = {c: [turns[k] for k in codes_at if c in codes_at[k]] for c in ids}
+    rows = [(c, "T", f"label {c}", "") for c in ids]
+    m = code_by_person(rows, turns_with, lambda t: t.speaker, ["P2", "P1", "P3"])
+    assert list(m.columns) == ["code", "label", "P2", "P1", "P3"]
+    for c in ids:
+        row = m.set_index("code").loc[c]
+        assert row["label"] == f"label {c}"
+        for p in ("P1", "P2", "P3"):
+            assert row[p] == sum(1 for t in turns_with[c] if t.speaker == p)
+    assert list(cooccurrence({}, []).columns) == ["code"]

@@ -20,77 +20,47 @@ from vbhc_code.models import Codebook
 
 CODE_COLUMNS = ("id", "theme", "label", "definition", "include", "exclude", "examples", "color")
 LIST_FIELDS = ("terms", "negative", "patterns")
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 # -- TOML ---------------------------------------------------------------------------------------
-def _toml_str(text: str) -> str:
-    out = ['"']
-    for ch in text:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_str(value)
-    if isinstance(value, dict):
-        items = ", ".join(f"{k if _BARE_KEY.match(k) else _toml_str(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + items + " }" if items else "{}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def _toml_list(values: Any, indent: str = "    ") -> str:
-    if not values:
-        return "[]"
-    return "[\n" + "".join(f"{indent}{_toml_value(v)},\n" for v in values) + "]"
-
-
 def codebook_to_toml(codebook: Codebook) -> str:
     """The codebook as a TOML file that ``load_codebook`` reads back to an equal codebook."""
-    lines = [
-        f"name = {_toml_str(codebook.name)}",
-        f"version = {_toml_str(codebook.version)}",
-        f"languages = {_toml_value(list(codebook.languages))}",
-        f"description = {_toml_str(codebook.description)}",
-        f"source = {_toml_str(codebook.source)}",
-    ]
-    for theme in codebook.themes:
-        lines += ["", "[[themes]]", f"id = {_toml_str(theme.id)}", f"label = {_toml_str(theme.label)}"]
-        lines.append(f"description = {_toml_str(theme.description)}")
-    for code in codebook.codes:
-        lines += ["", "[[codes]]"]
-        for key in ("id", "theme", "label", "color", "definition", "include", "exclude"):
-            value = getattr(code, key)
-            if value:
-                lines.append(f"{key} = {_toml_str(value)}")
-        lines.append(f"examples = {_toml_list(code.examples)}")
-        for section in LIST_FIELDS:
-            per_lang = getattr(code, section)
-            if any(per_lang.values()):
-                lines += ["", f"[codes.{section}]"]
-                lines += [f"{lang} = {_toml_list(list(items))}" for lang, items in per_lang.items()]
-    return "\n".join(lines) + "\n"
+    import tomli_w
+
+    data: dict[str, Any] = {
+        "name": codebook.name,
+        "version": codebook.version,
+        "languages": list(codebook.languages),
+        "description": codebook.description,
+        "source": codebook.source,
+        "themes": [{"id": t.id, "label": t.label, "description": t.description} for t in codebook.themes],
+        "codes": [_code_table(code) for code in codebook.codes],
+    }
+    return tomli_w.dumps(data, indent=4)
+
+
+def _code_table(code: Any) -> dict[str, Any]:
+    # Empty text fields are left out (the loader's defaults); examples always (the list a coder extends).
+    table: dict[str, Any] = {
+        key: getattr(code, key)
+        for key in ("id", "theme", "label", "color", "definition", "include", "exclude")
+        if getattr(code, key)
+    }
+    table["examples"] = list(code.examples)
+    for section in LIST_FIELDS:
+        per_lang = getattr(code, section)
+        if any(per_lang.values()):
+            table[section] = {lang: _plain(list(items)) for lang, items in per_lang.items()}
+    return table
+
+
+def _plain(value: Any) -> Any:
+    """Mappings and tuples (frozen codebook parts) as the dicts and lists tomli-w writes."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def write_text_atomic(path: Path, text: str, *, force: bool = False) -> Path:

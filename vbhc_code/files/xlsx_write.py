@@ -152,16 +152,8 @@ def _default_width(col: Column) -> float:
 
 
 def _quote_sheet(name: str) -> str:
+    # Always quoted (xlsxwriter's quote_sheetname quotes only names that need it): the formula stays as it was.
     return "'" + name.replace("'", "''") + "'"
-
-
-def _col_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 class _Writer:
@@ -287,6 +279,8 @@ def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> in
 
 def _add_charts(w: _Writer, sheet_name: str, sheet: Sheet, nrows: int, targets: dict[str, Any],
                 placed: dict[str, int], tables: dict[str, int]) -> None:
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
     if nrows == 0:
         return  # an empty series range makes Excel repair the file
     for chart in sheet.charts:
@@ -316,11 +310,11 @@ def _add_charts(w: _Writer, sheet_name: str, sheet: Sheet, nrows: int, targets: 
         if chart.anchor:
             anchor = chart.anchor
         elif key in tables and key != sheet.name:  # another table's sheet: right of that table
-            anchor = f"{_col_letter(tables[key] + 1)}{placed.get(key, 0) + 2}"
+            anchor = xl_rowcol_to_cell(placed.get(key, 0) + 1, tables[key] + 1)
         elif chart.sheet:  # a chart sheet or a text sheet: below its text
             anchor = f"A{placed.get(key, 0) + 1}"
         else:
-            anchor = f"{_col_letter(len(sheet.columns) + 1)}{placed.get(key, 0) + 2}"
+            anchor = xl_rowcol_to_cell(placed.get(key, 0) + 1, len(sheet.columns) + 1)
         placed[key] = placed.get(key, 0) + height // 20 + 2
         target.insert_chart(anchor, ch)
 
@@ -352,6 +346,8 @@ def write_workbook(
 
 
 def _build(wb: Any, sheets: Sequence[Sheet | TextSheet]) -> None:
+    from xlsxwriter.utility import xl_range_abs
+
     w = _Writer(wb)
     chart_only = [
         c.sheet for s in sheets if isinstance(s, Sheet) for c in s.charts
@@ -375,7 +371,7 @@ def _build(wb: Any, sheets: Sequence[Sheet | TextSheet]) -> None:
         ws.hide_gridlines(2)
     lists_name = names[-1] if long_lists else ""
     refs = {
-        key: f"={_quote_sheet(lists_name)}!${_col_letter(k)}$1:${_col_letter(k)}${len(long_lists[k])}"
+        key: f"={_quote_sheet(lists_name)}!{xl_range_abs(0, k, len(long_lists[k]) - 1, k)}"
         for key, k in list_refs.items()
     }
     # charts go below a text sheet's paragraphs and right of another table

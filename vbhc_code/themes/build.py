@@ -82,6 +82,35 @@ def resolve_codebook(store: Any, coder: str, codebook: Codebook | None = None) -
     return load_codebook(None)  # a broken built-in codebook reports its own located problems
 
 
+def cooccurrence(codes_at: dict[tuple[str, int], set[str]], ids: list[str]) -> pd.DataFrame:
+    """Code x code: the turns coded with both (the diagonal: the turns coded with the code), ``ids`` order."""
+    if not ids:
+        return pd.DataFrame([], columns=["code"])
+    pairs = pd.DataFrame(
+        [(k, code) for k, cs in enumerate(codes_at.values()) for code in cs], columns=["turn", "code"]
+    )
+    # turn x code incidence (0/1); its product with itself counts every pair of codes per turn
+    incidence = pd.crosstab(pairs["turn"], pairs["code"]).reindex(columns=ids, fill_value=0).clip(upper=1)
+    table = (incidence.T @ incidence).reindex(index=ids, columns=ids, fill_value=0).astype("int64")
+    table.index.name, table.columns.name = "code", None
+    return table.reset_index()
+
+
+def code_by_person(
+    code_rows: list[tuple[str, str, str, str]], turns_with: dict[str, list[Turn]], who: Any, people: list[str]
+) -> pd.DataFrame:
+    """Code x person: how many of the code's turns each person (``who``) spoke; codebook order, then labels."""
+    pairs = pd.DataFrame(
+        [(code, who(t)) for code, *_ in code_rows for t in turns_with.get(code, [])], columns=["code", "who"]
+    )
+    ids = [r[0] for r in code_rows]
+    table = pd.crosstab(pairs["code"], pairs["who"]).reindex(index=ids, columns=people, fill_value=0)
+    table = table.astype("int64")
+    table.columns.name = None
+    table.insert(0, "label", [r[2] for r in code_rows])
+    return table.rename_axis("code").reset_index()
+
+
 def build_themes(
     store: Any,
     *,
@@ -219,7 +248,7 @@ class _Builder:
             ps = {self.participant(t) for t in ts} - {NONE}
             return len(ts), len(ps), _pct(len(ps), denominator), len({t.document for t in ts})
 
-        rows, group_rows, matrix_rows, json_codes = [], [], [], {}
+        rows, group_rows, json_codes = [], [], {}
         for code, theme, label, definition in code_rows:
             ts = turns_with.get(code, [])
             n_t, n_p, pct, n_d = counts(ts, len(people))
@@ -240,17 +269,11 @@ class _Builder:
                             f"participants_pct [{col}]": g[2], f"documents [{col}]": g[3]})
             rows.append(row)
             group_rows.append(grow)
-            per = Counter(self.who(t) for t in ts)
-            matrix_rows.append({"code": code, "label": label, **{p: per.get(p, 0) for p in people_all}})
             json_codes[code] = {"theme": theme, "label": label, "turns": n_t, "participants": n_p,
                                 "documents": n_d, "by_group": by_group}
 
-        co = {a: dict.fromkeys(ids, 0) for a in ids}
-        for cs in codes_at.values():
-            for a in cs:
-                for b in cs:
-                    co[a][b] += 1
-        cooc = pd.DataFrame([{"code": a, **co[a]} for a in ids], columns=["code", *ids])
+        cooc = cooccurrence(codes_at, ids)
+        matrix = code_by_person(code_rows, turns_with, self.who, people_all)
         group_cols = ["code", "label", *[f"{m} [{v}]" for m in ("turns", "participants", "participants_pct")
                                          for v in by_values]]
 
@@ -269,7 +292,7 @@ class _Builder:
         return ThemesResult(
             coder=self.coder, by=self.by, framework=self.framework,
             themes=pd.DataFrame(rows), quotes=quotes_df,
-            matrix=pd.DataFrame(matrix_rows, columns=["code", "label", *people_all]),
+            matrix=matrix,
             groups=pd.DataFrame(group_rows, columns=group_cols),
             cooccurrence=cooc, framework_table=self._framework(code_rows, turns_with, quote_objs),
             overview=ov, methods=methods, quote_objects=quote_objs, by_values=by_values, codes=json_codes,
