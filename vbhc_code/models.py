@@ -105,6 +105,7 @@ class Code:
     terms: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_mapping)  # lang -> phrases
     patterns: Mapping[str, tuple[Any, ...]] = field(default_factory=frozen_mapping)  # lang -> spaCy token patterns
     negative: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_mapping)  # lang -> veto phrases
+    weak: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_mapping)  # lang -> terms needing domain context
     color: str | None = None  # '#RRGGBB'
 
 
@@ -118,6 +119,9 @@ class Codebook:
     description: str = ""
     source: str = ""
     sha256: str = ""  # of the file's bytes (or of a canonical serialisation when not from a file)
+    context: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_mapping)  # lang -> domain context words
+    interview_talk: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_mapping)  # lang -> sentence vetoes
+    extends: str = ""  # the codebook a study codebook extends (e.g. "vbhc-sim")
 
     def code(self, code_id: str) -> Code:
         for code in self.codes:

@@ -151,9 +151,9 @@ def test_builtin_codebook_codes_typical_statements():
         "I want to concentrate on the interview now.": set(),
     }
     for text, codes in cases.items():
-        assert {h.code for h in hits_for(cb, "en", text) if h.vetoed_by is None} == codes, text
+        assert {h.code for h in hits_for(cb, "en", text) if h.codes} == codes, text
     nl = "De verzekeringsarts wil eerder betrokken worden; de financiële prikkels liggen bij de zorgverzekeraar."
-    assert {h.code for h in hits_for(cb, "nl", nl) if h.vetoed_by is None} == {"SIM2", "SIM6"}
+    assert {h.code for h in hits_for(cb, "nl", nl) if h.codes} == {"SIM2", "SIM6"}
 
 
 # -- autocode on a store ---------------------------------------------------------------------------
@@ -175,18 +175,20 @@ def test_autocode_stores_participant_turns_with_exact_evidence(store):
     cb = load_codebook()
     report = autocode(store, codebook=cb)
     codings = store.codings("auto")
+    # a.txt turn 4: a bare single word ("questionnaire") codes only with domain context in the turn (1.2.0)
     assert {(c.document, c.turn_index, c.code) for c in codings} == {
-        ("a.txt", 2, "VBHC2"), ("a.txt", 2, "SIM2"), ("a.txt", 4, "VBHC2"), ("b.txt", 1, "VBHC2"),
+        ("a.txt", 2, "VBHC2"), ("a.txt", 2, "SIM2"), ("b.txt", 1, "VBHC2"),
     }
     texts = {d.name: d.plain_text for d in store.documents()}
     matched = {(c.document, c.turn_index, c.code): texts[c.document][c.start:c.end] for c in codings}
     assert matched == {
         ("a.txt", 2, "VBHC2"): "PROMs", ("a.txt", 2, "SIM2"): "bedrijfsarts rarely calls",
-        ("a.txt", 4, "VBHC2"): "questionnaire", ("b.txt", 1, "VBHC2"): "vragenlijsten",
+        ("b.txt", 1, "VBHC2"): "vragenlijsten",
     }  # fmt: skip
     for c in codings:  # the evidence names the offsets of the stored span first
         assert f" {c.start}-{c.end}" in c.evidence.split(";")[0]
-    assert report.turns == 4 and report.codings == 4 and report.per_code["VBHC2"] == {"codings": 3, "turns": 3, "vetoed": 0}
+        assert 0.5 <= c.confidence <= 0.99
+    assert report.turns == 4 and report.codings == 3 and report.per_code["VBHC2"] == {"codings": 2, "turns": 2, "vetoed": 2}  # two spans: questionnaire('s)
     assert store.coder_codebook("auto").sha256 == cb.sha256
     assert store.coded_documents("auto") == {"a.txt", "b.txt"}
 
@@ -196,7 +198,7 @@ def test_rerun_replaces_and_scope_all_codes_interviewer_turns(store):
     autocode(store, codebook=cb)
     autocode(store, codebook=cb, scope="all")
     keys = [(c.document, c.turn_index, c.code) for c in store.codings("auto")]
-    assert len(keys) == len(set(keys)) == 5 and ("a.txt", 1, "VBHC2") in keys
+    assert len(keys) == len(set(keys)) == 4 and ("a.txt", 1, "VBHC2") in keys
 
 
 def test_sentence_unit_stores_the_sentence_span(store):
@@ -235,7 +237,7 @@ def test_mixing_codebooks_warns(store):
     report = autocode(store, codebook=cb)
     assert any("coder 'old' coded with codebook 'vbhc-sim' 0.9" in w for w in report.warnings)
     again = autocode(store, codebook=replace(cb, version="0.8", sha256="d" * 64))
-    assert any(w.startswith("coder 'auto' was coded with codebook 'vbhc-sim' 1.1.0") for w in again.warnings)
+    assert any(w.startswith("coder 'auto' was coded with codebook 'vbhc-sim' 1.2.0") for w in again.warnings)
 
 
 def test_usage_and_data_errors(store, tmp_path):
@@ -300,10 +302,12 @@ def test_cli_explain_json(store):
     assert shown.exit_code == 0, shown.output
     data = json.loads(shown.stdout)
     assert data["language"] == "nl"
-    assert [(h["code"], h["matched"], h["vetoed_by"]) for h in data["hits"]] == [
-        ("VBHC2", "vragenlijsten", None),  # a bare profession is not SIM2 (codebook 1.1.0)
+    assert [(h["code"], h["kind"], h["matched"], h["vetoed_by"]) for h in data["hits"]] == [
+        ("VBHC2", "term", "vragenlijsten", None),
+        ("", "context", "bedrijfsartsen", None),  # a bare profession is not SIM2 (1.1.0), but domain context (1.2.0)
     ]
     assert {s["code"] for s in data["stored"]} == {"VBHC2"}
+    assert 0 < data["stored"][0]["confidence"] < 1
 
 
 def _hypothesis_codebook():
@@ -346,7 +350,7 @@ def test_builtin_codebook_applies_its_exclude_rules():
         ("en", "That fee for service model drives volume, not value."): {"VBHC4"},
     }
     for (lang, text), codes in cases.items():
-        assert {h.code for h in hits_for(cb, lang, text) if h.vetoed_by is None} == codes, text
+        assert {h.code for h in hits_for(cb, lang, text) if h.codes} == codes, text
 
 
 def test_evaluate_names_both_codebooks_when_they_differ(tmp_path):
@@ -361,12 +365,12 @@ def test_evaluate_names_both_codebooks_when_they_differ(tmp_path):
         autocode(st, codebook=cb)
         report = autocode(st, codebook=edited, coder="ref")
         assert report.warnings == [
-            (f"coder 'auto' coded with codebook 'vbhc-sim' 1.1.0 (sha256 {cb.sha256[:12]}), not 'vbhc-sim' 1.1.0 "
+            (f"coder 'auto' coded with codebook 'vbhc-sim' 1.2.0 (sha256 {cb.sha256[:12]}), not 'vbhc-sim' 1.2.0 "
              "(sha256 cccccccccccc): comparing them mixes codebook versions")
         ]
         result = evaluate(st, coder="auto", against="ref")
     assert result["reasons"]["codebook"] == (
-        f"the coders used different codebooks: ref: vbhc-sim 1.1.0 (sha256 cccccccccccc); auto: vbhc-sim 1.1.0 "
+        f"the coders used different codebooks: ref: vbhc-sim 1.2.0 (sha256 cccccccccccc); auto: vbhc-sim 1.2.0 "
         f"(sha256 {cb.sha256[:12]})"
     )
     assert result["pooled"]["tp"] == 1 and result["pooled"]["fp"] == 0 and result["pooled"]["fn"] == 0

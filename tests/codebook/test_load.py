@@ -228,12 +228,12 @@ def test_mixing_codebook_versions_is_reported(tmp_path):
         assert codebook_mix_warnings(store, other, coder="auto") == []
         warnings = codebook_mix_warnings(store, cb, coder="auto")
         assert warnings == [
-            f"coder 'anna' coded with codebook 'vbhc-sim' 0.9 (sha256 ffffffffffff), not 'vbhc-sim' 1.1.0 "
+            f"coder 'anna' coded with codebook 'vbhc-sim' 0.9 (sha256 ffffffffffff), not 'vbhc-sim' 1.2.0 "
             f"(sha256 {cb.sha256[:12]}): comparing them mixes codebook versions"
         ]
         store.replace_codings("ben", [], coded_documents=["d.txt"], codebook=cb)
         assert mixed_codebook_warnings(store, ["anna", "ben"]) == [
-            f"coders used different codebooks (anna: 'vbhc-sim' 0.9 (sha256 ffffffffffff); ben: 'vbhc-sim' 1.1.0 "
+            f"coders used different codebooks (anna: 'vbhc-sim' 0.9 (sha256 ffffffffffff); ben: 'vbhc-sim' 1.2.0 "
             f"(sha256 {cb.sha256[:12]})): results mix codebook versions"
         ]
 
@@ -242,7 +242,7 @@ def test_mixing_codebook_versions_is_reported(tmp_path):
 def test_cli_check_exit_codes(tmp_path):
     ok = runner.invoke(app, ["codebook", "check", str(builtin_codebook_path())])
     assert ok.exit_code == 0, ok.output
-    assert "codebook 'vbhc-sim' 1.1.0 is valid: 2 themes, 15 codes" in ok.stdout.replace("\n", " ")
+    assert "codebook 'vbhc-sim' 1.2.0 is valid: 2 themes, 15 codes" in ok.stdout.replace("\n", " ")
     bad = runner.invoke(app, ["codebook", "check", str(write(tmp_path, BAD))])
     assert bad.exit_code == 1
     lines = bad.stderr.splitlines()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vbhc_code.autocode.terms import term_variants
@@ -30,7 +30,7 @@ class Hit:
     """One term or pattern match, offsets in the matched text (turn text, or document when mapped)."""
 
     code: str
-    kind: str  # term | pattern
+    kind: str  # term | weak (needs domain context) | pattern | context | interview (talk about the interview)
     label: str  # the term as written in the codebook, or e.g. "SIM1.patterns.en[0]"
     via: str  # lower | lemma | pattern
     start: int
@@ -42,10 +42,19 @@ class Hit:
     def offsets(self) -> str:
         return "+".join(f"{s}-{e}" for s, e in self.segments) if len(self.segments) > 1 else f"{self.start}-{self.end}"
 
+    @property
+    def codes(self) -> bool:
+        """Whether the hit is a code's trigger (not context or interview talk) and was not vetoed."""
+        return self.kind in ("term", "weak", "pattern") and self.vetoed_by is None
+
     def describe(self) -> str:
-        what = f"term '{self.label}'" if self.kind == "term" else f"pattern {self.label}"
-        how = f" ({self.via})" if self.kind == "term" else ""
+        what = f"pattern {self.label}" if self.kind == "pattern" else f"{_KIND_NAMES.get(self.kind, 'term')} '{self.label}'"
+        how = f" ({self.via})" if self.kind != "pattern" else ""
         return f"{what}{how} {self.offsets}"
+
+
+_KIND_NAMES = {"term": "term", "weak": "weak term", "context": "context", "interview": "interview talk"}
+NO_CONTEXT = "no domain context in the turn"
 
 
 @dataclass
@@ -75,10 +84,16 @@ class CodebookMatcher:
         for code in codebook.codes:
             for term_lang, terms in code.terms.items():
                 self._add_terms(code.id, "pos", term_lang, terms)
+            for term_lang, terms in code.weak.items():
+                self._add_terms(code.id, "weak", term_lang, terms)
             for term_lang, terms in code.negative.items():
                 self._add_terms(code.id, "neg", term_lang, terms)
             for i, pattern in enumerate(code.patterns.get(lang, ())):
                 self.matcher.add_pattern(_SEP.join((code.id, "pattern", f"{code.id}.patterns.{lang}[{i}]")), pattern)
+        for term_lang, terms in codebook.context.items():
+            self._add_terms("", "context", term_lang, terms)
+        for term_lang, terms in codebook.interview_talk.items():
+            self._add_terms("", "interview", term_lang, terms)
 
     def _add_terms(self, code: str, polarity: str, term_lang: str, terms: Iterable[str]) -> None:
         for term in terms:
@@ -108,6 +123,9 @@ class CodebookMatcher:
             yield _resolve(found, self.order)
 
 
+_KINDS = {"pos": "term", "weak": "weak", "pattern": "pattern", "context": "context", "interview": "interview"}
+
+
 def _resolve(found: list[tuple[str, str, int, int]], order: dict[str, int]) -> list[Hit]:
     best: dict[tuple[str, int, int], tuple[tuple[int, int], Hit]] = {}
     negatives: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
@@ -116,18 +134,18 @@ def _resolve(found: list[tuple[str, str, int, int]], order: dict[str, int]) -> l
         if polarity == "neg":
             negatives[code].append((start, end, label))
             continue
-        hit = Hit(code, "pattern" if polarity == "pattern" else "term", label, via, start, end)
-        k = (code, start, end)
-        # One hit per span and code: a LOWER match explains itself better than a lemma match,
-        # and the first term listed in the codebook better than a later one.
-        rank = (0 if via == "lower" else 1, order.get(key, 0))
+        hit = Hit(code, _KINDS[polarity], label, via, start, end)
+        k = (code or polarity, start, end)
+        # One hit per span and code: a code's own term before a weak one, a LOWER match before a lemma
+        # match, and the first term listed in the codebook before a later one.
+        rank = (polarity == "weak", 0 if via == "lower" else 1, order.get(key, 0))
         if k not in best or rank < best[k][0]:
             best[k] = (rank, hit)
     hits = []
     for (code, start, end), (_, hit) in sorted(best.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
         for n_start, n_end, label in negatives.get(code, ()):
             if n_start < end and start < n_end:
-                hit = Hit(hit.code, hit.kind, hit.label, hit.via, start, end, vetoed_by=label)
+                hit = replace(hit, vetoed_by=label)
                 break
         hits.append(hit)
     return hits
@@ -180,10 +198,53 @@ def _document_languages(store: Any) -> dict[str, str]:
     return dict(store.document_languages())
 
 
-def _codings_for_turn(turn: Turn, hits: list[Hit], coder: str, unit: str) -> list[Coding]:
+# Strength of one distinct trigger (see ``confidence``): a specific phrase or a pattern says more than one
+# word, a weak term (one that codes only with domain context) less; a lemma match is a little looser.
+STRENGTH = {"phrase": 0.7, "pattern": 0.7, "word": 0.55, "weak": 0.35}
+LEMMA_PENALTY = 0.05
+CONTEXT_BONUS = 0.05  # per distinct context word or other code's trigger in the turn, at most 3
+MAX_CONFIDENCE = 0.99
+
+
+def trigger_strength(hit: Hit) -> float:
+    """How much one trigger alone says that its code applies (0-1)."""
+    if hit.kind == "pattern":
+        base = STRENGTH["pattern"]
+    elif hit.kind == "weak":
+        base = STRENGTH["weak"]
+    else:
+        base = STRENGTH["phrase" if len(hit.label.replace("-", " ").split()) > 1 else "word"]
+    return base - (LEMMA_PENALTY if hit.via == "lemma" else 0.0)
+
+
+def confidence(code_hits: Sequence[Hit], context: int) -> float:
+    """A coding's confidence from its evidence: distinct triggers combined as independent pieces of evidence
+    (1 - product of (1 - strength)), plus a little for each distinct piece of domain context in the turn.
+
+    >>> confidence([Hit("C", "term", "bundled payment", "lower", 0, 15)], context=2)
+    0.8
+    """
+    strongest: dict[str, float] = {}
+    for h in code_hits:
+        strongest[h.label] = max(strongest.get(h.label, 0.0), trigger_strength(h))
+    miss = 1.0
+    for value in strongest.values():
+        miss *= 1.0 - value
+    score = 1.0 - miss + CONTEXT_BONUS * min(context, 3)
+    return round(min(score, MAX_CONFIDENCE), 2)
+
+
+def _context_count(hits: Sequence[Hit], code: str) -> int:
+    """Distinct context words, and other codes' triggers, in the turn (not vetoed)."""
+    labels = {h.label for h in hits if h.kind == "context" and h.vetoed_by is None}
+    labels |= {h.code for h in hits if h.codes and h.code != code and h.kind != "weak"}
+    return len(labels)
+
+
+def _codings_for_turn(turn: Turn, hits: list[Hit], coder: str, unit: str, min_confidence: float = 0.0) -> list[Coding]:
     by_code: dict[str, list[Hit]] = defaultdict(list)
     for hit in hits:
-        if hit.vetoed_by is None:
+        if hit.codes:
             by_code[hit.code].append(hit)
     codings = []
     for code, code_hits in by_code.items():
@@ -194,12 +255,85 @@ def _codings_for_turn(turn: Turn, hits: list[Hit], coder: str, unit: str) -> lis
             groups = [((whole.start, whole.end) if whole else (None, None), ordered)]
         else:
             groups = _by_sentence(turn, code_hits)
+        context = _context_count(hits, code)
         for (start, end), group in groups:
+            score = confidence(group, context)
+            if score < min_confidence:
+                continue
             evidence = "; ".join(h.describe() for h in group[:MAX_EVIDENCE])
             if len(group) > MAX_EVIDENCE:
                 evidence += f"; +{len(group) - MAX_EVIDENCE} more"
-            codings.append(Coding(turn.document, turn.turn_index, code, coder, start, end, evidence))
+            codings.append(Coding(turn.document, turn.turn_index, code, coder, start, end, evidence, score))
     return codings
+
+
+# A document is coded only when it is about the domain at all: at least 3 distinct context words, and
+# context words at least 8 times per 1,000 words (interviews on the topic have 30-80; off-topic meetings,
+# lectures and documentaries 0-5).
+# Documents shorter than 300 words of coded turns are too short to judge and are not gated.
+DOCUMENT_CONTEXT = 3
+DOCUMENT_CONTEXT_PER_1000 = 8.0
+DOCUMENT_MIN_WORDS = 300
+
+
+def document_context_problem(distinct: int, hits: int, words: int) -> str | None:
+    """Why a document is off-topic for the codebook (None when its domain context suffices)."""
+    density = 1000 * hits / words if words else 0.0
+    if words < DOCUMENT_MIN_WORDS or distinct >= DOCUMENT_CONTEXT and density >= DOCUMENT_CONTEXT_PER_1000:
+        return None
+    return (f"off-topic document: {distinct} distinct domain context word(s), {density:.1f} per 1,000 words "
+            f"(needs {DOCUMENT_CONTEXT} and {DOCUMENT_CONTEXT_PER_1000:g})")
+
+
+def needs_context(hit: Hit) -> bool:
+    """Weak terms, and single-word terms other than acronyms, code only with domain context in the turn.
+
+    A single everyday word ("bundle", "consent", "culture") is evidence only where the talk is about the
+    domain; a phrase ("bundled payment") or an acronym ("PROMs") carries its own context.
+    """
+    if hit.kind == "weak":
+        return True
+    if hit.kind != "term":
+        return False
+    words = hit.label.replace("-", " ").split()
+    return len(words) == 1 and sum(ch.isupper() for ch in hit.label) < 2
+
+
+def apply_context_rules(turn: Turn, hits: list[Hit], off_topic: str | None = None) -> list[Hit]:
+    """Veto triggers in a sentence about the interview itself, triggers that need context in a turn without
+    any, and everything in an ``off_topic`` document (the reason, see ``document_context_problem``).
+
+    Context is a context word, or a trigger that needs none (of any code), outside interview talk.
+    Vetoed hits stay in the list, marked, for ``--explain``.
+    """
+    hits = _veto_interview_talk(turn, hits)
+    if off_topic is not None:
+        return [replace(h, vetoed_by=off_topic) if h.codes else h for h in hits]
+    if any(h.codes and needs_context(h) for h in hits):
+        supported = any(h.vetoed_by is None and (h.kind == "context" or (h.codes and not needs_context(h))) for h in hits)
+        if not supported:
+            hits = [replace(h, vetoed_by=NO_CONTEXT) if h.codes and needs_context(h) else h for h in hits]
+    return hits
+
+
+def _veto_interview_talk(turn: Turn, hits: list[Hit]) -> list[Hit]:
+    talk = [h for h in hits if h.kind == "interview"]
+    if not talk:
+        return hits
+    sentences = list(turn.sentences) or [(turn.start, turn.end)]
+    vetoing: dict[tuple[int, int], str] = {}
+    for h in talk:
+        for s in sentences:
+            if s[0] <= h.start < s[1]:
+                vetoing.setdefault(s, h.label)
+    out = []
+    for h in hits:
+        if h.kind != "interview" and h.vetoed_by is None:
+            label = next((lab for s, lab in vetoing.items() if s[0] <= h.start < s[1]), None)
+            if label is not None:
+                h = replace(h, vetoed_by=f"interview talk '{label}'")
+        out.append(h)
+    return out
 
 
 def _by_sentence(turn: Turn, hits: list[Hit]) -> list[tuple[tuple[int, int], list[Hit]]]:
@@ -242,6 +376,19 @@ def match_turns(
             done += 1
             if on_progress is not None and done % 500 == 0:
                 on_progress(done, len(turns))
+    if codebook.context:
+        distinct: dict[str, set[str]] = defaultdict(set)
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # context hits, words
+        for turn in turns:
+            key = (turn.document, turn.turn_index)
+            found = [h.label for h in out[key] if h.kind == "context"]
+            distinct[turn.document].update(found)
+            counts[turn.document][0] += len(found)
+            counts[turn.document][1] += len(turn.text.split())
+        gate = {doc: document_context_problem(len(distinct[doc]), *counts[doc]) for doc in counts}
+        for turn in turns:
+            key = (turn.document, turn.turn_index)
+            out[key] = apply_context_rules(turn, out[key], gate[turn.document])
     if on_progress is not None:
         on_progress(len(turns), len(turns))
     return out
@@ -254,9 +401,13 @@ def autocode(
     coder: str = "auto",
     unit: str = "turn",
     scope: str = "participant",
+    min_confidence: float = 0.0,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> AutocodeReport:
-    """Code every turn in ``scope`` with ``codebook`` and store the result as ``coder`` (atomically)."""
+    """Code every turn in ``scope`` with ``codebook`` and store the result as ``coder`` (atomically).
+
+    Codings whose confidence is below ``min_confidence`` are left out.
+    """
     from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES
 
     if unit not in UNITS:
@@ -265,6 +416,8 @@ def autocode(
         raise UsageError(f"--scope must be one of {', '.join(SCOPES)}, not '{scope}'")
     if not coder.strip():
         raise UsageError("--coder needs a name")
+    if not 0.0 <= min_confidence <= 1.0:
+        raise UsageError(f"--min-confidence must be between 0 and 1, not {min_confidence:g}")
     existing = {c.name: c for c in store.coders()}.get(coder)
     if existing is not None and not (existing.source or "").startswith("autocode "):
         # a human coder's imported work must never be replaced by a machine pass by a slip of --coder
@@ -296,22 +449,27 @@ def autocode(
     for turn in turns:
         turn_hits = hits.get((turn.document, turn.turn_index), [])
         report.words += len(turn.text.split())
-        turn_codings = _codings_for_turn(turn, turn_hits, coder, unit)
+        turn_codings = _codings_for_turn(turn, turn_hits, coder, unit, min_confidence)
         codings += turn_codings
         for code in {c.code for c in turn_codings}:
             per_code[code]["turns"] += 1
         for c in turn_codings:
             per_code[c.code]["codings"] += 1
         for h in turn_hits:
-            if h.vetoed_by is not None:
+            if h.vetoed_by is not None and h.code in per_code:
                 per_code[h.code]["vetoed"] += 1
-    store.replace_codings(coder, codings, coded_documents=languages.keys(), codebook=codebook, source=f"autocode unit={unit} scope={scope}")
+    store.replace_codings(coder, codings, coded_documents=languages.keys(), codebook=codebook, source=autocode_source(unit, scope, min_confidence))
     report.documents = len(languages)
     report.turns = len(turns)
     report.codings = len(codings)
     report.per_code = per_code
     report.seconds = time.perf_counter() - started
     return report
+
+
+def autocode_source(unit: str, scope: str, min_confidence: float) -> str:
+    """How an autocode run is recorded as the coder's source (the Methods paragraph reports it)."""
+    return f"autocode unit={unit} scope={scope} min_confidence={min_confidence:g}"
 
 
 def explain(
@@ -324,7 +482,10 @@ def explain(
     turn = store.turn(document, turn_index)
     if codebook is None:
         codebook = store.coder_codebook(coder) or load_codebook()
-    hits = match_turns([turn], {document: doc.language}, {document: doc.plain_text}, codebook)[(document, turn_index)]
+    # The whole document is matched: whether it is on topic at all decides (see document_context_problem).
+    scope = "all" if turn.role != "participant" else "participant"
+    turns = [t for t in store.turns(scope=scope, document=document)]
+    hits = match_turns(turns, {document: doc.language}, {document: doc.plain_text}, codebook)[(document, turn_index)]
     stored = [c for c in store.codings(coder, document=document) if c.turn_index == turn_index]
     text = doc.plain_text
     return {
@@ -345,6 +506,7 @@ def explain(
             for h in hits
         ],  # fmt: skip
         "stored": [
-            {"code": c.code, "start": c.start, "end": c.end, "evidence": c.evidence} for c in stored
+            {"code": c.code, "start": c.start, "end": c.end, "evidence": c.evidence, "confidence": c.confidence}
+            for c in stored
         ],
     }

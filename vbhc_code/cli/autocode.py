@@ -24,6 +24,10 @@ def autocode_cmd(
     scope: Annotated[
         str, typer.Option("--scope", help="participant: participant turns (chat included); all: interviewer turns too.")
     ] = "participant",
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", help="Leave out codings whose confidence (0-1, from their evidence) "
+                            "is below this.")  # fmt: skip
+    ] = 0.0,
     explain: Annotated[
         tuple[str, int] | None,
         typer.Option("--explain", metavar="DOC TURN", help="Show why a turn got (or did not get) its codes; changes nothing."),
@@ -56,7 +60,8 @@ def autocode_cmd(
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, total=total, completed=done)
 
-            report = autocode(st, codebook=cb, coder=coder, unit=unit, scope=scope, on_progress=on_progress)
+            report = autocode(st, codebook=cb, coder=coder, unit=unit, scope=scope, min_confidence=min_confidence,
+                              on_progress=on_progress)  # fmt: skip
     print_warnings(report.warnings)
     table = Table(
         title=f"autocode -> coder '{report.coder}' with codebook {report.codebook} ({report.unit}s, {report.scope} turns)",
@@ -99,7 +104,13 @@ def _print_explain(result: dict, coder: str) -> None:
     for col in ("code", "term / pattern", "via", "offsets", "matched text", "result"):
         table.add_column(col)
     for h in result["hits"]:
-        status = f"vetoed by '{h['vetoed_by']}'" if h["vetoed_by"] else "codes the turn"
+        if h["kind"] in ("context", "interview"):
+            status = "domain context" if h["kind"] == "context" else "talk about the interview: vetoes its sentence"
+        elif h["vetoed_by"]:
+            rule = h["vetoed_by"].startswith(("interview talk ", "no domain context", "off-topic document"))
+            status = f"vetoed: {h['vetoed_by']}" if rule else f"vetoed by '{h['vetoed_by']}'"
+        else:
+            status = "codes the turn"
         table.add_row(h["code"], Text(h["label"]), h["via"], h["offsets"], Text(h["matched"]), Text(status))
     if not result["hits"]:
         console.print("no term or pattern of the codebook matches this turn", markup=False, soft_wrap=True)
@@ -107,11 +118,12 @@ def _print_explain(result: dict, coder: str) -> None:
         console.print(table)
     if result["stored"]:
         stored = Table(title=f"Stored codings of '{coder}'", title_justify="left")
-        for col in ("code", "offsets", "evidence"):
+        for col in ("code", "offsets", "confidence", "evidence"):
             stored.add_column(col)
         for c in result["stored"]:
             offsets = f"{c['start']}-{c['end']}" if c["start"] is not None else ""
-            stored.add_row(c["code"], offsets, Text(c["evidence"] or ""))
+            score = "" if c.get("confidence") is None else f"{c['confidence']:.2f}"
+            stored.add_row(c["code"], offsets, score, Text(c["evidence"] or ""))
         console.print(stored)
     else:
         console.print(f"coder '{coder}' has no codings on this turn", markup=False, soft_wrap=True)

@@ -19,7 +19,8 @@ from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationE
 from vbhc_code.models import Codebook
 
 CODE_COLUMNS = ("id", "theme", "label", "definition", "include", "exclude", "examples", "color")
-LIST_FIELDS = ("terms", "negative", "patterns")
+LIST_FIELDS = ("terms", "negative", "patterns", "weak")
+CONTEXT_FIELDS = ("context", "interview_talk")  # codebook-wide per-language lists
 
 
 # -- TOML ---------------------------------------------------------------------------------------
@@ -36,6 +37,10 @@ def codebook_to_toml(codebook: Codebook) -> str:
         "themes": [{"id": t.id, "label": t.label, "description": t.description} for t in codebook.themes],
         "codes": [_code_table(code) for code in codebook.codes],
     }
+    for section in CONTEXT_FIELDS:
+        per_lang = getattr(codebook, section)
+        if any(per_lang.values()):
+            data[section] = {lang: list(items) for lang, items in per_lang.items()}
     return tomli_w.dumps(data, indent=4)
 
 
@@ -123,6 +128,8 @@ def _export_xlsx(codebook: Codebook, out: Path, *, force: bool) -> Path:
     meta = Sheet("Codebook", [Column("field", width=14), Column("value", width=100, wrap=True)], [
         ["name", codebook.name], ["version", codebook.version], ["languages", ", ".join(codebook.languages)],
         ["description", codebook.description], ["source", codebook.source], ["sha256", codebook.sha256],
+        *([f"{section}_{lang}", "\n".join(items)] for section in CONTEXT_FIELDS
+          for lang, items in getattr(codebook, section).items() if items),
     ], autofilter=False)  # fmt: skip
     return write_workbook(out, [Sheet("Codes", columns, rows), themes, meta], overwrite=force)
 
@@ -151,12 +158,19 @@ def codebook_markdown(codebook: Codebook) -> str:
             for lang, terms in code.terms.items():
                 if terms:
                     lines += [f"**Terms ({lang}).** " + ", ".join(terms), ""]
+            for lang, terms in code.weak.items():
+                if terms:
+                    lines += [f"**Weak terms, only with domain context ({lang}).** " + ", ".join(terms), ""]
             for lang, terms in code.negative.items():
                 if terms:
                     lines += [f"**Vetoed by ({lang}).** " + ", ".join(terms), ""]
             for lang, patterns in code.patterns.items():
                 for p in patterns:
                     lines += [f"**Pattern ({lang}).** `{json.dumps(p, ensure_ascii=False)}`", ""]
+    for section, title in (("context", "Domain context"), ("interview_talk", "Talk about the interview (vetoes its sentence)")):
+        for lang, terms in getattr(codebook, section).items():
+            if terms:
+                lines += ["", f"**{title} ({lang}).** " + ", ".join(terms)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -297,6 +311,10 @@ def _raw_from_xlsx(path: Path) -> dict[str, Any]:
                     raw["languages"] = [x.strip() for x in value.split(",") if x.strip()]
                 elif field in ("name", "version", "description", "source") and value:
                     raw[field] = value
+                elif field.startswith(CONTEXT_FIELDS) and "_" in field and value:
+                    section, lang = field.rsplit("_", 1)
+                    if section in CONTEXT_FIELDS:
+                        raw.setdefault(section, {})[lang] = _split_lines(value)
         if problems:
             raise ValidationError(f"{path.name}: {len(problems)} problem(s)", problems)
         return raw

@@ -2,7 +2,10 @@
 
 A codebook file has ``name``, ``version``, ``languages``, ``description``, ``source``, a list of
 ``[[themes]]`` (id, label, description) and a list of ``[[codes]]`` (id, theme, label, definition,
-include, exclude, examples, color, and per language ``terms``, ``patterns`` and ``negative``).
+include, exclude, examples, color, and per language ``terms``, ``patterns``, ``negative`` and ``weak``: terms
+that code only with domain context in the turn), and per language ``context`` (domain words) and
+``interview_talk`` (phrases about the interview itself: they veto every match in their sentence).
+A study codebook has ``extends = "vbhc-sim"`` and adds to the built-in one (see ``_extend``).
 Problems are located by their path in the file, 0-based like the TOML arrays:
 ``[codes[3].theme] unknown theme 'acces'``.
 """
@@ -21,11 +24,14 @@ from vbhc_code.errors import DataError, ValidationError
 from vbhc_code.models import Code, Codebook, Theme, frozen_mapping
 
 BUILTIN_NAME = "vbhc-sim"
-TOP_KEYS = ("name", "version", "languages", "description", "source", "themes", "codes")
+TOP_KEYS = ("name", "version", "languages", "description", "source", "themes", "codes",
+            "context", "interview_talk", "extends")  # fmt: skip
 THEME_KEYS = ("id", "label", "description")
 CODE_KEYS = (
     "id", "theme", "label", "definition", "include", "exclude", "examples", "color", "terms", "patterns", "negative",
+    "weak",
 )  # fmt: skip
+_LISTS = ("terms", "patterns", "negative", "weak")  # per-language lists a study codebook adds to
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
@@ -97,7 +103,63 @@ def _load(path: Path) -> tuple[Codebook | None, list[Problem]]:
         where = f"line {m.group(1)}, column {m.group(2)}" if m else "file"
         message = message[: m.start()].strip() if m else message
         return None, [Problem(where, f"invalid TOML: {message}")]
-    return codebook_from_data(raw, sha256=hashlib.sha256(data).hexdigest())
+    sha = hashlib.sha256(data)
+    if isinstance(raw, dict) and "extends" in raw:
+        base, problems = _extend_base(raw)
+        if base is None:
+            return None, problems
+        sha.update(b"\0" + builtin_codebook_path().read_bytes())
+        raw = _extend(base, raw)
+        codebook, more = codebook_from_data(raw, sha256=sha.hexdigest())
+        return codebook, problems + more
+    return codebook_from_data(raw, sha256=sha.hexdigest())
+
+
+def _extend_base(raw: dict) -> tuple[dict | None, list[Problem]]:
+    """The parsed built-in codebook a study codebook extends, or the problems that stop it."""
+    problems = []
+    if raw.get("extends") != BUILTIN_NAME:
+        problems.append(Problem("extends", f"only the built-in '{BUILTIN_NAME}' can be extended, not {_show(raw.get('extends'))}"))
+    for key in ("name", "version"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            problems.append(Problem(key, f"a study codebook needs its own {key}"))
+    if problems:
+        return None, problems
+    return tomllib.loads(builtin_codebook_path().read_text(encoding="utf-8")), []
+
+
+def _extend(base: dict, study: dict) -> dict:
+    """``base`` with ``study`` on top: its codes add terms, patterns, negative and weak terms to the code of the
+    same id (or are new codes), its themes are added, its texts and context lists replace or extend the base's."""
+    out = {k: v for k, v in base.items()}
+    for key in ("name", "version", "description", "source", "languages"):
+        if key in study:
+            out[key] = study[key]
+    for key in ("context", "interview_talk"):
+        if isinstance(study.get(key), dict):
+            merged = {lang: list(v) for lang, v in (base.get(key) or {}).items()}
+            for lang, items in study[key].items():
+                merged[lang] = merged.get(lang, []) + (items if isinstance(items, list) else [items])
+            out[key] = merged
+    out["themes"] = list(base.get("themes", [])) + list(study.get("themes", []) if isinstance(study.get("themes"), list) else [])
+    codes = [dict(c) for c in base.get("codes", [])]
+    by_id = {c.get("id"): c for c in codes}
+    for table in study.get("codes", []) if isinstance(study.get("codes"), list) else []:
+        if not isinstance(table, dict) or table.get("id") not in by_id:
+            codes.append(table)
+            continue
+        target = by_id[table["id"]]
+        for key, value in table.items():
+            if key in _LISTS and isinstance(value, dict):
+                merged = {lang: list(v) for lang, v in (target.get(key) or {}).items()}
+                for lang, items in value.items():
+                    merged[lang] = merged.get(lang, []) + (items if isinstance(items, list) else [items])
+                target[key] = merged
+            elif key != "id":
+                target[key] = value
+    out["codes"] = codes
+    out["extends"] = study["extends"]
+    return out
 
 
 def normalise_term(term: str) -> str:
@@ -151,6 +213,9 @@ class _Validator:
         return Codebook(
             name=name, version=version, languages=tuple(languages), themes=tuple(themes), codes=tuple(codes),
             description=self.text(raw, "description", ""), source=self.text(raw, "source", ""), sha256=sha256,
+            context=self.per_language(raw.get("context"), "context", languages, self.terms),
+            interview_talk=self.per_language(raw.get("interview_talk"), "interview_talk", languages, self.terms),
+            extends=self.text(raw, "extends", ""),
         )  # fmt: skip
 
     def languages(self, value: Any) -> list[str]:
@@ -226,9 +291,10 @@ class _Validator:
                 terms=self.per_language(table.get("terms"), f"{where}terms", languages, self.terms),
                 patterns=self.per_language(table.get("patterns"), f"{where}patterns", languages, self.patterns),
                 negative=self.per_language(table.get("negative"), f"{where}negative", languages, self.terms),
+                weak=self.per_language(table.get("weak"), f"{where}weak", languages, self.terms),
                 color=color or None,
             )  # fmt: skip
-            if not any(code.terms.values()) and not any(code.patterns.values()):
+            if not any(code.terms.values()) and not any(code.patterns.values()) and not any(code.weak.values()):
                 self.warn(f"{where}terms", "no terms or patterns: autocode will never apply this code")
             self.all_codes.append((i, code))
             if not duplicate:

@@ -128,9 +128,11 @@ def codebook_from_json(text: str) -> Codebook:
     codes = []
     for c in data.pop("codes"):
         c["examples"] = tuple(c.get("examples", ()))
-        for key in ("terms", "negative"):
+        for key in ("terms", "negative", "weak"):
             c[key] = frozen_mapping({lang: tuple(v) for lang, v in c.get(key, {}).items()})
         c["patterns"] = frozen_mapping({lang: tuple(v) for lang, v in c.get("patterns", {}).items()})
         codes.append(Code(**c))
     data["languages"] = tuple(data.get("languages", ()))
+    for key in ("context", "interview_talk"):
+        data[key] = frozen_mapping({lang: tuple(v) for lang, v in data.get(key, {}).items()})
     return Codebook(themes=themes, codes=tuple(codes), **data)
