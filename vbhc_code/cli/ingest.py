@@ -39,19 +39,67 @@ def ingest_cmd(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-read changed files even when they have codings (drops those codings).")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone from the folder.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show how each file would be read (layout, speakers, first turns); write nothing.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Every document in the report, also for large folders.")] = False,
     store: StoreOption = None,
 ) -> None:
     """Read a folder of transcripts into the study store (idempotent: unchanged files are skipped).
 
     Exit 0 (with warnings), 1 if any file could not be read (the others are still stored).
     """
+    if dry_run:
+        _dry_run(folder, participants=participants, documents=documents, language=language, encoding=encoding,
+                 speaker_pattern=speaker_pattern)  # fmt: skip
+        return
     store_path = resolve_store_path(store)
     report = _run_ingest(
         store_path, folder, participants=participants, documents=documents, language=language,
         encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune,
     )  # fmt: skip
-    _print_ingest_report(report, store_path)
+    _print_ingest_report(report, store_path, verbose=verbose)
     if report.failed:
+        raise typer.Exit(1)
+
+
+def _dry_run(folder: Path, **options) -> None:
+    """Print per document how it would be read; no store is opened. Exit 1 when a file cannot be read."""
+    from vbhc_code.ingest.preview import preview_folder
+
+    with _progress() as progress:
+        task = progress.add_task("read", total=None)
+
+        def on_progress(name: str, i: int, n: int) -> None:
+            progress.update(task, total=n, completed=i - 1, description=f"read {i}/{n}")
+
+        previews, skipped = preview_folder(
+            folder, participants_file=options["participants"], documents_file=options["documents"],
+            language=options["language"], encoding=options["encoding"], speaker_pattern=options["speaker_pattern"],
+            on_progress=on_progress,
+        )  # fmt: skip
+    out = console.print
+    for d in previews:
+        if d.error:
+            continue
+        out(f"{d.name}  [{d.format}; {', '.join(d.layout) or 'no turns'}]  {d.turns} turn(s)", markup=False,
+            highlight=False, soft_wrap=True)  # fmt: skip
+        who = [f"{k}: {', '.join(v)}" for k, v in (("known", d.known), ("interviewer", d.interviewers),
+                                                  ("unknown", d.unknown)) if v]  # fmt: skip
+        out(f"  speakers  {'; '.join(who) or 'none'}", markup=False, highlight=False, soft_wrap=True)
+        for t in d.first:
+            speaker = t.speaker or "(no speaker)"
+            tag = f" [{t.participant_id}]" if t.participant_id and t.participant_id != t.speaker else ""
+            role = " (interviewer)" if t.role == "interviewer" else ""
+            out(f"  {t.turn_index:>4}  {speaker}{tag}{role}: {t.text}", markup=False, highlight=False, soft_wrap=True)
+    for rel, reason in skipped:
+        console.print(f"skipped {rel}: {reason}", markup=False, highlight=False, soft_wrap=True)
+    print_warnings([w for d in previews for w in d.warnings])
+    console_err.print("dry run: nothing was written", markup=False, highlight=False)
+    for d in previews:
+        if d.error:
+            console_err.print(f"error: {d.error}", markup=False, highlight=False, soft_wrap=True)
+    if any(d.error for d in previews):
         raise typer.Exit(1)
 
 
@@ -79,16 +127,27 @@ def _progress() -> Progress:
     )  # fmt: skip
 
 
-def _print_ingest_report(report: IngestReport, store_path: Path) -> None:
+# Above this many documents the report lists only the documents with warnings or errors (unless --verbose).
+SUMMARY_ABOVE = 40
+
+
+def _print_ingest_report(report: IngestReport, store_path: Path, *, verbose: bool = False) -> None:
+    unknown = report.unmatched_speakers
+    rows = report.documents
+    summary = len(rows) > SUMMARY_ABOVE and not verbose
+    if summary:
+        rows = [d for d in rows if d.warnings or d.error or d.name in unknown or d.name in report.identifier_findings]
     table = Table(title=f"Ingested into {store_path}", title_justify="left")
     for col in ("document", "status", "format", "encoding", "type", "speakers", "turns", "chat turns", "words", "warnings"):
         table.add_column(col, justify="right" if col in ("speakers", "turns", "chat turns", "words", "warnings") else "left")
-    for d in report.documents:
+    for d in rows:
         table.add_row(
             d.name, d.status, d.format, d.encoding, d.doc_type, str(d.speakers), str(d.turns), str(d.chat_turns),
             str(d.words), str(len(d.warnings)),
         )  # fmt: skip
     console.print(table)
+    if summary:
+        _print_summary(report, shown=len(rows))
     for rel, reason in report.skipped:
         console.print(f"skipped {rel}: {reason}", markup=False, highlight=False, soft_wrap=True)
     for name in report.pruned:
@@ -103,6 +162,20 @@ def _print_ingest_report(report: IngestReport, store_path: Path) -> None:
     for d in report.documents:
         if d.error:
             console_err.print(f"error: {d.error}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_summary(report: IngestReport, *, shown: int) -> None:
+    from collections import Counter
+
+    docs = report.documents
+    status = Counter(d.status for d in docs)
+    formats = Counter(d.format for d in docs if d.format)
+    line = (f"{len(docs)} documents: " + ", ".join(f"{n} {s}" for s, n in sorted(status.items()))
+            + f"; {sum(d.turns for d in docs):,} turns, {sum(d.words for d in docs):,} words; formats "
+            + ", ".join(f"{f} {n}" for f, n in sorted(formats.items())))  # fmt: skip
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"listed above: the {shown} document(s) with warnings or errors; --verbose lists all",
+                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
 
 @command("segments")

@@ -82,6 +82,26 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+def check_options(folder: Path, *, language: str, speaker_pattern: str | None, encoding: str | None) -> None:
+    """Usage errors of ``ingest`` (and its dry run), before anything is read."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder")
+    if language not in SUPPORTED_LANGUAGES:
+        raise UsageError(f"--language must be one of {', '.join(SUPPORTED_LANGUAGES)}, not '{language}'")
+    if speaker_pattern is not None:
+        try:
+            re.compile(speaker_pattern)
+        except re.error as exc:
+            raise UsageError(f"--speaker-pattern is not a valid regular expression: {exc}") from None
+    if encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(f"--encoding: unknown encoding '{encoding}'") from None
+
+
 def ingest_folder(
     folder: Path,
     *,
@@ -103,22 +123,7 @@ def ingest_folder(
     from vbhc_code.ingest.identifiers import scan_document
     from vbhc_code.ingest.transcripts import SpeakerRules
 
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: not a folder")
-    if language not in SUPPORTED_LANGUAGES:
-        raise UsageError(f"--language must be one of {', '.join(SUPPORTED_LANGUAGES)}, not '{language}'")
-    if speaker_pattern is not None:
-        try:
-            re.compile(speaker_pattern)
-        except re.error as exc:
-            raise UsageError(f"--speaker-pattern is not a valid regular expression: {exc}") from None
-    if encoding is not None:
-        import codecs
-
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise UsageError(f"--encoding: unknown encoding '{encoding}'") from None
+    check_options(folder, language=language, speaker_pattern=speaker_pattern, encoding=encoding)
 
     participants: list[Participant] | None = None
     if participants_file is not None:

@@ -75,8 +75,10 @@ def _ts(m: re.Match) -> tuple[str, ...]:
 class _Reader:
     """Reads the lines of one document into turns (see the module docstring)."""
 
-    def __init__(self, text: str, fmt: str, rules: SpeakerRules, scan: Scan, table_rows: dict | None) -> None:
+    def __init__(self, text: str, fmt: str, rules: SpeakerRules, scan: Scan, table_rows: dict | None,
+                 base: SpeakerRules | None = None) -> None:
         self.text = text
+        self.base = base or rules  # the rules before this document's own labels were added
         self.md = fmt == "md"
         self.docx = fmt == "docx"
         self.rules = rules
@@ -195,7 +197,9 @@ class _Reader:
             # one letter: "A:B testing" or "I:/share" are text.
             if tight and len(label.strip()) <= 1:
                 return None
-            return timed or ("recurring labels" if label_key(label) in self.scan.colon_labels else "labels")
+            if timed or self.base.accepts(label):
+                return timed or "labels"
+            return "recurring labels" if label_key(label) in self.scan.colon_labels else "labels"
         if tight or not name_shaped(label):
             return None
         return timed  # "00:03:40 Name: text", "Name (00:00:05):": the time marks the structure
@@ -269,15 +273,16 @@ def parse_lines(
     ``table_rows``: the speaker-table rows of a .docx by start offset (None: tab lines are read as table rows).
     """
     scan = scan if scan is not None else scan_text(text)
+    base = rules
     if scan.colon_labels:
         rules = rules.with_labels(scan.colon_labels | scan.family(rules))
-    reader = _Reader(text, fmt, rules, scan, table_rows)
+    reader = _Reader(text, fmt, rules, scan, table_rows, base)
     reader.read()
     found = {label_key(t.speaker) for t in reader.turns if t.speaker}
     new = {k for k in found if not rules.is_known(k)}
     if new & (scan.colon_counts.keys() | scan.name_line_labels):
         # Never glue: a line that starts with the label of another turn of this document starts a turn too.
-        reader = _Reader(text, fmt, rules.with_labels(new), scan, table_rows)
+        reader = _Reader(text, fmt, rules.with_labels(new), scan, table_rows, base)
         reader.read()
     turns = reader.turns
     warnings: list[str] = []
