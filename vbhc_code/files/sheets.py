@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zlib
+from functools import lru_cache
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,6 +143,7 @@ def _header_where(path: Path) -> str:
 _ID_PARTS = re.compile(r"^([a-z]*?)\s*0*(\d+)$")
 
 
+@lru_cache(maxsize=8192)  # called for every label-like line of every transcript
 def label_key(label: str) -> str:
     """Case- and spacing-insensitive key of a speaker label; 'P01', 'p1' and 'P 1' share a key.
 

@@ -116,3 +116,72 @@ def test_captions_never_crash_and_spans_are_valid(lines, fmt):
     for t in parsed.turns:
         assert t.text == " ".join(clean_cue_text(text[s:e]) for s, e in t.text_spans)
         assert not any(_TIMING.match(line) for line in t.text.split("\n"))  # timing lines are never text
+
+
+# -- every label convention round-trips: render known turns, read them back ------------------------------
+NAMES = ["Anna de Vries", "Max Bigman", "Karin Bos", "Jan van der Berg"]
+
+
+def _ts(i: int) -> str:
+    return f"00:{i // 60 % 60:02d}:{i % 60:02d}"
+
+
+RENDER = {
+    "recurring": lambda i, who, body: f"{who}: {body}",
+    "otter": lambda i, who, body: f"{who}  {i // 60}:{i % 60:02d}\n{body}\n",
+    "rev": lambda i, who, body: f"{who} ({_ts(i)}):\n{body}\n",
+    "trint": lambda i, who, body: f"[{_ts(i)}] {who}\n{body}\n",
+    "timestamp-first": lambda i, who, body: f"{_ts(i)} {who}: {body}",
+    "f4": lambda i, who, body: f"{who}: {body} #{_ts(i)}-{i % 10}#",
+    "bracketed": lambda i, who, body: f"[{who}] {body}\n",
+}
+SPEAKERS = {"f4": ["I", "B", "R"], "bracketed": ["id1", "id2", "id3"]}
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(RENDER)), st.lists(st.tuples(st.integers(0, 3), clean_text), min_size=1, max_size=10))
+def test_every_convention_round_trips(convention, turns):
+    pool = SPEAKERS.get(convention, NAMES)
+    turns = turns * 2  # every label recurs, as in a real transcript
+    lines = [RENDER[convention](i, pool[k % len(pool)], body) for i, (k, body) in enumerate(turns)]
+    text = "Interview transcript\n\n" + "\n".join(lines) + "\n"
+    parsed = parse_plain_text(text, fmt="txt", rules=SpeakerRules())
+    assert [(t.speaker, t.text) for t in parsed.turns] == [(pool[k % len(pool)], body) for k, body in turns]
+    assert parsed.warnings == ()
+    check(parsed)
+    for t in parsed.turns:
+        assert text[t.start : t.end] == t.text and "#" not in t.text
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 3), clean_text, st.booleans()), min_size=2, max_size=8),
+       st.sampled_from([("#", "Speaker", "Time", "Text"), ("Spreker", "Tekst"), ("Name", "Tijd", "Utterance"), None]))
+def test_word_tables_round_trip(turns, header):
+    import io
+
+    import docx
+
+    turns = turns * 2
+    d = docx.Document()
+    d.add_paragraph("Interview")
+    cols = header or ("Time", "Speaker", "Text")
+    rows = [] if header is None else [header]
+    for i, (k, body, _) in enumerate(turns):
+        cells = {"#": str(i + 1), "Speaker": NAMES[k], "Spreker": NAMES[k], "Name": NAMES[k], "Time": _ts(i),
+                 "Tijd": _ts(i), "Text": body, "Tekst": body, "Utterance": body}  # fmt: skip
+        rows.append(tuple(cells[c] for c in cols))
+    table = d.add_table(rows=len(rows), cols=len(cols))
+    for row, values in zip(table.rows, rows):
+        for cell, value in zip(row.cells, values):
+            cell.text = value
+    text_col = next(i for i, c in enumerate(cols) if c in ("Text", "Tekst", "Utterance"))
+    for n, (_, body, two) in enumerate(turns):
+        if two:  # a second paragraph in the same cell stays in the same turn
+            table.rows[n + (header is not None)].cells[text_col].add_paragraph(body)
+    buf = io.BytesIO()
+    d.save(buf)
+    parsed = read_bytes(buf.getvalue(), fmt="docx", rules=SpeakerRules(), name="t.docx")
+    assert [(t.speaker, t.text) for t in parsed.turns] == [
+        (NAMES[k], f"{body}\n{body}" if two else body) for k, body, two in turns
+    ]
+    check(parsed)

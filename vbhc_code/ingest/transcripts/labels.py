@@ -10,6 +10,7 @@ The participants sheet may name interviewers (``speaker_role``); their labels ge
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable
 
 from vbhc_code.files.sheets import label_key
@@ -45,6 +46,7 @@ _PARTICLES = frozenset("de van der den von la le du ten ter 't van't da di del d
 _CAPS_LABEL = re.compile(r"^[A-Z\u00c0-\u00de][A-Z\u00c0-\u00de'\u2019.\- ]{0,38}(?: \d{1,2})?$")
 
 
+@lru_cache(maxsize=8192)
 def _base(label: str) -> str:
     """Lower-cased label without a trailing number: 'Interviewer 2' -> 'interviewer'."""
     return re.sub(r"[ _-]?\d{1,3}$", "", " ".join(label.split()).lower())
@@ -115,6 +117,8 @@ class SpeakerRules:
         self._sheet = {label_key(k) for k in self.known_labels if k.strip()} | self._interviewer_keys
         self._known = set(self._sheet)
         self._participant_keys = self._sheet - self._interviewer_keys
+        self._cache: dict[tuple[str, bool], bool] = {}
+        self._roles: dict[str, str] = {}
 
     def with_labels(self, labels: Iterable[str], *, participant: bool = False) -> SpeakerRules:
         """A copy that also accepts ``labels`` (e.g. bold labels found in a .docx)."""
@@ -140,6 +144,13 @@ class SpeakerRules:
         ``explicit``: the markup itself marks a speaker (``<v Name>``, ``**Name:**``, a chat line, a
         speaker table), so any name is accepted except header fields.
         """
+        key = (label, explicit)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._accepts(label, explicit)
+        return cached
+
+    def _accepts(self, label: str, explicit: bool) -> bool:
         label = label.strip()
         if not label or len(label) > 60 or "\n" in label:
             return False
@@ -160,6 +171,12 @@ class SpeakerRules:
     def role(self, label: str | None) -> str:
         if not label:
             return "participant"
+        role = self._roles.get(label)
+        if role is None:
+            role = self._roles[label] = self._role(label)
+        return role
+
+    def _role(self, label: str) -> str:
         key = label_key(label)
         if key in self._interviewer_keys:
             return "interviewer"

@@ -278,8 +278,7 @@ def parse_lines(
         rules = rules.with_labels(scan.colon_labels | scan.family(rules))
     reader = _Reader(text, fmt, rules, scan, table_rows, base)
     reader.read()
-    found = {label_key(t.speaker) for t in reader.turns if t.speaker}
-    new = {k for k in found if not rules.is_known(k)}
+    new = {label_key(t.speaker) for t in reader.turns if t.speaker and not rules.accepts(t.speaker)}
     if new & (scan.colon_counts.keys() | scan.name_line_labels):
         # Never glue: a line that starts with the label of another turn of this document starts a turn too.
         reader = _Reader(text, fmt, rules.with_labels(new), scan, table_rows, base)
