@@ -278,7 +278,9 @@ def test_no_document_in_common(tmp_path):
 
 def test_evaluate_hand_computed(store):
     e = evaluate(store, coder="B", against="A")
-    assert list(e) == ["coder", "against", "unit", "scope", "n_units", "pooled", "macro", "per_code", "reasons"]
+    assert list(e) == ["coder", "against", "unit", "scope", "n_units", "pooled", "macro", "per_code",
+                       "confidence_bands", "reasons"]  # fmt: skip
+    assert e["confidence_bands"] is None and "only autocode" in e["reasons"]["confidence_bands"]
     c1 = e["per_code"]["C1"]
     assert (c1["tp"], c1["fp"], c1["fn"], c1["tn"]) == (1, 1, 2, 2)
     assert c1["precision"] == pytest.approx(0.5) and c1["recall"] == pytest.approx(1 / 3)

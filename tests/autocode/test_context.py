@@ -170,3 +170,26 @@ def test_builtin_codebook_round_trips_context_lists(tmp_path):
     assert back.context == cb.context and back.interview_talk == cb.interview_talk
     assert [c.weak for c in back.codes] == [c.weak for c in cb.codes]
     assert replace(back, sha256="") == replace(cb, sha256="")
+
+
+def test_evaluate_reports_precision_and_recall_by_confidence_band(tmp_path):
+    from vbhc_code.agreement.report import evaluate
+    from vbhc_code.models import Coding
+
+    with Store.open(tmp_path / "e.sqlite") as st:
+        st.save_document(document("a.txt", [f"turn {i}." for i in range(1, 6)]))
+        auto = [Coding("a.txt", 1, "C", "auto", confidence=0.9), Coding("a.txt", 2, "C", "auto", confidence=0.9),
+                Coding("a.txt", 3, "C", "auto", confidence=0.6), Coding("a.txt", 4, "C", "auto", confidence=0.3)]
+        ref = [Coding("a.txt", 1, "C", "ref"), Coding("a.txt", 3, "C", "ref"), Coding("a.txt", 5, "C", "ref")]
+        st.replace_codings("auto", auto, coded_documents=["a.txt"], source="autocode unit=turn")
+        st.replace_codings("ref", ref, coded_documents=["a.txt"])
+        bands = {tuple(b["band"]): b for b in evaluate(st, coder="auto", against="ref")["confidence_bands"]}
+        top, mid, low = bands[(0.85, 1.0)], bands[(0.5, 0.7)], bands[(0.0, 0.5)]
+        assert (top["codings"], top["tp"], top["precision"], top["recall"]) == (2, 1, 0.5, 1 / 3)
+        assert (mid["codings"], mid["precision"], mid["recall"]) == (1, 1.0, 1 / 3)
+        assert (low["codings"], low["precision"]) == (1, 0.0)
+        assert (low["codings_at_or_above"], low["precision_at_or_above"], low["recall_at_or_above"]) == (4, 0.5, 2 / 3)
+        assert bands[(0.7, 0.85)]["codings"] == 0 and bands[(0.7, 0.85)]["precision"] is None
+        shown = runner.invoke(app, ["evaluate", "--coder", "auto", "--against", "ref", "--store", str(st.path)],
+                              terminal_width=200)  # fmt: skip
+        assert shown.exit_code == 0 and "auto by confidence" in shown.stdout and "0.85-1.00" in shown.stdout

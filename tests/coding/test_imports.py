@@ -480,3 +480,24 @@ def test_a_coder_name_differing_only_in_case_is_warned(store, tmp_path):
     report = import_codings(store, [path], coder="Anna", codebook=CB)
     assert report.warnings == ["coder 'Anna' differs only in case from 'anna': stored as a separate coder"]
     assert {c.name for c in store.coders()} == {"anna", "Anna"}
+
+
+def test_workbook_prefilled_from_autocode_shows_confidence_and_imports(store, tmp_path):
+    from vbhc_code.coding.workbook import write_workbooks as write
+
+    store.replace_codings("auto", [Coding("int01.txt", 2, "C1", "auto", confidence=0.55),
+                                   Coding("int01.txt", 2, "C2", "auto", confidence=0.91),
+                                   Coding("int02.txt", 3, "C3", "auto", confidence=0.7)],
+                          coded_documents=["int01.txt", "int02.txt"], codebook=CB, source="autocode unit=turn")  # fmt: skip
+    (issued,) = write(store, coders=["anna"], codebook=CB, out_dir=tmp_path, prefill="auto")
+    wb = load_workbook(issued.path)
+    rows = list(wb["Turns"].iter_rows(values_only=True))
+    head = list(rows[0])
+    got = {(r[0], r[1]): (r[head.index("suggested")], r[head.index("confidence")]) for r in rows[1:]}
+    assert got[("int01.txt", 2)] == ("C2 0.91; C1 0.55", 0.91) and got[("int02.txt", 3)] == ("C3 0.70", 0.7)
+    assert got[("int01.txt", 4)] == ("", None)
+    assert head.index("confidence") < head.index("C1")  # before the code columns, to sort by
+    assert any("sort by it" in (c.value or "") for row in wb["Instructions"].iter_rows() for c in row)
+    fill(issued.path, {"Documents": {"E2": "yes", "E3": "yes"}})
+    import_codings(store, [issued.path])  # the two columns are not codes and import cleanly
+    assert cells(store, "anna") == {("int01.txt", 2, "C1"), ("int01.txt", 2, "C2"), ("int02.txt", 3, "C3")}

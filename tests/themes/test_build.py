@@ -642,3 +642,17 @@ def test_cooccurrence_and_code_by_person_count_like_a_loop():
         for p in ("P1", "P2", "P3"):
             assert row[p] == sum(1 for t in turns_with[c] if t.speaker == p)
     assert list(cooccurrence({}, []).columns) == ["code"]
+
+
+def test_methods_name_the_autocoder_settings_of_used_codings(store):
+    from vbhc_code.autocode.run import autocode_source
+
+    codings = [Coding("FG1.txt", 2, "A", "auto")]
+    store.replace_codings("auto", codings, coded_documents=["FG1.txt"], codebook=CODEBOOK,
+                          source=autocode_source("turn", "participant", 0.6))  # fmt: skip
+    text = "\n".join(build_themes(store, coder="auto").methods)
+    assert ("The codings of 'auto' were made by the vbhc-code autocoder (terms and patterns of codebook 'VBHC' version "
+            "1.2, with its domain-context rules and vetoes) with unit turn, participant turns only (interviewer and "
+            "moderator turns were not auto-coded), and minimum confidence 0.6") in text
+    store.replace_codings("anna", codings, coded_documents=["FG1.txt"], codebook=CODEBOOK, source="anna.xlsx")
+    assert "autocoder" not in "\n".join(build_themes(store, coder="anna").methods)

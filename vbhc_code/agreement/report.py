@@ -132,8 +132,47 @@ def evaluate(
         "pooled": pooled,
         "macro": macro,
         "per_code": per_code,
+        "confidence_bands": confidence_bands(store, coder=coder, against=against, scope=scope, unit=unit,
+                                             reasons=reasons),  # fmt: skip
         "reasons": reasons,
     }
+
+
+CONFIDENCE_BANDS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 1.0))
+
+
+def confidence_bands(
+    store: Store, *, coder: str, against: str, scope: str, unit: str, reasons: dict[str, str]
+) -> list[dict[str, Any]] | None:
+    """Precision and recall of ``coder``'s turn codings by confidence band (the autocoder's scores), and of
+    all codings at or above each band's lower edge (what ``autocode --min-confidence`` would keep)."""
+    if unit != "turn":
+        reasons["confidence_bands"] = "confidence bands are reported for turn units only"
+        return None
+    common = store.coded_documents(coder) & store.coded_documents(against)
+    turns = {(t.document, t.turn_index) for t in store.turns(scope=scope) if t.document in common}
+    reference = {(c.document, c.turn_index, c.code) for c in store.codings(against) if (c.document, c.turn_index) in turns}
+    scores: dict[tuple[str, int, str], float] = {}
+    for c in store.codings(coder):
+        if (c.document, c.turn_index) in turns and c.confidence is not None:
+            key = (c.document, c.turn_index, c.code)
+            scores[key] = max(scores.get(key, 0.0), c.confidence)
+    if not scores:
+        reasons["confidence_bands"] = f"coder '{coder}' has no codings with a confidence (only autocode gives one)"
+        return None
+    out = []
+    for low, high in CONFIDENCE_BANDS:
+        inside = [k in reference for k, v in scores.items() if low <= v < high or (high == 1.0 and v == 1.0)]
+        above = [k in reference for k, v in scores.items() if v >= low]
+        out.append({
+            "band": [low, high], "codings": len(inside), "tp": sum(inside),
+            "precision": sum(inside) / len(inside) if inside else None,
+            "recall": sum(inside) / len(reference) if reference else None,
+            "codings_at_or_above": len(above),
+            "precision_at_or_above": sum(above) / len(above) if above else None,
+            "recall_at_or_above": sum(above) / len(reference) if reference else None,
+        })  # fmt: skip
+    return out
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -212,6 +212,16 @@ def evaluate_cmd(
             table.add_section()
         table.add_row(label, *(_fmt(s.get(k), kind) for k, kind in keys))
     console.print(table)
+    if result.get("confidence_bands"):
+        bands = Table(title=f"{coder} by confidence (turn codings)", title_justify="left")
+        for col in ("confidence", "codings", "TP", "precision", "recall", "codings >= low", "precision >= low",
+                    "recall >= low"):  # fmt: skip
+            bands.add_column(col, justify="right")
+        for b in result["confidence_bands"]:
+            bands.add_row(f"{b['band'][0]:.2f}-{b['band'][1]:.2f}", str(b["codings"]), str(b["tp"]),
+                          _fmt(b["precision"], "float"), _fmt(b["recall"], "float"), str(b["codings_at_or_above"]),
+                          _fmt(b["precision_at_or_above"], "float"), _fmt(b["recall_at_or_above"], "float"))  # fmt: skip
+        console.print(bands)
     for key, why in result["reasons"].items():
-        if "." not in key:
+        if "." not in key and key != "confidence_bands":
             console.print(f"note: {why}", markup=False)

@@ -1,4 +1,4 @@
-"""CLI commands: codebook check | show | export | import."""
+"""CLI commands: codebook check | show | export | import | suggest-terms."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from vbhc_code.cli.app import app, command, console, console_err
+from vbhc_code.cli.app import StoreOption, app, command, console, console_err, resolve_store_path
 from vbhc_code.errors import ValidationError
 
 group = typer.Typer(help="Codebooks: validate, show, export for coders, import from a sheet.", no_args_is_help=True)
@@ -121,3 +121,61 @@ def import_cmd(
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@command("suggest-terms", group=group)
+def suggest_terms_cmd(
+    from_coder: Annotated[str, typer.Option("--from", help="The human coder whose codings show the study's language.")] = ...,  # type: ignore[assignment]
+    codebook: Annotated[
+        Path | None, typer.Option("--codebook", help="Codebook TOML (default: the coder's codebook, else vbhc-sim).",
+                                  show_default=False)  # fmt: skip
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Candidates per code.", min=1)] = 10,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write a study codebook (extends vbhc-sim) with the candidates as terms.",
+                                  show_default=False)  # fmt: skip
+    ] = None,
+    accept: Annotated[
+        int, typer.Option("--accept", help="With --out: accept the best N per code with precision >= --min-precision; "
+                          "the rest are written commented out.", min=0)  # fmt: skip
+    ] = 0,
+    min_precision: Annotated[float, typer.Option("--min-precision", help="With --accept: the least precision.")] = 0.7,
+    name: Annotated[str, typer.Option("--name", help="With --out: the study codebook's name.")] = "study",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the candidates as JSON.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Candidate terms per code from a human coding: n-grams over-represented in the code's turns.
+
+    Each shows its precision and recall as a rule on that coding and example turns (DOC#turn).
+    """
+    import json
+
+    from vbhc_code.codebook.load import load_codebook
+    from vbhc_code.codebook.suggest import study_codebook_toml, suggest_terms
+    from vbhc_code.errors import HumanWorkExists
+    from vbhc_code.files.atomic import write_text_atomic
+    from vbhc_code.store.store import Store
+
+    if out is not None and out.exists() and not force:
+        raise HumanWorkExists(f"{out} already exists; use --force to overwrite it")
+    with Store.open(resolve_store_path(store), create=False) as st:
+        cb = load_codebook(codebook) if codebook is not None else (st.coder_codebook(from_coder) or load_codebook())
+        found = suggest_terms(st, coder=from_coder, codebook=cb, top=top)
+    if as_json:
+        console.print_json(json.dumps({code: [c.as_dict() for c in items] for code, items in found.items()}))
+    else:
+        table = Table(title=Text(f"Candidate terms from coder '{from_coder}' (codebook {cb.name} {cb.version})"),
+                      title_justify="left")  # fmt: skip
+        for col in ("code", "lang", "candidate", "z", "precision", "recall", "turns", "examples"):
+            table.add_column(col, justify="right" if col in ("z", "precision", "recall", "turns") else "left")
+        for items in found.values():
+            for c in items:
+                table.add_row(c.code, c.lang, Text(c.term), f"{c.z:.1f}", f"{c.precision:.2f}", f"{c.recall:.2f}",
+                              f"{c.coded}/{c.turns}", Text(", ".join(c.examples)))  # fmt: skip
+        console.print(table)
+    if out is not None:
+        text = study_codebook_toml(found, coder=from_coder, name=name, accept=accept, min_precision=min_precision)
+        write_text_atomic(out, text, overwrite=True)
+        console_err.print(f"wrote {out} (study codebook extending vbhc-sim; check it with 'vbhc-code codebook check {out}')",
+                          markup=False, soft_wrap=True)  # fmt: skip

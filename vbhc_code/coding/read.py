@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.coding.workbook import TURN_COLUMNS, WORKBOOK_KIND, text_hash
+from vbhc_code.coding.workbook import CONFIDENCE_COLUMNS, TURN_COLUMNS, WORKBOOK_KIND, text_hash
 from vbhc_code.errors import DataError
 from vbhc_code.models import Codebook
 from vbhc_code.store.store import Store
@@ -136,7 +136,7 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
     if result.problems:
         return
     issued_codes = [c for c in result.meta.get("codes", "").split(",") if c]
-    fixed = {*TURN_COLUMNS, "text", "memo", *[a for a in result.meta.get("attribute_columns", "").split(",") if a]}
+    fixed = {*TURN_COLUMNS, "text", "memo", *CONFIDENCE_COLUMNS, *[a for a in result.meta.get("attribute_columns", "").split(",") if a]}
     code_cols: dict[int, str] = {}
     extra_cols: dict[int, str] = {}
     for j, h in enumerate(header):

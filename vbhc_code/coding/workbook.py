@@ -24,6 +24,7 @@ WORKBOOK_KIND = "vbhc-code coder workbook"
 TURN_COLUMNS = ("document", "turn_index", "speaker", "participant_id")
 YES, NO = "yes", "no"
 _CODER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+CONFIDENCE_COLUMNS = ("suggested", "confidence")  # with a prefill from autocode: its codes and best score per turn
 _BIG = 50_000  # rows above which the workbook is streamed (constant memory)
 
 
@@ -93,7 +94,9 @@ def _instructions(coder: str, codebook: Codebook, scope: str, prefill: str | Non
         paragraphs.insert(
             2,
             f"This workbook was pre-filled with the codings of '{prefill}'. Check every pre-filled cell: "
-            "keep it, clear it or add codes as your own judgement says.",
+            "keep it, clear it or add codes as your own judgement says. When the codings came from autocode, the "
+            "'suggested' column lists each suggested code with its confidence (0-1, from its evidence) and the "
+            "'confidence' column holds the turn's highest: sort by it to review the strongest suggestions first.",
         )
     return paragraphs
 
@@ -148,6 +151,7 @@ def write_workbooks(
     if not turns:
         raise DataError(f"no {'participant ' if scope == 'participant' else ''}turns in the store to code")
     prefilled: dict[tuple[str, int], set[str]] = {}
+    scores: dict[tuple[str, int], dict[str, float]] = {}
     prefill_docs: set[str] = set()
     if prefill is not None:
         known = sorted(c.name for c in store.coders())
@@ -155,13 +159,16 @@ def write_workbooks(
             raise DataError(f"--prefill: no coder '{prefill}' in the store (coders: {', '.join(known) or 'none yet'})")
         for c in store.codings(prefill):
             prefilled.setdefault((c.document, c.turn_index), set()).add(c.code)
+            if c.confidence is not None:
+                cell = scores.setdefault((c.document, c.turn_index), {})
+                cell[c.code] = max(cell.get(c.code, 0.0), c.confidence)
         prefill_docs = store.coded_documents(prefill)
     sha = codebook_sha(store, codebook)  # saved, so an import finds the exact codebook again by its sha256
     issued = []
     for coder, path in zip(names, paths):
         own = prefill == coder  # re-issuing a coder's own work keeps their 'coded' marks
         sheets = _sheets(store, turns, coder=coder, codebook=codebook, sha=sha, scope=scope, prefill=prefill,
-                         prefilled=prefilled, coded_docs=prefill_docs if own else set())  # fmt: skip
+                         prefilled=prefilled, coded_docs=prefill_docs if own else set(), scores=scores)  # fmt: skip
         write_workbook(path, sheets, overwrite=True, constant_memory=len(turns) > _BIG)
         issued.append(IssuedWorkbook(coder, path, len(turns), len({t.document for t in turns}),
                                      len(codebook.codes), prefill))  # fmt: skip
@@ -175,10 +182,10 @@ def codebook_sha(store: Store, codebook: Codebook) -> str:
 
 def _sheets(
     store: Store, turns: list[Turn], *, coder: str, codebook: Codebook, sha: str, scope: str, prefill: str | None,
-    prefilled: dict[tuple[str, int], set[str]], coded_docs: set[str],
+    prefilled: dict[tuple[str, int], set[str]], coded_docs: set[str], scores: dict | None = None,
 ) -> list[Sheet | TextSheet]:  # fmt: skip
     codes = list(codebook.code_ids)
-    attrs = attribute_columns(store, [*TURN_COLUMNS, "text", "memo", *codes])
+    attrs = attribute_columns(store, [*TURN_COLUMNS, "text", "memo", *CONFIDENCE_COLUMNS, *codes])
     participants = store.participants()
     code_cols = [
         Column(code, width=8.0, choices=["1", "x"], fills={"1": "#D9EAD3", "x": "#D9EAD3"},
@@ -196,7 +203,9 @@ def _sheets(
         Column("speaker", width=fit((t.speaker or "" for t in turns), "speaker")),
         Column("participant_id", width=14.0),
         *(Column(h, width=fit((p.attributes.get(k, "") for p in people if p), h)) for k, h in attrs.items()),
-        Column("text", width=90.0, wrap=True), *code_cols, Column("memo", width=40.0, wrap=True),
+        Column("text", width=90.0, wrap=True),
+        *([Column("suggested", width=22.0, wrap=True), Column("confidence", kind="float", width=11.0)] if scores else []),
+        *code_cols, Column("memo", width=40.0, wrap=True),
     ]  # fmt: skip
 
     def turn_rows():
@@ -206,7 +215,8 @@ def _sheets(
             yield [
                 t.document, t.turn_index, t.speaker or "", t.participant_id or "",
                 *((str(p.attributes.get(k, "")) if p else "") for k in attrs),
-                t.text, *(1 if c in marks else None for c in codes), None,
+                t.text, *(_suggested(scores.get((t.document, t.turn_index), {})) if scores else ()),
+                *(1 if c in marks else None for c in codes), None,
             ]  # fmt: skip
 
     docs: dict[str, int] = {}
@@ -250,6 +260,12 @@ def _sheets(
         Sheet("_turns", [Column("document"), Column("turn_index", kind="int"), Column("sha256")],
               ([t.document, t.turn_index, text_hash(t.text)] for t in turns), hidden=True),  # fmt: skip
     ]
+
+
+def _suggested(scores: dict[str, float]) -> tuple[str, float | None]:
+    """'SIM4 0.85; VBHC2 0.60' (strongest first) and the highest score, for a prefilled turn."""
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    return "; ".join(f"{code} {score:.2f}" for code, score in ranked), (ranked[0][1] if ranked else None)
 
 
 def _code_comment(codebook: Codebook, code_id: str) -> str:

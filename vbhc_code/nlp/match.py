@@ -333,3 +333,16 @@ class TermMatcher:
                 last = doc[end - 1]
                 out.append((strings[match_id], via, doc[start].idx, last.idx + len(last)))
             yield out
+
+
+def word_lemmas(texts: Iterable[str], lang: str) -> Iterator[list[tuple[str, str]]]:
+    """Per text, its words as (lower-case form, lookup lemma), punctuation, numbers and spaces left out."""
+    nlp = blank_nlp(lang)
+    lemmas = lemma_lookup(lang)
+    for doc in nlp.tokenizer.pipe(normalise_for_matching(t) for t in texts):
+        yield [(t.lower_, lemmas.get(t.lower_, t.lower_)) for t in doc if t.is_alpha and len(t) > 1]
+
+
+def stop_words(lang: str) -> frozenset[str]:
+    """spaCy's stop words of ``lang`` (lower case), for filtering n-grams."""
+    return frozenset(blank_nlp(lang).Defaults.stop_words)

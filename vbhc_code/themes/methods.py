@@ -178,6 +178,9 @@ def methods_paragraphs(store: Any, ov: dict[str, Any], *, coder: str, codebook: 
     else:
         paras.append("Codings in the study store: " + ", ".join(ov["coders"]) + ".")
     paras.append(ov["agreement"] + (" " + AGREEMENT_DEFINITIONS if ov["agreement_coders"] else ""))
+    auto = autocoder_settings(store, [coder, *pair, *{r["coder_a"] for r in log}, *{r["coder_b"] for r in log}])
+    if auto:
+        paras.append(auto)
     if log:
         decisions = Counter(_decision(r) for r in log)
         deciders = sorted({r["decided_by"] for r in log if r.get("decided_by")})
@@ -193,6 +196,27 @@ def methods_paragraphs(store: Any, ov: dict[str, Any], *, coder: str, codebook: 
         paras.append(f"No reconciliation log for '{coder}' is recorded in the store.")
     paras.append(f"Up to {n_quotes} representative quotes per code. " + QUOTE_RULES)
     return paras
+
+
+def autocoder_settings(store: Any, used: list[str]) -> str:
+    """One sentence per used coder whose codings came from ``vbhc-code autocode``: the settings of that run."""
+    infos = {c.name: c for c in store.coders()}
+    sentences = []
+    for name in dict.fromkeys(used):
+        info = infos.get(name)
+        if info is None or not (info.source or "").startswith("autocode "):
+            continue
+        settings = dict(part.split("=", 1) for part in info.source.split()[1:] if "=" in part)
+        scope = settings.get("scope", "participant")
+        turns = ("participant turns only (interviewer and moderator turns were not auto-coded)" if scope == "participant"
+                 else "all turns, interviewer and moderator turns included")  # fmt: skip
+        codebook = f"codebook '{info.codebook_name}' version {info.codebook_version}" if info.codebook_name else "its codebook"
+        sentences.append(
+            f"The codings of '{name}' were made by the vbhc-code autocoder (terms and patterns of {codebook}, with its "
+            f"domain-context rules and vetoes) with unit {settings.get('unit', 'turn')}, {turns}, and minimum confidence "
+            f"{settings.get('min_confidence', '0 (not recorded)')}; they are machine suggestions, not a human coding."
+        )
+    return " ".join(sentences)
 
 
 def current_reconciliation(store: Any, coder: str) -> list[dict[str, Any]]:
