@@ -273,3 +273,25 @@ def test_word_bold_name_tab_time_and_teams_name_time_paragraphs():
         ("Karin Bos", "participant", "Hi.", ("0:09",)),
         ("Anna de Vries", "interviewer", "Welcome both.", ("0:12",)),
     ]
+
+
+def test_older_teams_docx_time_range_then_name_then_text():
+    def build(d):
+        for line in ["0:0:0.0 --> 0:0:5.100", "Anna de Vries", "Hello everyone.", "0:0:5.100 --> 0:0:8.250",
+                     "Max Bigman", "Hi.", "0:0:8.250 --> 0:0:9.0", "And more from Max."]:  # fmt: skip
+            d.add_paragraph(line)
+
+    parsed = read_bytes(_docx(build), fmt="docx", rules=SHEET, name="t.docx")
+    assert rows(parsed) == [
+        ("Anna de Vries", "interviewer", "Hello everyone.", ("0:0:0.0 --> 0:0:5.100",)),
+        ("Max Bigman", "participant", "Hi. And more from Max.", ("0:0:5.100 --> 0:0:8.250", "0:0:8.250 --> 0:0:9.0")),
+    ]
+    max_turn = parsed.turns[1]
+    assert [parsed.plain_text[s:e] for s, e in max_turn.text_spans] == ["Hi.", "And more from Max."]  # no timing inside
+
+
+def test_zoom_saved_transcript_bracketed_name_and_time():
+    parsed = turns("[Anna de Vries] 10:15:02\nHello.\n[Karin Bos] 10:15:09\nHi.\nMore.\n", SpeakerRules())
+    assert [(t.speaker, t.text, t.timestamps) for t in parsed.turns] == [
+        ("Anna de Vries", "Hello.", ("10:15:02",)), ("Karin Bos", "Hi.\nMore.", ("10:15:09",))
+    ]

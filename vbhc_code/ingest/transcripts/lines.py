@@ -25,6 +25,10 @@ _LABEL_LINE = re.compile(
 )
 # Label followed only by a timestamp (Teams/Word exports: "Anna de Vries   0:03", text on the next line).
 _LABEL_TS_LINE = re.compile(rf"[ \t]*(?P<label>[^\s:\[\]()*>#|`][^:\n\t]{{0,59}}?)[ \t]+(?P<ts1>{TS_ANY})[ \t]*$")
+# "[Anna de Vries] 10:15:02" (Zoom's saved transcript): a bracketed name and a time alone on a line.
+_BRACKET_NAME_TS = re.compile(rf"[ \t]*\[(?P<label>[^\W\d_][^\[\]\n:]{{0,39}})\][ \t]+(?P<ts1>{TS_ANY})[ \t]*$")
+# "0:0:5.100 --> 0:0:8.250" alone on a line (older Teams .docx): the next line names the speaker.
+_RANGE_LINE = re.compile(r"[ \t]*\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?[ \t]*-->[ \t]*\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?[ \t]*$")
 _CHAT_LINE = re.compile(rf"[ \t]*\[chat[ \t]+(?P<ts0>{TS})\][ \t]+(?P<label>[^:\n]{{1,60}}?)[ \t]*:(?=\s|$)[ \t]*", re.I)
 _MD_SPEECH = re.compile(
     rf"[ \t]*\*\*[ \t]*(?:(?P<ts0>{TS_ANY})[ \t]+)?(?P<label>[^*:\n\[]{{1,60}}?)[ \t]*(?:(?P<ts1>\[{TS}\]|\({TS}\))[ \t]*)?"
@@ -176,6 +180,10 @@ class _Reader:
             if tm and rules.accepts(tm["label"].strip()):
                 return _Start(tm["label"].strip(), line_start + tm.end(), "table", _ts(tm), match=tm)
         tail = head.rstrip()[-1:]
+        if tail and tail in "0123456789" and len(line) < 100 and head.lstrip().startswith("["):
+            nm = _BRACKET_NAME_TS.match(line)
+            if nm and self._name_ok(nm["label"], ts_first=False):
+                return _Start(nm["label"].strip(), line_start + nm.end(), "name lines", _ts(nm), match=nm)
         if tail and tail in "0123456789])" and len(line) < 100:
             nm = _LABEL_TS_LINE.match(line)
             if nm and self._name_ok(nm["label"], ts_first=False):
@@ -220,6 +228,7 @@ class _Reader:
         text, n = self.text, len(self.text)
         header_end = _header_block_end(text, self.rules)
         pos = lineno = 0
+        pending: str | None = None  # a time range line was just read
         while pos <= n:
             row = self.table_rows.get(pos) if self.table_rows else None
             if row is not None:
@@ -233,6 +242,18 @@ class _Reader:
             line_start, line_end = pos, nl
             pos = nl + 1
             line = text[line_start:line_end]
+            if "-->" in line[:60] and _RANGE_LINE.match(line):
+                pending = line.strip()  # metadata: never text
+                if self.cur is not None:
+                    self.cur.gap = True
+                continue
+            if pending is not None and line.strip():
+                label, timing, pending = line.strip(), pending, None
+                if self._range_name_ok(label):
+                    self.open(label, lineno, "name lines", (timing,))
+                    continue
+                if self.cur is not None:
+                    self.cur.timestamps.append(timing)
             st = self.start_of(line, line_start, header_end)
             if st is not None and st.kind == "boundary":
                 self.close()
@@ -246,6 +267,12 @@ class _Reader:
             else:
                 self.add(line_start, line_end)
         self.close()
+
+    def _range_name_ok(self, label: str) -> bool:
+        """The line after a time range names the speaker (a name, not a sentence)."""
+        if len(label) > 40 or label.endswith((".", "?", "!", ",", ":")):
+            return False
+        return self._name_ok(label, ts_first=False) or (name_shaped(label) and label_key(label) in self.scan.colon_labels)
 
     def _row(self, row, lineno: int) -> int:
         """A speaker-table row: a turn of its own (an empty speaker cell continues the turn above)."""
