@@ -265,7 +265,7 @@ def test_cli_autocode_and_explain(store, tmp_path):
     path = str(store.path)
     ok = runner.invoke(app, ["autocode", "--store", path], terminal_width=200)
     assert ok.exit_code == 0, ok.output
-    assert "VBHC2" in ok.stdout and "2 documents, 4 turns" in ok.stdout
+    assert "VBHC2" in ok.stdout and "2 documents, 4 turns" in ok.stderr  # the table is data, the summary a message
     shown = runner.invoke(app, ["autocode", "--store", path, "--explain", "a.txt", "2"], terminal_width=200)
     assert shown.exit_code == 0 and "term 'PROM' (lower)" in shown.stdout and "bedrijfsarts" in shown.stdout
     assert runner.invoke(app, ["autocode", "--store", path, "--unit", "word"]).exit_code == 2

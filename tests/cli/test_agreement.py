@@ -175,3 +175,28 @@ def test_root_help_shows_the_whole_first_sentence_of_evaluate():
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
     assert "evaluate Score one coder (e.g. the autocoder) against a reference coder." in text
+
+
+@pytest.mark.parametrize(
+    ("args", "order"),
+    [
+        (["--coders", "A,B"], ["A", "B"]),
+        (["--coders=A,B"], ["A", "B"]),
+        (["--coder", "A", "--coder", "B"], ["A", "B"]),
+        (["--coders", "A", "--coders", "B"], ["A", "B"]),
+        (["--coders", "B,A", "--coders", "C"], ["B", "A", "C"]),
+        (["--coders", "A", "B,C"], ["A", "B", "C"]),
+    ],
+)
+def test_every_form_of_the_coders_option(store_path, args, order):
+    result = run("agreement", *args, "--json", "--store", str(store_path))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["coders"] == order
+
+
+def test_wrote_goes_to_stderr_and_stdout_keeps_the_data(store_path, tmp_path):
+    out = tmp_path / "agreement.xlsx"
+    result = run("agreement", "--coders", "A", "B", "--json", "--out", str(out), "--store", str(store_path))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["coders"] == ["A", "B"]  # stdout is only the JSON
+    assert result.stderr == f"wrote {out}\n"

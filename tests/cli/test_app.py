@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from vbhc_code import __version__
 from vbhc_code.cli import app
+from vbhc_code.cli.app import expand_coders, progress, split_coders
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -71,12 +74,12 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_command():
 
 def test_an_internal_error_withholds_its_message_and_traceback(monkeypatch, tmp_path):
     """A bug's message may quote interview text: only its type and location are shown, exit 70."""
-    import vbhc_code.cli.ingest as cli_ingest
+    import vbhc_code.ingest.folder as ingest_folder
 
     def boom(*args, **kwargs):
         raise ValueError("P01 said something confidential")
 
-    monkeypatch.setattr(cli_ingest, "ingest_folder", boom)
+    monkeypatch.setattr(ingest_folder, "ingest_folder", boom)
     monkeypatch.delenv("VBHC_CODE_DEBUG", raising=False)
     (tmp_path / "study").mkdir()
     result = runner.invoke(app, ["ingest", str(tmp_path / "study"), "--store", str(tmp_path / "s.sqlite")])
@@ -87,3 +90,112 @@ def test_an_internal_error_withholds_its_message_and_traceback(monkeypatch, tmp_
         r"they may contain interview text; set VBHC_CODE_DEBUG=1 to see them\)\n",
         result.output,
     ), result.output
+
+
+# -- the CLI grammar ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("values", "names"),
+    [
+        (["A", "B"], ["A", "B"]),
+        (["A,B"], ["A", "B"]),
+        (["A, B", "C"], ["A", "B", "C"]),
+        (["A,,B,"], ["A", "B"]),
+        ([], []),
+        (None, []),
+    ],
+)
+def test_split_coders(values, names):
+    assert split_coders(values) == names
+
+
+@pytest.mark.parametrize(
+    ("args", "expanded"),
+    [
+        (["--coders", "A", "B", "--out", "x"], ["--coders", "A", "--coders", "B", "--out", "x"]),
+        (["--coders=A", "B"], ["--coders=A", "--coders", "B"]),
+        (["--coder", "A", "B"], ["--coder", "A", "--coder", "B"]),
+        (["--coders", "A", "--", "B"], ["--coders", "A", "--", "B"]),
+        (["--status", "F", "--coders", "A", "B"], ["--status", "F", "--coders", "A", "--coders", "B"]),
+    ],
+)
+def test_expand_coders_keeps_the_command_line_order(args, expanded):
+    flags = ["--coder", "--coders"] if args[0] == "--coder" else ["--coders", "--coder"]
+    assert expand_coders(args, flags) == expanded
+
+
+def test_a_wrong_choice_is_one_line_and_exit_2():
+    result = runner.invoke(app, ["autocode", "--unit", "word"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --unit must be turn or sentence, not 'word'\n"
+    result = runner.invoke(app, ["agreement", "--coders", "A", "B", "--unit=word"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --unit must be one of turn, sentence, document, character, segment, not 'word'\n"
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("path", "option", "choices"),
+    [
+        (["agreement"], "--scope", "participant|all"),
+        (["agreement"], "--unit", "turn|sentence|document|character|segment"),
+        (["agreement"], "--mode", "nvivo|maxqda"),
+        (["evaluate"], "--unit", "turn|sentence|document|character"),
+        (["autocode"], "--unit", "turn|sentence"),
+        (["autocode"], "--scope", "participant|all"),
+        (["codings", "workbook"], "--scope", "participant|all"),
+        (["reconcile"], "--scope", "participant|all"),
+        (["themes"], "--scope", "participant|all"),
+        (["refi", "export"], "--line-endings", "lf|crlf"),
+    ],
+)
+def test_help_lists_the_choices(path, option, choices):
+    result = runner.invoke(app, [*path, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert re.search(rf"{option} <{re.escape(choices)}>", result.stdout), result.stdout
+
+
+def test_every_coders_option_takes_every_form():
+    """One grammar: wherever a command takes several coders, --coders A B, A,B and the repeated option work."""
+    for path in all_command_paths():
+        command = typer.main.get_command(app)
+        for name in path:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        coders = [p for p in command.params if p.name == "coders"]
+        if coders:
+            assert set(coders[0].opts) == {"--coder", "--coders"}, path
+            assert coders[0].multiple, path
+
+
+def test_a_stray_argument_is_one_line_and_exit_2():
+    result = runner.invoke(app, ["agreement", "--coders", "A", "B", "--json", "stray"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: unexpected argument 'stray'\n"
+
+
+def test_progress_counts_work_and_is_silent_when_not_a_terminal(capsys):
+    with progress("work", unit="turns") as advance:
+        advance(2, 4)
+        task = advance._bar.tasks[0]
+        assert (task.completed, task.total, task.description) == (2, 4, "work")
+        advance(4, description="done")
+        assert (task.completed, task.total, task.description) == (4, 4, "done")
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_progress_shows_a_rate_on_a_terminal(monkeypatch):
+    import importlib
+    import io
+
+    from rich.console import Console
+
+    cli_app = importlib.import_module("vbhc_code.cli.app")  # the attribute vbhc_code.cli.app is the typer app
+
+    buf = io.StringIO()
+    monkeypatch.setattr(cli_app, "console_err", Console(file=buf, force_terminal=True, width=120))
+    with progress("autocode", unit="turns") as advance:
+        for done in range(0, 101, 20):
+            advance(done, 100)
+            time.sleep(0.01)  # rich measures the rate between updates
+        advance._bar.refresh()
+    assert "autocode" in buf.getvalue() and "turns/s" in buf.getvalue()

@@ -21,7 +21,7 @@ def test_export_import_check_from_the_command_line(tmp_path):
     r = _run("refi", "export", "--out", str(out), "--coders", "anna", "consensus", "--line-endings", "crlf",
              "--store", str(tmp_path / "a.sqlite"))  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert f"wrote {out}: 2 sources, 4 codes, 2 users, 5 selections with 6 codings, 2 cases" in r.output
+    assert r.stderr == f"wrote {out}: 2 sources, 4 codes, 2 users, 5 selections with 6 codings, 2 cases\n"
     r = _run("refi", "check", str(out))
     assert r.exit_code == 0 and "s.qdpx: valid REFI-QDA" in r.output
     r = _run("refi", "import", str(out), "--store", str(tmp_path / "b.sqlite"))
@@ -111,3 +111,13 @@ def test_a_failed_import_into_a_new_store_leaves_no_empty_store(tmp_path):
     assert r.exit_code == 1
     with Store.open(tmp_path / "a.sqlite", create=False) as st:
         assert [c.name for c in st.coders()] == ["anna", "ben", "consensus"]
+
+
+def test_export_coders_forms(tmp_path):
+    build_store(tmp_path / "a.sqlite").close()
+    for i, form in enumerate((["--coders", "anna,consensus"], ["--coder", "anna", "--coder", "consensus"],
+                              ["--coders", "anna", "consensus"])):
+        out = tmp_path / f"s{i}.qdpx"
+        r = _run("refi", "export", "--out", str(out), *form, "--store", str(tmp_path / "a.sqlite"))
+        assert r.exit_code == 0, r.output
+        assert "2 users" in r.stderr and r.stdout == ""

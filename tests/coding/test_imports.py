@@ -392,7 +392,8 @@ def test_cli_workbook_import_export_list(store, tmp_path, monkeypatch):
     code = default_codebook(store).code_ids[0]
     res = runner.invoke(app, ["codings", "workbook", "--coder", "anna", "--coder", "ben", *s])
     assert res.exit_code == 0, res.output
-    assert res.stdout.splitlines()[0].startswith("wrote codings/coder-anna.xlsx: 4 turns in 2 documents")
+    assert res.stdout == ""  # messages go to stderr, stdout is for data
+    assert res.stderr.splitlines()[0].startswith("wrote codings/coder-anna.xlsx: 4 turns in 2 documents")
     res = runner.invoke(app, ["codings", "workbook", "--coder", "anna", *s])
     assert res.exit_code == 1
     assert res.stderr.strip() == ("error: codings/coder-anna.xlsx already exists (a coder's work); "
@@ -411,7 +412,7 @@ def test_cli_workbook_import_export_list(store, tmp_path, monkeypatch):
     bad.write_text(f"document,turn_index,code\nint01.txt,2,{code}\n", encoding="utf-8")
     res = runner.invoke(app, ["codings", "import", str(bad), *s])
     assert res.exit_code == 0, res.output
-    assert "imported coder 'carl' from coder-carl.csv: 1 codings in 1 coded documents" in res.stdout
+    assert "imported coder 'carl' from coder-carl.csv: 1 codings in 1 coded documents" in res.stderr
     res = runner.invoke(app, ["codings", "export", "--coder", "carl", *s])
     assert res.exit_code == 0
     assert list(csv.reader(io.StringIO(res.stdout))) == [list(EXPORT_COLUMNS),

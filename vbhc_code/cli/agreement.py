@@ -9,9 +9,20 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from typer.core import TyperCommand
 
-from vbhc_code.cli.app import StoreOption, command, console, console_err, resolve_store_path
+from vbhc_code.cli.app import (
+    AgreementUnit,
+    EvaluateUnit,
+    Mode,
+    Scope,
+    StoreOption,
+    coders_option,
+    command,
+    console,
+    resolve_store_path,
+    say,
+)
+
 
 UNIT_HELP = (
     "Unit of analysis. turn (default): each turn in scope x each code, present when the coder applied the code "
@@ -42,33 +53,7 @@ _SHORT = {
     "neither": "none", "percent_agreement": "%agr", "cohen_kappa": "kappa", "kappa_band": "L&K",
     "fleiss_kappa": "Fleiss", "krippendorff_alpha": "alpha", "gwet_ac1": "AC1", "brennan_prediger": "BP",
     "positive_agreement": "pos.agr", "maxqda_percent_agreement": "MAXQDA%",
-}  # fmt: skip
-
-
-def expand_coders(args: list[str]) -> list[str]:
-    """``--coders A B --coders C`` as ``--coders A --coders B --coders C``: names that follow a ``--coders``
-    value become values too, so the coders keep the command line's order (click would collect the repeated
-    option first and the extra names after it)."""
-    out: list[str] = []
-    state = ""  # "value": the next token is a --coders value; "run": bare names continue the --coders list
-    for i, arg in enumerate(args):
-        if state == "value":
-            out.append(arg)
-            state = "run"
-        elif arg == "--":
-            out.extend(args[i:])
-            break
-        elif state == "run" and not arg.startswith("-"):
-            out += ["--coders", arg]
-        else:
-            out.append(arg)
-            state = "value" if arg == "--coders" else "run" if arg.startswith("--coders=") else ""
-    return out
-
-
-class _CodersInOrder(TyperCommand):
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, expand_coders(args))
+}
 
 
 def _fmt(value: Any, kind: str) -> str:
@@ -91,18 +76,14 @@ def _fmt(value: Any, kind: str) -> str:
     "over codes: counts, percent agreement, Cohen's kappa with SE and 95% CI, Krippendorff's alpha (nominal) "
     "with a bootstrap 95% CI, Gwet's AC1, Brennan-Prediger, positive agreement; Fleiss' kappa with 3+ coders. "
     "Only documents coded by both coders count. Usage: --coders A B [--coders C].",
-    context_settings={"allow_extra_args": True},
-    cls=_CodersInOrder,
 )
 def agreement_cmd(
-    ctx: typer.Context,
-    coders: Annotated[
-        list[str] | None, typer.Option("--coders", help="Coders to compare: --coders A B (repeat for a third).")
-    ] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help=UNIT_HELP, show_default=False)] = None,
+    coders: Annotated[list[str] | None, coders_option("Coders to compare: --coders A B (repeat for a third).")]
+    = None,
+    unit: Annotated[AgreementUnit | None, typer.Option("--unit", help=UNIT_HELP, show_default=False)] = None,
     overlap: Annotated[float, typer.Option("--overlap", help="Segment unit: share of overlap for a match.")] = 0.9,
-    mode: Annotated[str | None, typer.Option("--mode", help=MODE_HELP)] = None,
-    scope: Annotated[str, typer.Option("--scope", help=SCOPE_HELP)] = "participant",
+    mode: Annotated[Mode | None, typer.Option("--mode", help=MODE_HELP)] = None,
+    scope: Annotated[Scope, typer.Option("--scope", help=SCOPE_HELP)] = "participant",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (undefined values are null).")]
     = False,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the report as a workbook (.xlsx).")] = None,
@@ -113,10 +94,7 @@ def agreement_cmd(
     from vbhc_code.errors import UsageError
     from vbhc_code.store.store import Store
 
-    names = [*(coders or []), *ctx.args]
-    stray = [a for a in ctx.args if a.startswith("-")]
-    if stray:
-        raise UsageError(f"unknown option {stray[0]}")
+    names = coders or []
     if unit is None:
         unit = {"nvivo": "character", "maxqda": "segment"}.get(mode or "", "turn")
     if out is not None and out.suffix.lower() != ".xlsx":
@@ -131,7 +109,7 @@ def agreement_cmd(
     else:
         _print_report(report)
     if out is not None:
-        console_err.print(f"wrote {out}", markup=False, highlight=False)
+        say(f"wrote {out}")
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -140,7 +118,7 @@ def _print_report(report: dict[str, Any]) -> None:
     rows = report_rows(report)
     # The terminal shows short headers and leaves out intervals and all-empty columns (--json/--out have them).
     keep = [i for i, (key, _h, _k) in enumerate(report_columns(report))
-            if not key.endswith("_ci95") and any(r[i + 1] is not None for r in rows)]  # fmt: skip
+            if not key.endswith("_ci95") and any(r[i + 1] is not None for r in rows)]
     cols = [report_columns(report)[i] for i in keep]
     table = Table(
         title=f"Agreement of {', '.join(report['coders'])}: unit {report['unit']}, scope {report['scope']}, "
@@ -159,31 +137,31 @@ def _print_report(report: dict[str, Any]) -> None:
     pooled = report["pooled"]
     if "maxqda_kappa" in pooled:
         console.print(f"MAXQDA kappa (Brennan & Prediger, chance 1/{pooled['maxqda_n_codes']} codes): "
-                      f"{_fmt(pooled['maxqda_kappa'], 'float')}", markup=False)  # fmt: skip
+                      f"{_fmt(pooled['maxqda_kappa'], 'float')}", markup=False)
     # Landis & Koch bands are defined for kappa; the segment unit has no kappa, so no band is named there
     what = ("positive agreement 0.60 or lower" if report["unit"] == "segment"
-            else "kappa 0.60 or lower, Landis & Koch 'moderate' or lower")  # fmt: skip
+            else "kappa 0.60 or lower, Landis & Koch 'moderate' or lower")
     console.print(f"Codes to discuss ({what}): "
-                  + (", ".join(discuss) if discuss else "none"), markup=False)  # fmt: skip
+                  + (", ".join(discuss) if discuss else "none"), markup=False)
     for key, why in report["reasons"].items():
         if "." not in key:
             console.print(f"note: {why}", markup=False)
     undefined = [k for k in report["reasons"] if "." in k and not k.startswith("macro.")]
     if undefined:
         console.print(f"{len(undefined)} undefined value(s) shown as '-'; --json lists the reason for each.",
-                      markup=False)  # fmt: skip
+                      markup=False)
 
 
 @command("evaluate", short_help="Score one coder (e.g. the autocoder) against a reference coder.",
          help="Score one coder (e.g. the autocoder) against a reference coder: per code TP/FP/FN, "
-         "precision, recall, F1 and Cohen's kappa on presence/absence, pooled (micro) and macro over codes.")  # fmt: skip
+         "precision, recall, F1 and Cohen's kappa on presence/absence, pooled (micro) and macro over codes.")
 def evaluate_cmd(
     coder: Annotated[str, typer.Option("--coder", help="The coder to score.")] = "auto",
     against: Annotated[str | None, typer.Option("--against", help="The reference coder.", show_default=False)]
     = None,
-    unit: Annotated[str, typer.Option("--unit", help="turn, sentence, document or character (see 'agreement "
-                                      "--help').")] = "turn",  # fmt: skip
-    scope: Annotated[str, typer.Option("--scope", help=SCOPE_HELP)] = "participant",
+    unit: Annotated[EvaluateUnit, typer.Option("--unit", help="turn, sentence, document or character (see "
+                                               "'agreement --help').")] = "turn",
+    scope: Annotated[Scope, typer.Option("--scope", help=SCOPE_HELP)] = "participant",
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
     store: StoreOption = None,
 ) -> None:
@@ -202,7 +180,7 @@ def evaluate_cmd(
         return
     table = Table(title=f"{coder} against {against}: unit {unit}, scope {scope}", title_justify="left")
     keys = [("tp", "int"), ("fp", "int"), ("fn", "int"), ("precision", "float"), ("recall", "float"),
-            ("f1", "float"), ("cohen_kappa", "float")]  # fmt: skip
+            ("f1", "float"), ("cohen_kappa", "float")]
     table.add_column("code")
     for key, _kind in keys:
         table.add_column(key.upper() if len(key) == 2 else key.replace("_", " "), justify="right")

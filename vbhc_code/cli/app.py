@@ -1,29 +1,214 @@
-"""The shared typer app, console objects and option helpers used by every command module."""
+"""The shared typer app and the CLI grammar every command module uses.
+
+One console pair (``console`` for data on stdout, ``console_err`` for messages on stderr), one progress
+bar, one coders option (``--coders A B``, ``--coders A,B``, repeated), and choices for scope, unit and mode
+that are listed in ``--help`` and fail with one ``error:`` line and exit 2.
+
+Start-up matters (``--help`` and ``--version`` should feel instant): this module and the command modules
+import core modules inside the command functions, never at the top.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand
 
 from vbhc_code import __version__
 from vbhc_code.errors import VbhcError
 
-def _width(stream) -> int | None:
+if TYPE_CHECKING:
+    from typer.core import _TyperParameter
+
+
+def _width(stream: TextIO) -> int | None:
     """Rich falls back to 80 columns when output is piped; wide tables then truncate every cell."""
     if os.environ.get("COLUMNS") or stream.isatty():
         return None
     return 160
 
 
-console = Console(highlight=False, width=_width(sys.stdout))
-console_err = Console(stderr=True, highlight=False, width=_width(sys.stderr))
+console = Console(highlight=False, width=_width(sys.stdout))  # data: tables, CSV, JSON
+console_err = Console(stderr=True, highlight=False, width=_width(sys.stderr))  # messages, warnings, progress
+
+
+def say(text: str) -> None:
+    """A message for the user ("wrote ...", "imported ..."): stderr, so stdout stays data only."""
+    console_err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def print_warnings(warnings: Iterable[str]) -> None:
+    """Each warning on stderr as ``warning: ...`` (never markup: file names may hold brackets)."""
+    for warning in warnings:
+        say(f"warning: {warning}")
+
+
+def is_tty() -> bool:
+    return sys.stderr.isatty()
+
+
+class Advance:
+    """What ``progress()`` yields: call it with the work done so far (and the total once known)."""
+
+    def __init__(self, bar: Any, task: Any) -> None:
+        self._bar, self._task = bar, task
+
+    def __call__(self, done: int, total: int | None = None, description: str | None = None) -> None:
+        fields: dict[str, Any] = {"completed": done}
+        if total is not None:
+            fields["total"] = total
+        if description is not None:
+            fields["description"] = description
+        self._bar.update(self._task, **fields)
+
+
+@contextmanager
+def progress(description: str, *, unit: str = "items", total: int | None = None) -> Iterator[Advance]:
+    """A rich progress bar on stderr with done/total, rate (``unit``/s), elapsed and remaining time.
+
+    Shown only on a terminal, and removed when the work ends, so piped output and logs stay clean.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.1f} {unit}/s" if speed else "", style="progress.data.speed")
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console_err,
+        transient=True,
+        disable=not console_err.is_terminal,
+    )
+    with bar:
+        yield Advance(bar, bar.add_task(description, total=total))
+
+
+# -- one grammar: coders, choices, stray arguments -------------------------------------------------------------
+
+Scope = Literal["participant", "all"]
+AgreementUnit = Literal["turn", "sentence", "document", "character", "segment"]
+EvaluateUnit = Literal["turn", "sentence", "document", "character"]
+AutocodeUnit = Literal["turn", "sentence"]
+Mode = Literal["nvivo", "maxqda"]
+LineEndings = Literal["lf", "crlf"]
+
+CODERS_FLAGS = ("--coders", "--coder")
+
+
+class CommandLineError(typer.BadParameter):
+    """A usage error found while parsing: one ``error: ...`` line on stderr and exit 2, like a core UsageError."""
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file: Any = None) -> None:
+        say(f"error: {self.message}")
+
+
+def split_coders(values: Sequence[str] | None) -> list[str]:
+    """Coder names from every form: ``A B`` (already separate), ``A,B`` and repeated options, in order."""
+    return [name.strip() for value in values or () for name in value.split(",") if name.strip()]
+
+
+def _coders_callback(values: list[str] | None) -> list[str] | None:
+    return split_coders(values) or None
+
+
+def coders_option(help: str, *, flags: Sequence[str] = CODERS_FLAGS) -> Any:
+    """The shared coders option; give the parameter the type ``list[str] | None`` and default ``None``."""
+    return typer.Option(*flags, help=help + " Names: A B, A,B or the option repeated.", metavar="NAME...",
+                        callback=_coders_callback, show_default=False)
+
+
+def expand_coders(args: list[str], flags: Sequence[str] = ("--coders",)) -> list[str]:
+    """``--coders A B --coders C`` as ``--coders A --coders B --coders C``: names that follow a coders
+    value become values too, so the coders keep the command line's order (click would collect the repeated
+    option first and the extra names after it)."""
+    out: list[str] = []
+    state = ""  # "value": the next token is a coders value; "run": bare names continue the coders list
+    for i, arg in enumerate(args):
+        if state == "value":
+            out.append(arg)
+            state = "run"
+        elif arg == "--":
+            out.extend(args[i:])
+            break
+        elif state == "run" and not arg.startswith("-"):
+            out += [flags[0], arg]
+        else:
+            out.append(arg)
+            state = "value" if arg in flags else "run" if arg.startswith(tuple(f + "=" for f in flags)) else ""
+    return out
+
+
+def _choice_message(flag: str, choices: Sequence[str], value: str) -> str:
+    listed = f"{choices[0]} or {choices[1]}" if len(choices) == 2 else "one of " + ", ".join(choices)
+    return f"{flag} must be {listed}, not {value!r}"
+
+
+class VbhcCommand(TyperCommand):
+    """Every vbhc-code command: the coders grammar, one-line choice errors and one-line stray-argument errors."""
+
+    def _coders_flags(self) -> list[str]:
+        return [flag for p in self.params if p.name == "coders" for flag in p.opts]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        flags = self._coders_flags()
+        if flags:
+            args = expand_coders(args, flags)
+        self._check_choices(ctx, args)
+        allow_extra = ctx.allow_extra_args
+        ctx.allow_extra_args = True
+        try:
+            rest = super().parse_args(ctx, args)
+        finally:
+            ctx.allow_extra_args = allow_extra
+        if ctx.args and not allow_extra and not ctx.resilient_parsing:
+            stray = ctx.args[0]
+            raise CommandLineError(f"unknown option {stray}" if stray.startswith("-")
+                                   else f"unexpected argument {stray!r}")
+        return rest
+
+    def _check_choices(self, ctx: Any, args: list[str]) -> None:
+        """Scope, unit, mode, ... are Literal choices: a wrong value names the option and its choices."""
+        choice_params: list[_TyperParameter] = [
+            p for p in self.params if getattr(getattr(p, "type_descriptor", None), "is_choice", False)
+        ]
+        if not choice_params or ctx.resilient_parsing:
+            return
+        opts, _args, _order = self.make_parser(ctx).parse_args(args=list(args))
+        for param in choice_params:
+            choices = [str(c) for c in param.type_descriptor.choices or ()]
+            raw = opts.get(param.name or "")
+            for value in raw if isinstance(raw, (list, tuple)) else [raw]:
+                if value is not None and str(value) not in choices:
+                    raise CommandLineError(_choice_message(param.opts[0], choices, str(value)))
+
 
 app = typer.Typer(
     name="vbhc-code",
@@ -98,7 +283,7 @@ def handle_errors(func: F) -> F:
                 f"internal error: {type(exc).__name__} at {_where(exc)} (a bug in vbhc-code; the details are "
                 "withheld because they may contain interview text; set VBHC_CODE_DEBUG=1 to see them)",
                 markup=False, highlight=False, soft_wrap=True,
-            )  # fmt: skip
+            )
             raise typer.Exit(INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
@@ -109,6 +294,7 @@ def command(name: str | None = None, *, group: typer.Typer | None = None, **kwar
 
     def decorator(func: F) -> F:
         target = group if group is not None else app
+        kwargs.setdefault("cls", VbhcCommand)
         target.command(name, **kwargs)(handle_errors(func))
         return func
 
@@ -129,13 +315,3 @@ def _root(
     ] = False,
 ) -> None:
     """Qualitative interview research toolkit."""
-
-
-def print_warnings(warnings) -> None:
-    """Each warning on stderr as ``warning: ...`` (never markup: file names may hold brackets)."""
-    for warning in warnings:
-        console_err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
-
-
-def is_tty() -> bool:
-    return sys.stderr.isatty()

@@ -10,7 +10,17 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from vbhc_code.cli.app import StoreOption, command, console, console_err, print_warnings, resolve_store_path
+from vbhc_code.cli.app import (
+    AutocodeUnit,
+    Scope,
+    StoreOption,
+    command,
+    console,
+    print_warnings,
+    progress,
+    resolve_store_path,
+    say,
+)
 
 
 @command("autocode")
@@ -19,10 +29,12 @@ def autocode_cmd(
         Path | None, typer.Option("--codebook", help="Codebook TOML (default: the built-in vbhc-sim).", show_default=False)
     ] = None,
     coder: Annotated[str, typer.Option("--coder", help="Store the codings as this coder (replaces an earlier autocode "
-                                       "run; a coder with imported codings is refused).")] = "auto",  # fmt: skip
-    unit: Annotated[str, typer.Option("--unit", help="turn: one coding per turn and code; sentence: per sentence.")] = "turn",
+                                       "run; a coder with imported codings is refused).")] = "auto",
+    unit: Annotated[
+        AutocodeUnit, typer.Option("--unit", help="turn: one coding per turn and code; sentence: per sentence.")
+    ] = "turn",
     scope: Annotated[
-        str, typer.Option("--scope", help="participant: participant turns (chat included); all: interviewer turns too.")
+        Scope, typer.Option("--scope", help="participant: participant turns (chat included); all: interviewer turns too.")
     ] = "participant",
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", help="Leave out codings whose confidence (0-1, from their evidence) "
@@ -54,14 +66,9 @@ def autocode_cmd(
                 _print_explain(result, coder)
             return
         cb = load_codebook(codebook)
-        with _progress() as progress:
-            task = progress.add_task("autocode", total=None)
-
-            def on_progress(done: int, total: int) -> None:
-                progress.update(task, total=total, completed=done)
-
+        with progress("autocode", unit="turns") as advance:
             report = autocode(st, codebook=cb, coder=coder, unit=unit, scope=scope, min_confidence=min_confidence,
-                              on_progress=on_progress)  # fmt: skip
+                              on_progress=advance)
     print_warnings(report.warnings)
     table = Table(
         title=f"autocode -> coder '{report.coder}' with codebook {report.codebook} ({report.unit}s, {report.scope} turns)",
@@ -74,20 +81,8 @@ def autocode_cmd(
         table.add_row(c.id, Text(c.label), str(row.get("turns", 0)), str(row.get("codings", 0)), str(row.get("vetoed", 0)))
     console.print(table)
     rate = report.words / report.seconds if report.seconds else 0.0
-    console.print(
-        f"{report.documents} documents, {report.turns} turns, {report.words} words, {report.codings} codings "
-        f"in {report.seconds:.1f} s ({rate:,.0f} words/s); stored in {store_path}",
-        markup=False, soft_wrap=True,
-    )
-
-
-def _progress():  # noqa: ANN202
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console_err, transient=True, disable=not console_err.is_terminal,
-    )  # fmt: skip
+    say(f"{report.documents} documents, {report.turns} turns, {report.words} words, {report.codings} codings "
+        f"in {report.seconds:.1f} s ({rate:,.0f} words/s); stored in {store_path}")
 
 
 def _print_explain(result: dict, coder: str) -> None:

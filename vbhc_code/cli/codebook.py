@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from vbhc_code.cli.app import StoreOption, app, command, console, console_err, resolve_store_path
+from vbhc_code.cli.app import StoreOption, app, command, console, resolve_store_path, say
 from vbhc_code.errors import ValidationError
 
 group = typer.Typer(help="Codebooks: validate, show, export for coders, import from a sheet.", no_args_is_help=True)
@@ -31,7 +31,7 @@ def check_cmd(file: Annotated[Path, typer.Argument(help="Codebook TOML file to v
         n = len(errors)
         raise ValidationError(f"{file}: {n} error{'s' if n != 1 else ''} in the codebook", [str(p) for p in problems])
     for p in problems:
-        console_err.print(str(p), markup=False, soft_wrap=True)
+        say(str(p))
     cb = load_codebook(file)
     warned = f", {len(problems)} warning{'s' if len(problems) != 1 else ''}" if problems else ""
     console.print(
@@ -82,7 +82,7 @@ def show_cmd(
             Text(c.id), Text(c.theme), Text(c.label), Text(c.definition),
             *(str(len(c.terms.get(lang, ()))) for lang in cb.languages),
             str(sum(len(p) for p in c.patterns.values())),
-        )  # fmt: skip
+        )
     console.print(table)
 
 
@@ -98,7 +98,7 @@ def export_cmd(
 
     cb = load_codebook(file)
     export_codebook(cb, out, force=force or out.suffix.lower() != ".toml", source=file or builtin_codebook_path())
-    console.print(f"wrote {out} (codebook '{cb.name}' {cb.version}, {_n(len(cb.codes), 'code')})", markup=False, soft_wrap=True)
+    say(f"wrote {out} (codebook '{cb.name}' {cb.version}, {_n(len(cb.codes), 'code')})")
 
 
 @command("import", group=group)
@@ -116,7 +116,8 @@ def import_cmd(
     from vbhc_code.codebook.io import import_codebook
 
     cb = import_codebook(sheet, out=out, name=name, version=version, languages=language or None, force=force)
-    console.print(f"wrote {out}: codebook '{cb.name}' {cb.version}, {_n(len(cb.themes), 'theme')}, {_n(len(cb.codes), 'code')}", markup=False, soft_wrap=True)
+    say(f"wrote {out}: codebook '{cb.name}' {cb.version}, {_n(len(cb.themes), 'theme')}, "
+        f"{_n(len(cb.codes), 'code')}")
 
 
 def _n(count: int, noun: str) -> str:
@@ -177,5 +178,4 @@ def suggest_terms_cmd(
     if out is not None:
         text = study_codebook_toml(found, coder=from_coder, name=name, accept=accept, min_precision=min_precision)
         write_text_atomic(out, text, overwrite=True)
-        console_err.print(f"wrote {out} (study codebook extending vbhc-sim; check it with 'vbhc-code codebook check {out}')",
-                          markup=False, soft_wrap=True)  # fmt: skip
+        say(f"wrote {out} (study codebook extending vbhc-sim; check it with 'vbhc-code codebook check {out}')")

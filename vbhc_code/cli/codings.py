@@ -9,8 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vbhc_code.cli.app import StoreOption, app, command, console, console_err, print_warnings, resolve_store_path
-from vbhc_code.store.store import Store
+from vbhc_code.cli.app import (
+    Scope,
+    StoreOption,
+    app,
+    coders_option,
+    command,
+    console,
+    print_warnings,
+    resolve_store_path,
+    say,
+)
 
 codings_app = typer.Typer(
     help="Coder workbooks, importing and exporting human codings.", no_args_is_help=True, rich_markup_mode=None
@@ -18,14 +27,14 @@ codings_app = typer.Typer(
 app.add_typer(codings_app, name="codings")
 
 
-_warn = print_warnings
-
-
 @command("workbook", group=codings_app)
 def workbook_cmd(
-    coder: Annotated[list[str], typer.Option("--coder", help="Coder name (repeat for several coders).")],
+    coders: Annotated[
+        list[str] | None, coders_option("Coder names: --coder A --coder B or --coders A B.", flags=("--coder", "--coders"))
+    ] = None,
     codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook TOML (default: built-in vbhc-sim).")] = None,
-    scope: Annotated[str, typer.Option("--scope", help="participant (default) or all (interviewer turns too).")] = "participant",
+    scope: Annotated[Scope, typer.Option("--scope", help="participant (default) or all (interviewer turns too).")]
+    = "participant",
     out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (coder-NAME.xlsx).")] = Path("codings"),
     prefill: Annotated[str | None, typer.Option("--prefill", help="Pre-fill with this coder's codings (e.g. auto).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing workbooks (they are human work).")] = False,
@@ -33,15 +42,18 @@ def workbook_cmd(
 ) -> None:
     """Write one blind coding workbook per coder: Turns, Documents, Codebook, Instructions."""
     from vbhc_code.coding.imports import load_codebook_file, write_workbooks
+    from vbhc_code.errors import UsageError
+    from vbhc_code.store.store import Store
 
+    if not coders:
+        raise UsageError("name the coders: --coder A --coder B (or --coders A B)")
     with Store.open(resolve_store_path(store), create=False) as st:
         cb = load_codebook_file(codebook, st)
-        issued = write_workbooks(st, coders=coder, codebook=cb, scope=scope, out_dir=out, prefill=prefill, force=force)
-    _warn(wb.warning for wb in issued if wb.warning)
+        issued = write_workbooks(st, coders=coders, codebook=cb, scope=scope, out_dir=out, prefill=prefill, force=force)
+    print_warnings(wb.warning for wb in issued if wb.warning)
     for wb in issued:
         extra = f", pre-filled from '{wb.prefill}'" if wb.prefill else ""
-        console.print(f"wrote {wb.path}: {wb.turns} turns in {wb.documents} documents, {wb.codes} codes{extra}",
-                      markup=False, soft_wrap=True)  # fmt: skip
+        say(f"wrote {wb.path}: {wb.turns} turns in {wb.documents} documents, {wb.codes} codes{extra}")
 
 
 @command("import", group=codings_app)
@@ -56,16 +68,14 @@ def import_cmd(
     Exit 1 and nothing stored when any problem is found.
     """
     from vbhc_code.coding.imports import import_codings
+    from vbhc_code.store.store import Store
 
     with Store.open(resolve_store_path(store), create=False) as st:
         report = import_codings(st, files, coder=coder, codebook=codebook)
-    _warn(report.warnings)
+    print_warnings(report.warnings)
     for item in report.coders:
-        console.print(
-            f"imported coder '{item.coder}' from {', '.join(item.sources)}: {len(item.codings)} codings in "
-            f"{len(item.coded_documents)} coded documents (codebook {item.codebook.name} {item.codebook.version})",
-            markup=False, soft_wrap=True,
-        )
+        say(f"imported coder '{item.coder}' from {', '.join(item.sources)}: {len(item.codings)} codings in "
+            f"{len(item.coded_documents)} coded documents (codebook {item.codebook.name} {item.codebook.version})")
 
 
 @command("export", group=codings_app)
@@ -77,11 +87,12 @@ def export_cmd(
 ) -> None:
     """Export one coder's codings: document, turn_index, code, coder, start, end, evidence."""
     from vbhc_code.coding.imports import export_codings
+    from vbhc_code.store.store import Store
 
     with Store.open(resolve_store_path(store), create=False) as st:
         n = export_codings(st, coder=coder, out=out, force=force)
     if out is not None:
-        console_err.print(f"wrote {out}: {n} codings", markup=False, soft_wrap=True)
+        say(f"wrote {out}: {n} codings")
 
 
 @command("list", group=codings_app)
@@ -91,6 +102,7 @@ def list_cmd(
 ) -> None:
     """Coders in the store: codebook, documents coded, codings."""
     from vbhc_code.coding.imports import list_codings
+    from vbhc_code.store.store import Store
 
     with Store.open(resolve_store_path(store), create=False) as st:
         rows = list_codings(st)
@@ -99,16 +111,16 @@ def list_cmd(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
-        console.print("no codings in the store yet (vbhc-code codings import or vbhc-code autocode)", markup=False, soft_wrap=True)
+        say("no codings in the store yet (vbhc-code codings import or vbhc-code autocode)")
         return
     table = Table(title=f"Coders ({n_docs} documents in the store)", title_justify="left")
     for col in ("coder", "codebook", "documents coded", "codings", "source", "updated"):
         table.add_column(col, justify="right" if col in ("documents coded", "codings") else "left",
-                         no_wrap=col in ("coder", "updated"))  # fmt: skip
+                         no_wrap=col in ("coder", "updated"))
     for r in rows:
         table.add_row(r["coder"], r["codebook"] + (f" ({r['codebook_sha256'][:8]})" if r["codebook_sha256"] else ""),
-                      str(r["documents_coded"]), str(r["codings"]), r["source"], r["updated_at"][:10])  # fmt: skip
+                      str(r["documents_coded"]), str(r["codings"]), r["source"], r["updated_at"][:10])
     console.print(table)
     versions = {r["codebook_sha256"] for r in rows if r["codebook_sha256"]}
     if len(versions) > 1:
-        _warn([f"the coders used {len(versions)} different codebooks; compare their codings with care"])
+        print_warnings([f"the coders used {len(versions)} different codebooks; compare their codings with care"])

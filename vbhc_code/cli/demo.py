@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from vbhc_code.cli.app import StoreOption, app, command, console, resolve_store_path
+from vbhc_code.cli.app import StoreOption, app, command, console_err, resolve_store_path
 from vbhc_code.errors import DataError, UsageError
 
 
@@ -33,7 +33,7 @@ def demo_steps(*, study: Path, codings: Path, outputs: Path, store: Path) -> lis
         ["codings", "import", str(codings / "coder-ben.csv"), "--coder", "ben", *s],
         ["evaluate", "--coder", "auto", "--against", "anna", *s],
         ["agreement", "--coders", "anna", "ben", "--out", str(out / "agreement.xlsx"), *s],
-    ]  # fmt: skip
+    ]
     decisions = codings / "reconcile-anna-ben.xlsx"
     if decisions.exists():
         steps.append(["reconcile", "--apply", str(decisions), "--log", str(out / "reconciliation-log.csv"), *s])
@@ -45,7 +45,7 @@ def demo_steps(*, study: Path, codings: Path, outputs: Path, store: Path) -> lis
         ["themes", "--coder", coder, "--out", str(out / "themes.xlsx"), "--md", str(out / "themes.md"), *s],
         ["refi", "export", "--out", str(out / "study.qdpx"), "--coders", "anna", "ben", *(
             ["consensus"] if coder == "consensus" else []), *s],
-    ]  # fmt: skip
+    ]
     return steps
 
 
@@ -58,11 +58,11 @@ def run_demo(*, study: Path, codings: Path, outputs: Path, store: Path) -> None:
     outputs.mkdir(parents=True, exist_ok=True)
     steps = demo_steps(study=study, codings=codings, outputs=outputs, store=store)
     for i, argv in enumerate(steps, 1):
-        console.rule(f"[{i}/{len(steps)}] vbhc-code {shlex.join(argv)}", style="dim")
+        console_err.rule(f"[{i}/{len(steps)}] vbhc-code {shlex.join(argv)}", style="dim")
         code = run_command(argv)
         if code != 0:
             raise DataError(f"demo step {i} ('vbhc-code {argv[0]}') failed with exit code {code}")
-    console.print(f"\nDone: results in {outputs}/ (themes.xlsx, themes.md, agreement.xlsx, study.qdpx, ...)")
+    console_err.print(f"\nDone: results in {outputs}/ (themes.xlsx, themes.md, agreement.xlsx, study.qdpx, ...)")
 
 
 @command("demo")

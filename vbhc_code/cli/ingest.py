@@ -7,18 +7,16 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vbhc_code.cli.app import StoreOption, command, console, console_err, print_warnings, resolve_store_path
-from vbhc_code.files.csvfile import write_csv_atomic
+from vbhc_code.cli.app import StoreOption, command, console, print_warnings, progress, resolve_store_path, say
 from vbhc_code.errors import DataError, UsageError
-from vbhc_code.ingest.folder import IngestReport, ingest_folder
-from vbhc_code.ingest.segments import iter_segment_rows, segment_columns
-from vbhc_code.store.store import Store, open_store
+
+if TYPE_CHECKING:
+    from vbhc_code.ingest.folder import IngestReport
 
 
 @command("ingest")
@@ -57,35 +55,34 @@ def ingest_cmd(
     report = _run_ingest(
         store_path, folder, participants=participants, documents=documents, language=language,
         encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune,
-    )  # fmt: skip
+    )
     _print_ingest_report(report, store_path, verbose=verbose)
     if report.failed:
         raise typer.Exit(1)
 
 
-def _dry_run(folder: Path, **options) -> None:
+def _dry_run(folder: Path, **options: Any) -> None:
     """Print per document how it would be read; no store is opened. Exit 1 when a file cannot be read."""
     from vbhc_code.ingest.preview import preview_folder
 
-    with _progress() as progress:
-        task = progress.add_task("read", total=None)
+    with progress("read", unit="files") as advance:
 
         def on_progress(name: str, i: int, n: int) -> None:
-            progress.update(task, total=n, completed=i - 1, description=f"read {i}/{n}")
+            advance(i - 1, n)
 
         previews, skipped = preview_folder(
             folder, participants_file=options["participants"], documents_file=options["documents"],
             language=options["language"], encoding=options["encoding"], speaker_pattern=options["speaker_pattern"],
             on_progress=on_progress,
-        )  # fmt: skip
+        )
     out = console.print
     for d in previews:
         if d.error:
             continue
         out(f"{d.name}  [{d.format}; {', '.join(d.layout) or 'no turns'}]  {d.turns} turn(s)", markup=False,
-            highlight=False, soft_wrap=True)  # fmt: skip
+            highlight=False, soft_wrap=True)
         who = [f"{k}: {', '.join(v)}" for k, v in (("known", d.known), ("interviewer", d.interviewers),
-                                                  ("unknown", d.unknown)) if v]  # fmt: skip
+                                                  ("unknown", d.unknown)) if v]
         out(f"  speakers  {'; '.join(who) or 'none'}", markup=False, highlight=False, soft_wrap=True)
         for t in d.first:
             speaker = t.speaker or "(no speaker)"
@@ -95,36 +92,31 @@ def _dry_run(folder: Path, **options) -> None:
     for rel, reason in skipped:
         console.print(f"skipped {rel}: {reason}", markup=False, highlight=False, soft_wrap=True)
     print_warnings([w for d in previews for w in d.warnings])
-    console_err.print("dry run: nothing was written", markup=False, highlight=False)
+    say("dry run: nothing was written")
     for d in previews:
         if d.error:
-            console_err.print(f"error: {d.error}", markup=False, highlight=False, soft_wrap=True)
+            say(f"error: {d.error}")
     if any(d.error for d in previews):
         raise typer.Exit(1)
 
 
-def _run_ingest(store_path: Path, folder: Path, **options) -> IngestReport:
+def _run_ingest(store_path: Path, folder: Path, **options: Any) -> IngestReport:
+    from vbhc_code.ingest.folder import ingest_folder
+    from vbhc_code.store.store import open_store
+
     with open_store(store_path) as st:  # a failed first run leaves no store behind
-        with _progress() as progress:
-            task = progress.add_task("ingest", total=None)
+        with progress("ingest", unit="files") as advance:
 
             def on_progress(name: str, i: int, n: int) -> None:
-                progress.update(task, total=n, completed=i - 1, description=f"ingest {i}/{n}")
+                advance(i - 1, n)
 
             report = ingest_folder(
                 folder, store=st, participants_file=options["participants"], documents_file=options["documents"],
                 language=options["language"], encoding=options["encoding"], speaker_pattern=options["speaker_pattern"],
                 force=options["force"], prune=options["prune"], on_progress=on_progress,
-            )  # fmt: skip
-            progress.update(task, completed=len(report.documents))
+            )
+            advance(len(report.documents))
     return report
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console_err, transient=True, disable=not console_err.is_terminal,
-    )  # fmt: skip
 
 
 # Above this many documents the report lists only the documents with warnings or errors (unless --verbose).
@@ -144,7 +136,7 @@ def _print_ingest_report(report: IngestReport, store_path: Path, *, verbose: boo
         table.add_row(
             d.name, d.status, d.format, d.encoding, d.doc_type, str(d.speakers), str(d.turns), str(d.chat_turns),
             str(d.words), str(len(d.warnings)),
-        )  # fmt: skip
+        )
     console.print(table)
     if summary:
         _print_summary(report, shown=len(rows))
@@ -161,7 +153,7 @@ def _print_ingest_report(report: IngestReport, store_path: Path, *, verbose: boo
     print_warnings(warnings)
     for d in report.documents:
         if d.error:
-            console_err.print(f"error: {d.error}", markup=False, highlight=False, soft_wrap=True)
+            say(f"error: {d.error}")
 
 
 def _print_summary(report: IngestReport, *, shown: int) -> None:
@@ -185,6 +177,10 @@ def segments_cmd(
 ) -> None:
     """Export turns, one row each: document, turn_index, speaker, participant_id, turn_type, start, end, text,
     then role, timestamp, spans and the participant's attributes."""
+    from vbhc_code.files.csvfile import write_csv_atomic
+    from vbhc_code.ingest.segments import iter_segment_rows, segment_columns
+    from vbhc_code.store.store import Store
+
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise UsageError(f"--out must end in .csv or .xlsx, not '{out.suffix}'")
     with Store.open(resolve_store_path(store), create=False) as st:
@@ -201,9 +197,9 @@ def segments_cmd(
             from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
 
             cols = [Column(c, wrap=(c == "text"), width=80 if c == "text" else None,
-                           kind="int" if c in ("turn_index", "start", "end") else "text") for c in columns]  # fmt: skip
+                           kind="int" if c in ("turn_index", "start", "end") else "text") for c in columns]
             write_workbook(out, [Sheet("Segments", cols, rows)])
-    console_err.print(f"wrote {out}", markup=False)
+    say(f"wrote {out}")
 
 
 @command("check-identifiers")
@@ -215,6 +211,7 @@ def check_identifiers_cmd(
 ) -> None:
     """Flag residual identifiers: e-mail, phone, URL, Dutch postcode, BSN-like numbers, titled names."""
     from vbhc_code.ingest.identifiers import scan_document
+    from vbhc_code.store.store import Store
 
     allowed: list[str] = []
     if allow is not None:

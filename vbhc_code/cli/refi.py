@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vbhc_code.cli.app import StoreOption, app, command, console, console_err, resolve_store_path
+from vbhc_code.cli.app import LineEndings, StoreOption, app, coders_option, command, console, print_warnings, resolve_store_path, say
 
 refi_app = typer.Typer(
     help="REFI-QDA exchange with NVivo, ATLAS.ti, MAXQDA and others: .qdpx projects and .qdc codebooks.",
@@ -17,12 +17,8 @@ refi_app = typer.Typer(
 app.add_typer(refi_app, name="refi")
 
 
-def _say(text: str) -> None:
+def _data(text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
-
-
-def _note(text: str) -> None:
-    console_err.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @command(
@@ -31,16 +27,14 @@ def _note(text: str) -> None:
     help="Write the study as a REFI-QDA project (.qdpx): sources, users (one per coder), codebook, codings as "
     "selections, participants as cases. Validated against Project.xsd before it is written. "
     "Usage: --out F.qdpx [--coders A B consensus] [--line-endings lf|crlf].",
-    context_settings={"allow_extra_args": True},
 )
 def export_cmd(
-    ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="The .qdpx file to write (replaced atomically).")],
     coders: Annotated[
-        list[str] | None, typer.Option("--coders", help="Coders to export: --coders A B consensus (default: all).")
+        list[str] | None, coders_option("Coders to export: --coders A B consensus (default: all).")
     ] = None,
     line_endings: Annotated[
-        str, typer.Option("--line-endings", help="lf (exact plain text) or crlf (offsets shifted to match).")
+        LineEndings, typer.Option("--line-endings", help="lf (exact plain text) or crlf (offsets shifted to match).")
     ] = "lf",
     store: StoreOption = None,
 ) -> None:
@@ -48,22 +42,14 @@ def export_cmd(
     from vbhc_code.refi.export import export_qdpx
     from vbhc_code.store.store import Store
 
-    stray = [a for a in ctx.args if a.startswith("-")]
-    if stray:
-        raise UsageError(f"unknown option {stray[0]}")
-    if ctx.args and not coders:
-        raise UsageError(f"unexpected argument '{ctx.args[0]}'")
-    names = [*(coders or []), *ctx.args] or None
-    if line_endings not in ("lf", "crlf"):
-        raise UsageError(f"--line-endings must be lf or crlf, not '{line_endings}'")
+    names = coders or None
     if out.suffix.lower() != ".qdpx":
         raise UsageError(f"--out {out.name}: a REFI-QDA project is written as .qdpx")
     with Store.open(resolve_store_path(store), create=False) as st:
         report = export_qdpx(st, out=out, coders=names, line_endings=line_endings)
-    for w in report.warnings:
-        _note(f"warning: {w}")
-    _say(f"wrote {out}: {report.sources} sources, {report.codes} codes, {report.users} users, "
-         f"{report.selections} selections with {report.codings} codings, {report.cases} cases")  # fmt: skip
+    print_warnings(report.warnings)
+    say(f"wrote {out}: {report.sources} sources, {report.codes} codes, {report.users} users, "
+         f"{report.selections} selections with {report.codings} codings, {report.cases} cases")
 
 
 @command(
@@ -82,18 +68,17 @@ def import_cmd(
 
     with open_store(resolve_store_path(store)) as st:  # a failed import into a new store removes it again
         report = import_refi(st, file)
-    for w in report.warnings:
-        _note(f"warning: {w}")
+    print_warnings(report.warnings)
     for s in report.skipped:
-        _note(f"skipped: {s}")
+        say(f"skipped: {s}")
     if report.kind == "codebook":
-        _say(f"imported codebook '{report.codebook}' from {file.name}: {report.codes} codes in {report.themes} themes")
+        say(f"imported codebook '{report.codebook}' from {file.name}: {report.codes} codes in {report.themes} themes")
         return
     coders = ", ".join(report.coders) or "none"
-    _say(f"imported {file.name} ({report.origin or 'unknown origin'}): {report.sources} of "
+    say(f"imported {file.name} ({report.origin or 'unknown origin'}): {report.sources} of "
          f"{report.sources_declared} text sources, {report.codes} codes, {report.users} users, "
          f"{report.codings} of {report.codings_declared} codings ({report.stored_codings} turn codings) "
-         f"by coders {coders}, {report.participants} participants")  # fmt: skip
+         f"by coders {coders}, {report.participants} participants")
 
 
 @command(
@@ -108,9 +93,9 @@ def check_cmd(file: Annotated[Path, typer.Argument(help="A .qdpx project or .qdc
 
     problems = check_refi(file)
     if not problems:
-        _say(f"{file.name}: valid REFI-QDA")
+        _data(f"{file.name}: valid REFI-QDA")
         return
     for p in problems:
-        _say(p)
-    _note(f"{file.name}: {len(problems)} problem(s)")
+        _data(p)
+    say(f"{file.name}: {len(problems)} problem(s)")
     raise typer.Exit(1)

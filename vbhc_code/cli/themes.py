@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vbhc_code.cli.app import StoreOption, app, command, console_err, print_warnings, resolve_store_path  # noqa: F401
+from vbhc_code.cli.app import Scope, StoreOption, command, print_warnings, resolve_store_path, say
 from vbhc_code.themes.quotes import DEFAULT_ATTRIBUTION, PLACEHOLDERS, QUOTE_RULES
 
 
@@ -31,7 +31,7 @@ def themes(
     by: Annotated[str | None, typer.Option(
         "--by", help="Participant attribute to compare (default: group), or a document attribute.")] = None,
     quotes: Annotated[int, typer.Option("--quotes", min=0, help="Representative quotes per code.")] = 3,
-    scope: Annotated[str, typer.Option("--scope", help="participant (default) or all turns.")] = "participant",
+    scope: Annotated[Scope, typer.Option("--scope", help="participant (default) or all turns.")] = "participant",
     out: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("outputs/themes.xlsx"),
     md: Annotated[Path | None, typer.Option("--md", help="Also write Themes, Quotes and Methods as Markdown.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print codes, quotes and co-occurrence as JSON.")] = False,
@@ -62,8 +62,6 @@ def themes(
     from vbhc_code.themes.quotes import check_attribution
     from vbhc_code.themes.report import check_replaceable, write_text_atomic
 
-    if scope not in ("participant", "all"):
-        raise UsageError(f"--scope must be participant or all, not {scope!r}")
     check_attribution(attribution)  # usage errors before touching the store
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"--out {out}: the workbook must be a .xlsx file")
@@ -83,5 +81,4 @@ def themes(
     if as_json:
         typer.echo(json.dumps(themes_json(result), ensure_ascii=False, indent=2))
     kept = f" (kept {result.kept_ratings} Framework ratings/notes)" if result.kept_ratings else ""
-    console_err.print(f"wrote {out}{kept}" + (f" and {md}" if md else ""), markup=False, highlight=False,
-                      soft_wrap=True)
+    say(f"wrote {out}{kept}" + (f" and {md}" if md else ""))

@@ -285,7 +285,8 @@ def test_cli_reconcile(store, tmp_path, monkeypatch):
     s = ["--store", str(store.path)]
     res = runner.invoke(app, ["reconcile", "--coders", "anna", "ben", *s])
     assert res.exit_code == 0, res.output
-    assert res.stdout.splitlines()[0] == ("wrote codings/reconcile-anna-ben.xlsx: 5 disagreements (0 decided), "
+    assert res.stdout == ""  # messages go to stderr, stdout is for data
+    assert res.stderr.splitlines()[0] == ("wrote codings/reconcile-anna-ben.xlsx: 5 disagreements (0 decided), "
                                           "1 agreed cells, 2 documents coded by both")  # fmt: skip
     out = tmp_path / "codings" / "reconcile-anna-ben.xlsx"
     fill(out, {"H2": "apply", "H3": "omit"})
@@ -306,7 +307,8 @@ def test_cli_reconcile(store, tmp_path, monkeypatch):
     fill(out, {"H4": "omit"})  # int01.txt is now fully decided
     res = runner.invoke(app, ["reconcile", "--apply", str(out), "--partial", "--as", "agreed", *s])
     assert res.exit_code == 0, res.output
-    assert "stored coder 'agreed': 2 codings in 1 documents" in res.stdout
+    assert "stored coder 'agreed': 2 codings in 1 documents" in res.stderr
+    assert "Settled by decision" in res.stdout
     assert (tmp_path / "outputs" / "reconciliation-log.csv").is_file()
     assert runner.invoke(app, ["reconcile", *s]).exit_code == 2
     assert runner.invoke(app, ["reconcile", "--coders", "anna", "ben", "--apply", str(out), *s]).exit_code == 2
