@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -199,3 +199,41 @@ def test_progress_shows_a_rate_on_a_terminal(monkeypatch):
             time.sleep(0.01)  # rich measures the rate between updates
         advance._bar.refresh()
     assert "autocode" in buf.getvalue() and "turns/s" in buf.getvalue()
+
+
+# -- start-up -------------------------------------------------------------------------------------------------
+HEAVY = ("spacy", "pandas", "openpyxl")
+PROBE = """
+import sys
+from vbhc_code.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code or 0
+else:
+    code = 0
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})
+print('EXIT', code, 'HEAVY', ','.join(heavy), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["codings", "list"], ["codings", "list", "--json"]])
+def test_start_up_imports_no_spacy_pandas_or_openpyxl(argv, tmp_path):
+    from agreement_fixture import A_ROWS, make_store
+
+    store = tmp_path / "s.sqlite"
+    make_store(store, {"A": A_ROWS}, {"A": ["d1", "d2"]}).close()
+    extra = ["--store", str(store)] if argv[0] == "codings" else []
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(heavy=set(HEAVY)), *argv, *extra],
+                          capture_output=True, text=True, cwd=tmp_path)
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == "EXIT 0 HEAVY ", proc.stderr
+    if argv[0] == "codings":
+        assert "A" in proc.stdout  # the command did its work, it was not a no-op
+
+
+def test_the_probe_sees_a_heavy_import(tmp_path):
+    """The start-up test can fail: a module that imports pandas at its top is seen."""
+    proc = subprocess.run([sys.executable, "-c", "import pandas\n" + PROBE.format(heavy=set(HEAVY)), "--version"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.stderr.strip().splitlines()[-1].startswith("EXIT 0 HEAVY pandas"), proc.stderr
