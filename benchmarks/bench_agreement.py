@@ -43,7 +43,7 @@ def baseline(a: np.ndarray, b: np.ndarray) -> list[float]:
     import krippendorff
 
     out = [krippendorff.alpha(reliability_data=np.stack([a[:, k], b[:, k]]), level_of_measurement="nominal")
-           for k in range(a.shape[1])]  # fmt: skip
+           for k in range(a.shape[1])]
     out.append(krippendorff.alpha(reliability_data=np.stack([a.ravel(), b.ravel()]), level_of_measurement="nominal"))
     return out
 
@@ -76,13 +76,13 @@ def end_to_end(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
                 text += f"turn {i}.\n"
                 turns.append(Turn(turn_index=i + 1, start=start, end=len(text) - 1, text=f"turn {i}.", document=name))
             st.save_document(Document(name, "txt", "utf-8", hashlib.sha256(text.encode()).hexdigest(), text,
-                                      tuple(turns)))  # fmt: skip
+                                      tuple(turns)))
             docs.append(name)
         t0 = time.perf_counter()
         for coder, m in (("A", a), ("B", b)):
             rows = np.argwhere(m == 1)
             st.replace_codings(coder, [Coding(f"doc{r // 1000:04d}", int(r % 1000) + 1, f"C{k + 1}", coder)
-                                       for r, k in rows], coded_documents=docs)  # fmt: skip
+                                       for r, k in rows], coded_documents=docs)
         t_load = time.perf_counter() - t0
         t0 = time.perf_counter()
         agreement_report(st, coders=["A", "B"])

@@ -88,7 +88,9 @@ def build_store(path: Path, turns: list[str]):
             prefix = f"{'I' if i % 2 else 'P1'}: "
             start = pos + len(prefix)
             role = "interviewer" if i % 2 else "participant"
-            doc_turns.append(Turn(i, start, start + len(text), text, prefix[:-2], None if role == "interviewer" else "P1", role))
+            doc_turns.append(
+                Turn(i, start, start + len(text), text, prefix[:-2], None if role == "interviewer" else "P1", role)
+            )
             parts.append(prefix + text + "\n")
             pos += len(prefix) + len(text) + 1
         name = f"doc{d // per_doc:04d}.txt"
@@ -109,9 +111,10 @@ def stress_codebook(seed: int):
             for _ in range(4 if c < 5 else 3)
         ]
         codes.append({"id": f"S{c}", "theme": "T", "label": f"s{c}", "definition": "d", "terms": {"en": phrases},
-                      "patterns": {"en": patterns}})  # fmt: skip
+                      "patterns": {"en": patterns}})
     cb, problems = codebook_from_data(
-        {"name": "stress", "version": "1", "languages": ["en"], "themes": [{"id": "T"}], "codes": codes}, sha256="5" * 64
+        {"name": "stress", "version": "1", "languages": ["en"], "themes": [{"id": "T"}], "codes": codes},
+        sha256="5" * 64,
     )
     assert cb is not None, problems
     return cb
@@ -173,7 +176,9 @@ def main() -> None:
     n_hits = sum(len(h) for h in hits.values())
     print(f"corpus: {words:,} words in {len(turns):,} turns; built-in codebook matcher built in {build:.2f} s")
     print(f"tokenizer only     : {words / base:12,.0f} words/s  ({base:.2f} s)  spaCy defaults")
-    print(f"tokenizer, big cache: {words / base_big:11,.0f} words/s  ({base_big:.2f} s)  autocode vs this: {base_big / full:.2f}x")
+    print(
+        f"tokenizer, big cache: {words / base_big:11,.0f} words/s  ({base_big:.2f} s)  autocode vs this: {base_big / full:.2f}x"
+    )
     for label, secs in (("matching (built-in)", match), ("matching (stress)", stress_t), ("autocode (full)", full)):
         print(f"{label:19}: {words / secs:12,.0f} words/s  ({secs:.2f} s)  ratio {base / secs:.2f}x")
     print(f"{n_hits:,} hits, {report.codings:,} codings stored")

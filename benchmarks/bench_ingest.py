@@ -93,11 +93,14 @@ def _write_doc(path: Path, fmt: str, turns: list[str]) -> None:
     speakers = ["Interviewer", "P01", "P02", "P03"]
     if fmt == "txt":
         path.write_text(
-            "\n\n".join(f"{speakers[i % 4]}: [00:{i // 60 % 60:02d}:{i % 60:02d}] {t}" for i, t in enumerate(turns)) + "\n",
+            "\n\n".join(f"{speakers[i % 4]}: [00:{i // 60 % 60:02d}:{i % 60:02d}] {t}" for i, t in enumerate(turns))
+            + "\n",
             encoding="utf-8",
         )
     elif fmt == "md":
-        path.write_text("\n\n".join(f"**{speakers[i % 4]}:** {t}" for i, t in enumerate(turns)) + "\n", encoding="utf-8")
+        path.write_text(
+            "\n\n".join(f"**{speakers[i % 4]}:** {t}" for i, t in enumerate(turns)) + "\n", encoding="utf-8"
+        )
     elif fmt in ("vtt", "srt"):
         lines = ["WEBVTT", ""] if fmt == "vtt" else []
         for i, t in enumerate(turns):
@@ -204,8 +207,12 @@ def large(args: argparse.Namespace) -> None:
         ing_rss = max(x[1] for x in ing)
         re_wall, _, re_s = min(again, key=lambda x: x[2])
         print(f"words                  {words:>12,}   (best of {args.repeat} runs each)")
-        print(f"tokenizer-only         {words / tok_s:>12,.0f} words/s  ({tok_s:.2f} s; process incl. start-up {tok_wall:.1f} s)")
-        print(f"ingest                 {words / ing_s:>12,.0f} words/s  ({ing_s:.2f} s; process incl. start-up {ing_wall:.1f} s)")
+        print(
+            f"tokenizer-only         {words / tok_s:>12,.0f} words/s  ({tok_s:.2f} s; process incl. start-up {tok_wall:.1f} s)"
+        )
+        print(
+            f"ingest                 {words / ing_s:>12,.0f} words/s  ({ing_s:.2f} s; process incl. start-up {ing_wall:.1f} s)"
+        )
         print(f"ratio ingest/tokenizer {tok_s / ing_s:>12.2f}   (target >= 0.5)")
         print(f"re-ingest unchanged    {re_s:>12.2f} s = {100 * re_s / ing_s:.1f}% of the first run (target <= 5%; "
               f"process incl. start-up {re_wall:.1f} s)")

@@ -40,7 +40,7 @@ FUNCTION = (  # noqa: SIM905
     "what if there their our them he she his her all would can just like about very really then also"
 ).split()
 EXTRA = ["don't", "it's", "we're", "I'd", "e.g.", "2024", "3.5%", "(", ")", '"', "-", "UWV", "\u2014", "\u2019s",
-         "uh", "hm", "etc.", "i.e.", "10", "P01's"]  # fmt: skip
+         "uh", "hm", "etc.", "i.e.", "10", "P01's"]
 LOANS = ["UWV", "bedrijfsarts", "arbo", "WIA", "AVG", "EPD", "verzekeringsarts"]
 
 
@@ -231,15 +231,15 @@ def measure(tmp: Path, *, files: int, seed: int, repeat: int) -> dict[str, float
     ing, auto = words / best["ingest"][0], pwords / best["auto"][0]
     again = best["again"][0] / best["ingest"][0]
     print(f"study shape: {files:,} files, {words:,} words in turns ({pwords:,} in participant turns); "
-          f"best of {repeat} runs; wall time (CPU time in brackets)")  # fmt: skip
+          f"best of {repeat} runs; wall time (CPU time in brackets)")
     print(f"  tokenizer-only, all turns   {tok:>10,.0f} words/s  {best['tok'][0]:7.2f} s ({cpu['tok']:.2f} s)")
     print(f"  ingest (whole command)      {ing:>10,.0f} words/s  {best['ingest'][0]:7.2f} s ({cpu['ingest']:.2f} s)  "
-          f"ratio {ing / tok:.2f}x (target >= 0.5x; on CPU time {cpu['tok'] / cpu['ingest']:.2f}x)")  # fmt: skip
+          f"ratio {ing / tok:.2f}x (target >= 0.5x; on CPU time {cpu['tok'] / cpu['ingest']:.2f}x)")
     print(f"  re-ingest, unchanged folder {'':>10}          {best['again'][0]:7.2f} s ({cpu['again']:.2f} s)  "
-          f"= {100 * again:.1f}% of the first run (target <= 5%)")  # fmt: skip
+          f"= {100 * again:.1f}% of the first run (target <= 5%)")
     print(f"  tokenizer-only, participant {ptok:>10,.0f} words/s  {best['ptok'][0]:7.2f} s ({cpu['ptok']:.2f} s)")
     print(f"  autocode (whole command)    {auto:>10,.0f} words/s  {best['auto'][0]:7.2f} s ({cpu['auto']:.2f} s)  "
-          f"ratio {auto / ptok:.2f}x (target >= 0.3x; on CPU time {cpu['ptok'] / cpu['auto']:.2f}x)")  # fmt: skip
+          f"ratio {auto / ptok:.2f}x (target >= 0.3x; on CPU time {cpu['ptok'] / cpu['auto']:.2f}x)")
     print(f"  peak RSS: ingest {rss_i} MB, autocode {rss_a} MB (target <= 500 MB at 10M words)")
     for log in ("ingest.log", "reingest.log", "autocode.log"):
         last = (tmp / log).read_text(errors="replace").strip().splitlines()[-1:]

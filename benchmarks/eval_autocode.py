@@ -78,7 +78,7 @@ class TurnTable:
         keep = [i for i, (d, _) in enumerate(self.turns) if d in documents]
         return TurnTable([self.turns[i] for i in keep], [self.words[i] for i in keep],
                          [self.reference[i] for i in keep], [self.auto[i] for i in keep], self.codes,
-                         sorted(documents & set(self.documents)))  # fmt: skip
+                         sorted(documents & set(self.documents)))
 
 
 def build_table(folder: Path, reference: Path | None, codebook: Codebook, *, min_confidence: float = 0.0) -> TurnTable:
@@ -101,7 +101,7 @@ def build_table(folder: Path, reference: Path | None, codebook: Codebook, *, min
         turns = store.turns(scope="participant")
         keys = [(t.document, t.turn_index) for t in turns]
         return TurnTable(keys, [len(t.text.split()) for t in turns], [ref.get(k, set()) for k in keys],
-                         [auto.get(k, {}) for k in keys], list(codebook.code_ids), store.document_names())  # fmt: skip
+                         [auto.get(k, {}) for k in keys], list(codebook.code_ids), store.document_names())
 
 
 def _cells(table: TurnTable, min_confidence: float = 0.0) -> np.ndarray:
@@ -155,7 +155,7 @@ def score_table(table: TurnTable, *, n_boot: int = N_BOOT, seed: int = SEED) -> 
     bands = []
     for low, high in BANDS:
         n_in = [(code in ref) for ref, auto in zip(table.reference, table.auto)
-                for code, conf in auto.items() if low <= conf < high]  # fmt: skip
+                for code, conf in auto.items() if low <= conf < high]
         bands.append({"band": [low, min(high, 1.0)], "codings": len(n_in), "precision": _ratio(sum(n_in), len(n_in))})
     return {
         "documents": len(table.documents), "turns": len(table.turns), "words": words,
@@ -164,7 +164,7 @@ def score_table(table: TurnTable, *, n_boot: int = N_BOOT, seed: int = SEED) -> 
         "cohen_kappa": None if math.isnan(k) else k, "kappa_ci95": None if math.isnan(lo) else [lo, hi],
         "codings": tp + fp, "codings_per_10k_words": _ratio(10_000 * (tp + fp), words),
         "per_code": per_code, "confidence_bands": bands,
-    }  # fmt: skip
+    }
 
 
 def _f(value: float | None, width: int, digits: int = 2) -> str:
@@ -175,12 +175,12 @@ def print_summary(results: dict[str, dict], codebook: Codebook, min_confidence: 
     print(f"codebook {codebook.name} {codebook.version} (sha256 {codebook.sha256[:12]}); participant turns, turn unit; "
           f"min confidence {min_confidence:g}; kappa interval: {N_BOOT} bootstrap resamples of turns, seed {SEED}")
     print(f"{'set':9} {'role':24} {'docs':>4} {'turns':>5} {'words':>6} {'TP':>4} {'FP':>4} {'FN':>4} "
-          f"{'prec':>5} {'rec':>5} {'F1':>5} {'kappa':>6} {'95% CI':>13} {'/10k w':>6}")  # fmt: skip
+          f"{'prec':>5} {'rec':>5} {'F1':>5} {'kappa':>6} {'95% CI':>13} {'/10k w':>6}")
     for name, r in results.items():
         ci = "-" if r["kappa_ci95"] is None else f"{r['kappa_ci95'][0]:.2f} to {r['kappa_ci95'][1]:.2f}"
         print(f"{name:9} {SETS[name][2] if name in SETS else '':24} {r['documents']:>4} {r['turns']:>5} {r['words']:>6} "
               f"{r['tp']:>4} {r['fp']:>4} {r['fn']:>4} {_f(r['precision'], 5)} {_f(r['recall'], 5)} {_f(r['f1'], 5)} "
-              f"{_f(r['cohen_kappa'], 6)} {ci:>13} {_f(r['codings_per_10k_words'], 6, 1)}")  # fmt: skip
+              f"{_f(r['cohen_kappa'], 6)} {ci:>13} {_f(r['codings_per_10k_words'], 6, 1)}")
     codes = list(codebook.code_ids)
     scored = [n for n, r in results.items() if r["tp"] + r["fn"]]
     if scored:
@@ -195,7 +195,7 @@ def print_summary(results: dict[str, dict], codebook: Codebook, min_confidence: 
     print("\nprecision by confidence band (codings)")
     for n, r in results.items():
         print(f"{n:9} " + "  ".join(f"[{b['band'][0]:.2f},{b['band'][1]:.2f}): {_f(b['precision'], 4)} ({b['codings']})"
-                                  for b in r["confidence_bands"]))  # fmt: skip
+                                  for b in r["confidence_bands"]))
     off = {n: r for n, r in results.items() if SETS.get(n, (None, 1))[1] is None}
     for n, r in off.items():
         fired = {code: c["fp"] for code, c in r["per_code"].items() if c["fp"]}
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps({"codebook": f"{codebook.name} {codebook.version}", "sha256": codebook.sha256,
                           "min_confidence": args.min_confidence, "n_boot": N_BOOT, "seed": SEED, "sets": results},
-                         indent=1))  # fmt: skip
+                         indent=1))
     else:
         print_summary(results, codebook, args.min_confidence)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from repo_paths import SAMPLE, SHARED
 
 
@@ -45,6 +44,6 @@ def sample_store(tmp_path_factory) -> Path:
         report = ingest_folder(
             SAMPLE, store=store, participants_file=SAMPLE / "participants.csv",
             documents_file=documents if documents.is_file() else None,
-        )  # fmt: skip
+        )
     assert not report.failed, [d.error for d in report.documents if d.error]
     return path

@@ -8,20 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from agreement_fixture import A_ROWS, B_ROWS, CODEBOOK, TURNS, P, make_doc, make_store
 
-from vbhc_code.agreement.statistics import coefficients, coefficients_from_table
 from vbhc_code.agreement.report import REPORT_KEYS, agreement_report, codes_to_discuss, evaluate, write_agreement_xlsx
+from vbhc_code.agreement.statistics import coefficients, coefficients_from_table
 from vbhc_code.errors import DataError, UsageError
 from vbhc_code.models import Coding
 from vbhc_code.store.store import Store
-
-from agreement_fixture import A_ROWS, B_ROWS, CODEBOOK, TURNS, P, make_doc, make_store
 
 
 @pytest.fixture
 def store(tmp_path):
     st = make_store(tmp_path / "s.sqlite", {"A": A_ROWS, "B": B_ROWS, "C": A_ROWS[:3]},
-                    {"A": ["d1", "d2"], "B": ["d1", "d2", "d3"], "C": ["d1", "d2"]})  # fmt: skip
+                    {"A": ["d1", "d2"], "B": ["d1", "d2", "d3"], "C": ["d1", "d2"]})
     yield st
     st.close()
 
@@ -43,7 +42,9 @@ def test_report_keys_and_turn_counts(store):
     assert c1["percent_agreement"] == pytest.approx(0.5)
     assert c1["positive_agreement"] == pytest.approx(2 / 5)
     lo, hi = c1["cohen_kappa_ci95"]
-    assert lo == pytest.approx(-1.959964 * c1["cohen_kappa_se"]) and hi == pytest.approx(1.959964 * c1["cohen_kappa_se"])
+    assert lo == pytest.approx(-1.959964 * c1["cohen_kappa_se"]) and hi == pytest.approx(
+        1.959964 * c1["cohen_kappa_se"]
+    )
     assert c2["cohen_kappa"] == pytest.approx((5 / 6 - 22 / 36) / (1 - 22 / 36))  # pe = 1/6 * 2/6 + 5/6 * 4/6
     assert pooled["cohen_kappa"] == pytest.approx(coefficients_from_table([[2, 2], [2, 12]])["cohen_kappa"])
     lo, hi = pooled["krippendorff_alpha_ci95"]
@@ -126,7 +127,7 @@ def test_codes_to_discuss(store):
 def test_codes_to_discuss_follow_the_kappa_band_edge():
     def report(kappas):
         return {"unit": "turn", "per_code": {f"K{i}": {"cohen_kappa": k, "first_only": 1, "second_only": 0,
-                                                         "percent_agreement": 0.9} for i, k in enumerate(kappas)}}  # fmt: skip
+                                                         "percent_agreement": 0.9} for i, k in enumerate(kappas)}}
 
     # 0.6063 is "substantial" for Landis & Koch (and kappa_band): not listed, though it prints as 0.61
     assert codes_to_discuss(report([0.6063, 0.60, 0.5999, -0.2, None])) == [
@@ -147,7 +148,7 @@ def test_sentence_unit_uses_spans_when_known(tmp_path):
     s1, s2 = t2.sentences
     st = make_store(tmp_path / "s.sqlite",
                     {"A": [("d1", 2, "C1", s1[0], s1[1])], "B": [("d1", 2, "C1")]},
-                    {"A": ["d1"], "B": ["d1"]}, docs=("d1",))  # fmt: skip
+                    {"A": ["d1"], "B": ["d1"]}, docs=("d1",))
     r = agreement_report(st, coders=["A", "B"], unit="sentence")
     assert r["n_units"] == 5  # 2 + 1 + 2 sentences in participant turns
     c1 = r["per_code"]["C1"]
@@ -172,7 +173,7 @@ def test_character_unit_counts_characters(tmp_path):
     t2, t3 = doc.turns[1], doc.turns[2]
     st = make_store(tmp_path / "s.sqlite",
                     {"A": [("d1", 2, "C1", t2.start, t2.start + 5)], "B": [("d1", 2, "C1"), ("d1", 3, "C2")]},
-                    {"A": ["d1"], "B": ["d1"]}, docs=("d1",))  # fmt: skip
+                    {"A": ["d1"], "B": ["d1"]}, docs=("d1",))
     r = agreement_report(st, coders=["A", "B"], unit="character")
     participant_chars = sum(t.end - t.start for t in doc.turns if t.role == P)
     assert r["n_units"] == participant_chars
@@ -188,7 +189,7 @@ def test_nvivo_mode_uses_every_character_per_document(tmp_path):
     docs = {d: make_doc(d, TURNS) for d in ("d1", "d2")}
     t2 = docs["d1"].turns[1]
     st = make_store(tmp_path / "s.sqlite", {"A": [("d1", 2, "C1")], "B": [("d1", 2, "C1", t2.start, t2.end - 3)]},
-                    {"A": ["d1", "d2"], "B": ["d1", "d2"]}, docs=("d1", "d2"))  # fmt: skip
+                    {"A": ["d1", "d2"], "B": ["d1", "d2"]}, docs=("d1", "d2"))
     r = agreement_report(st, coders=["A", "B"], unit="character", mode="nvivo")
     assert r["n_units"] == sum(len(d.plain_text) for d in docs.values())
     per_doc = r["per_code"]["C1"]["per_document"]
@@ -203,7 +204,7 @@ def test_nvivo_mode_uses_every_character_per_document(tmp_path):
 def test_empty_span_counts_as_the_whole_turn_in_every_unit(tmp_path, unit):
     # a zero-length span (start == end, e.g. from another tool) used to crash the turn unit
     st = make_store(tmp_path / "s.sqlite", {"A": [("d1", 2, "C1", 10, 10)], "B": [("d1", 2, "C1")]},
-                    {"A": ["d1"], "B": ["d1"]}, docs=("d1",))  # fmt: skip
+                    {"A": ["d1"], "B": ["d1"]}, docs=("d1",))
     c1 = agreement_report(st, coders=["A", "B"], unit=unit)["per_code"]["C1"]
     assert c1["both"] > 0 and c1["first_only"] == c1["second_only"] == 0
 
@@ -215,7 +216,7 @@ def test_segment_unit_overlap_threshold(tmp_path):
     a = ("d1", 2, "C1", t2.start, t2.end)
     b = ("d1", 2, "C1", t2.start, t2.end - n // 4)  # overlap 0.75 of the union
     st = make_store(tmp_path / "s.sqlite", {"A": [a, ("d1", 3, "C2")], "B": [b]}, {"A": ["d1"], "B": ["d1"]},
-                    docs=("d1",))  # fmt: skip
+                    docs=("d1",))
     strict = agreement_report(st, coders=["A", "B"], unit="segment", overlap=0.9)["per_code"]["C1"]
     loose = agreement_report(st, coders=["A", "B"], unit="segment", overlap=0.7)
     assert (strict["both"], strict["first_only"], strict["second_only"], strict["neither"]) == (0, 1, 1, 0)
@@ -240,7 +241,7 @@ def test_maxqda_mode_kappa_uses_one_over_number_of_codes(store):
 
 def test_three_coders_fleiss_with_missing_documents(tmp_path):
     st = make_store(tmp_path / "s.sqlite", {"A": A_ROWS, "B": B_ROWS, "C": A_ROWS[:3]},
-                    {"A": ["d1", "d2"], "B": ["d1", "d2"], "C": ["d1"]})  # fmt: skip
+                    {"A": ["d1", "d2"], "B": ["d1", "d2"], "C": ["d1"]})
     r = agreement_report(st, coders=["A", "B", "C"])
     c1 = r["per_code"]["C1"]
     assert "cohen_kappa" not in c1 and "both" not in c1
@@ -248,7 +249,7 @@ def test_three_coders_fleiss_with_missing_documents(tmp_path):
     for d in ("d1", "d2"):
         for t in (2, 3, 5):
             units.append([int((d, t, "C1") in A_ROWS), int((d, t, "C1") in B_ROWS),
-                          None if d == "d2" else int((d, t, "C1") in A_ROWS[:3])])  # fmt: skip
+                          None if d == "d2" else int((d, t, "C1") in A_ROWS[:3])])
     ref = coefficients(units, categories=[0, 1])
     assert c1["fleiss_kappa"] == pytest.approx(ref["fleiss_kappa"])
     assert c1["krippendorff_alpha"] == pytest.approx(ref["krippendorff_alpha_nominal"])
@@ -331,7 +332,7 @@ def test_large_store_is_fast_enough(tmp_path):
     turns = [(P, f"turn {i}. more.") for i in range(3000)]
     st.save_document(make_doc("big", turns))
     rows = {c: [("big", i + 1, code) for i in range(3000) for code in ("C1", "C2", "C3") if rng.random() < 0.3]
-            for c in ("A", "B")}  # fmt: skip
+            for c in ("A", "B")}
     for c, rr in rows.items():
         st.replace_codings(c, [Coding(*r, c) for r in rr], coded_documents=["big"], codebook=CODEBOOK)
     t0 = time.perf_counter()
@@ -360,7 +361,7 @@ def test_sample_study_anna_ben_against_sklearn(sample_store, tmp_path):
             with open(codings_dir / f"coder-{coder}.csv", encoding="utf-8", newline="") as fh:
                 rows[coder] = {(r["document"], int(r["turn_index"]), r["code"]) for r in csv.DictReader(fh)}
             st.replace_codings(coder, [Coding(d, t, c, coder) for d, t, c in sorted(rows[coder])],
-                               coded_documents=st.document_names())  # fmt: skip
+                               coded_documents=st.document_names())
         report = agreement_report(st, coders=["anna", "ben"])
         turns = [(t.document, t.turn_index) for t in st.turns(scope="participant")]
     assert report["n_units"] == len(turns)

@@ -22,6 +22,7 @@ from vbhc_code.agreement.statistics import (
     landis_koch,
     positive_agreement,
 )
+
 CASES_DIR = Path(__file__).resolve().parents[3] / "shared" / "agreement-cases"
 CASE_FILES = sorted(p for p in CASES_DIR.glob("*.json") if p.name != "INDEX.json") if CASES_DIR.is_dir() else []
 
@@ -99,7 +100,7 @@ def test_keys_are_exactly_the_contract():
     assert list(c) == [
         "percent_agreement", "cohen_kappa", "cohen_kappa_se", "cohen_kappa_se0", "scott_pi", "fleiss_kappa",
         "krippendorff_alpha_nominal", "gwet_ac1", "brennan_prediger", "n_units", "n_pairable", "reasons",
-    ]  # fmt: skip
+    ]
 
 
 def test_empty_input_is_nan_with_reasons():
@@ -114,7 +115,7 @@ def test_one_category_used_by_everyone_is_undefined_not_one():
     c = coefficients([["x", "x"]] * 5, categories=["x", "y"])
     assert c["percent_agreement"] == 1.0
     for key in ("cohen_kappa", "cohen_kappa_se", "cohen_kappa_se0", "scott_pi", "fleiss_kappa",
-                "krippendorff_alpha_nominal"):  # fmt: skip
+                "krippendorff_alpha_nominal"):
         assert math.isnan(c[key]), key
         assert "0/0" in c["reasons"][key]
     # AC1 and Brennan-Prediger have a chance term below 1 with two declared categories: both are 1.
@@ -164,7 +165,7 @@ def _random_units(rng: random.Random, n: int, m: int, cats: list, p_missing: flo
     for _ in range(n):
         truth = rng.choice(cats)
         units.append([None if rng.random() < p_missing else (truth if rng.random() < 0.7 else rng.choice(cats))
-                      for _ in range(m)])  # fmt: skip
+                      for _ in range(m)])
     return units
 
 
@@ -173,7 +174,7 @@ def test_identical_coders_give_one():
     units = [[v, v] for v in (rng.choice("abc") for _ in range(50))]
     c = coefficients(units, categories=list("abc"))
     for key in ("percent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa", "krippendorff_alpha_nominal",
-                "gwet_ac1", "brennan_prediger"):  # fmt: skip
+                "gwet_ac1", "brennan_prediger"):
         assert c[key] == pytest.approx(1.0), key
     assert c["cohen_kappa_se"] == pytest.approx(0.0, abs=1e-12)
 

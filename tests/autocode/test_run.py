@@ -6,8 +6,7 @@ import random
 import shutil
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies
+from hypothesis import given, settings, strategies
 from typer.testing import CliRunner
 
 from vbhc_code.autocode.run import autocode, codebook_matcher, explain
@@ -27,7 +26,7 @@ def make_codebook(codes: list[dict], languages=("en", "nl"), sha: str = "") -> o
         "name": "test", "version": "1", "languages": list(languages),
         "themes": [{"id": "T", "label": "Test"}],
         "codes": [{"theme": "T", "label": c["id"].lower(), "definition": "d", **c} for c in codes],
-    }  # fmt: skip
+    }
     cb, problems = codebook_from_data(raw, sha256=sha)
     assert cb is not None, [str(p) for p in problems]
     return cb
@@ -40,7 +39,7 @@ def make_document(name: str, turns: list[tuple[str, str, str]], *, language: str
         prefix = f"{speaker}: "
         start = pos + len(prefix)
         out.append(Turn(i, start, start + len(text), text, speaker, speaker if role == "participant" else None, role,
-                        "chat" if i in chat else "speech", document=name))  # fmt: skip
+                        "chat" if i in chat else "speech", document=name))
         line = prefix + text + "\n"
         parts.append(line)
         pos += len(line)
@@ -103,7 +102,7 @@ def test_negative_terms_veto_overlapping_matches_only():
 
 def test_token_patterns_fire_with_their_label():
     cb = make_codebook([{"id": "V", "terms": {"en": ["added value"]},
-                         "patterns": {"en": [[{"LOWER": "value"}, {"LOWER": {"IN": ["for", "means"]}}]]}}])  # fmt: skip
+                         "patterns": {"en": [[{"LOWER": "value"}, {"LOWER": {"IN": ["for", "means"]}}]]}}])
     text = "Value for the client. Value-based care. Value means work."
     hits = hits_for(cb, "en", text)
     assert [(h.kind, h.label, text[h.start:h.end]) for h in hits] == [
@@ -165,7 +164,7 @@ def store(tmp_path):
         ("P1", "participant", "Yes. We send PROMs twice. The bedrijfsarts rarely calls."),
         ("P1", "participant", "Nothing to add."),
         ("P2", "participant", "The questionnaire\u2019s results help."),
-    ], chat={4}))  # fmt: skip
+    ], chat={4}))
     st.save_document(make_document("b.txt", [("P3", "participant", "De vragenlijsten van de bedrijfsartsen.")], language="nl"))
     yield st
     st.close()
@@ -184,7 +183,7 @@ def test_autocode_stores_participant_turns_with_exact_evidence(store):
     assert matched == {
         ("a.txt", 2, "VBHC2"): "PROMs", ("a.txt", 2, "SIM2"): "bedrijfsarts rarely calls",
         ("b.txt", 1, "VBHC2"): "vragenlijsten",
-    }  # fmt: skip
+    }
     for c in codings:  # the evidence names the offsets of the stored span first
         assert f" {c.start}-{c.end}" in c.evidence.split(";")[0]
         assert 0.5 <= c.confidence <= 0.99
@@ -314,12 +313,12 @@ def _hypothesis_codebook():
     return make_codebook([
         {"id": "A", "terms": {"en": ["bundled payment", "case mix", "PROM"]}},
         {"id": "B", "terms": {"nl": ["bedrijfsarts", "financiële prikkel"]}},
-    ], sha="b" * 64)  # fmt: skip
+    ], sha="b" * 64)
 
 
 _PIECES = ["bundled payment", "Bundled\u00a0Payments", "case-mix", "casemix", "PROMs", "bedrijfsarts",
            "financi\u00eble prikkels", "Financiele prikkel", "\u201cPROM\u201d", "the", "client\u2019s", "and", ",",
-           ".", "\n", "pay", "\u00e9t\u00e9", "x" * 3]  # fmt: skip
+           ".", "\n", "pay", "\u00e9t\u00e9", "x" * 3]
 
 
 @settings(max_examples=60, deadline=None)
@@ -421,7 +420,7 @@ def test_autocode_never_replaces_a_human_coder(store):
     res = runner.invoke(app, ["autocode", "--coder", "anna", "--store", str(store.path)])
     assert res.exit_code == 1
     assert res.stderr.strip() == ("error: --coder anna: coder 'anna' holds codings from coder-anna.xlsx, "
-                                  "not from autocode; choose another --coder")  # fmt: skip
+                                  "not from autocode; choose another --coder")
     assert [(c.document, c.turn_index, c.code) for c in store.codings("anna")] == [("a.txt", 2, "VBHC2")]
     autocode(store, codebook=cb, coder="auto")
     autocode(store, codebook=cb, coder="auto", unit="sentence")  # re-running autocode itself is fine
@@ -432,4 +431,4 @@ def test_coder_help_says_imported_coders_are_refused():
     res = runner.invoke(app, ["autocode", "--help"], terminal_width=200)
     assert res.exit_code == 0
     assert ("Store the codings as this coder (replaces an earlier autocode run; a coder with imported codings is "
-            "refused).") in " ".join(res.stdout.split())  # fmt: skip
+            "refused).") in " ".join(res.stdout.split())

@@ -20,7 +20,7 @@ runner = CliRunner()
 def store_path(tmp_path):
     path = tmp_path / "s.sqlite"
     make_store(path, {"A": A_ROWS, "B": B_ROWS, "C": A_ROWS[:3]},
-               {"A": ["d1", "d2"], "B": ["d1", "d2", "d3"], "C": ["d1", "d2"]}).close()  # fmt: skip
+               {"A": ["d1", "d2"], "B": ["d1", "d2", "d3"], "C": ["d1", "d2"]}).close()
     return path
 
 
@@ -127,7 +127,7 @@ def test_help_documents_every_unit():
     for phrase in ("turn (default): each turn in scope x each code", "sentence: each sentence",
                    "document: each document x each code", "character: each character", "segment: each coded span",
                    "--overlap", "nvivo =", "maxqda =", "Where they differ from the default: nvivo also counts "
-                   "interviewer turns", "maxqda drops the 'absent for both' cell"):  # fmt: skip
+                   "interviewer turns", "maxqda drops the 'absent for both' cell"):
         assert phrase in text
 
 

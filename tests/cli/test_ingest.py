@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from vbhc_code.cli import app
-from vbhc_code.store.store import Store
 from vbhc_code.ingest.transcripts import SpeakerRules, read_transcript
+from vbhc_code.store.store import Store
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
@@ -60,8 +60,10 @@ def corrupt_member(data: bytes, member: str) -> bytes:
     """The archive with ``member``'s deflated bytes replaced by an invalid deflate stream (same length)."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         info = zf.getinfo(member)
-    name_len, extra_len = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little"), int.from_bytes(
-        data[info.header_offset + 28:info.header_offset + 30], "little")  # fmt: skip
+    name_len, extra_len = (
+        int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little"),
+        int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little"),
+    )
     start = info.header_offset + 30 + name_len + extra_len
     return data[:start] + b"\xff" * info.compress_size + data[start + info.compress_size:]
 
@@ -86,29 +88,67 @@ ENTITY_XML = (
     [
         ("empty.txt", lambda: b"", "error: empty.txt: empty file"),
         ("binary.txt", lambda: bytes(range(256)) * 8, "error: binary.txt: a binary file, not a text transcript"),
-        ("bad.srt", lambda: b"1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:03,000 --> 00:00:04,000\n\x81\x90\n",
-         "error: bad.srt line 7: neither UTF-8 nor cp1252 (byte 0x81 at offset 68); pass --encoding"),
-        ("notzip.docx", lambda: b"P01: plain text saved as .docx\n", "error: notzip.docx: not a .docx file (not a zip archive)"),
-        ("cut.docx", lambda: docx_bytes("P01: Hi.")[:3000],
-         "error: cut.docx: a damaged or truncated .docx (the zip archive is incomplete)"),
-        ("entities.docx", lambda: rezip(docx_bytes("x"), {"word/document.xml": ENTITY_XML}),
-         "error: entities.docx: refused: word/document.xml declares a DOCTYPE/XML entities (Word never writes "
-         "them; possibly hostile)"),
-        ("deflate.docx", lambda: corrupt_member(docx_bytes("P01: Hi."), "word/document.xml"),
-         "error: deflate.docx: a damaged or truncated .docx (corrupt compressed data)"),
-        ("utf16.docx", lambda: rezip(docx_bytes("x"), {"word/document.xml": ENTITY_XML.replace(b'"1.0"', b'"1.0" encoding="UTF-16"').decode().encode("utf-16")}),
-         "error: utf16.docx: refused: word/document.xml declares a DOCTYPE/XML entities (Word never writes "
-         "them; possibly hostile)"),
-        ("bomb.docx", lambda: rezip(docx_bytes("x"), {}, extra={"word/media/bomb.bin": 40 << 20}),
-         "error: bomb.docx: refused: word/media/bomb.bin is compressed "),
-        ("bigbomb.docx", lambda: rezip(docx_bytes("x"), {}, extra={"word/media/a.bin": 150 << 20, "word/media/b.bin": 150 << 20}),
-         "error: bigbomb.docx: refused: unpacks to "),
-        ("long.txt", lambda: b"P01: " + b"word " * 10_000_000,
-         "error: long.txt line 1: a line of more than 1,000,000 characters; not a transcript (no line breaks)"),
-        ("no-webvtt.vtt", lambda: b"00:00:01.000 --> 00:00:02.000\nhi\n",
-         "error: no-webvtt.vtt line 1: not a WebVTT file (the first line must start with 'WEBVTT')"),
+        (
+            "bad.srt",
+            lambda: b"1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:03,000 --> 00:00:04,000\n\x81\x90\n",
+            "error: bad.srt line 7: neither UTF-8 nor cp1252 (byte 0x81 at offset 68); pass --encoding",
+        ),
+        (
+            "notzip.docx",
+            lambda: b"P01: plain text saved as .docx\n",
+            "error: notzip.docx: not a .docx file (not a zip archive)",
+        ),
+        (
+            "cut.docx",
+            lambda: docx_bytes("P01: Hi.")[:3000],
+            "error: cut.docx: a damaged or truncated .docx (the zip archive is incomplete)",
+        ),
+        (
+            "entities.docx",
+            lambda: rezip(docx_bytes("x"), {"word/document.xml": ENTITY_XML}),
+            "error: entities.docx: refused: word/document.xml declares a DOCTYPE/XML entities (Word never writes "
+            "them; possibly hostile)",
+        ),
+        (
+            "deflate.docx",
+            lambda: corrupt_member(docx_bytes("P01: Hi."), "word/document.xml"),
+            "error: deflate.docx: a damaged or truncated .docx (corrupt compressed data)",
+        ),
+        (
+            "utf16.docx",
+            lambda: rezip(
+                docx_bytes("x"),
+                {
+                    "word/document.xml": ENTITY_XML.replace(b'"1.0"', b'"1.0" encoding="UTF-16"')
+                    .decode()
+                    .encode("utf-16")
+                },
+            ),
+            "error: utf16.docx: refused: word/document.xml declares a DOCTYPE/XML entities (Word never writes "
+            "them; possibly hostile)",
+        ),
+        (
+            "bomb.docx",
+            lambda: rezip(docx_bytes("x"), {}, extra={"word/media/bomb.bin": 40 << 20}),
+            "error: bomb.docx: refused: word/media/bomb.bin is compressed ",
+        ),
+        (
+            "bigbomb.docx",
+            lambda: rezip(docx_bytes("x"), {}, extra={"word/media/a.bin": 150 << 20, "word/media/b.bin": 150 << 20}),
+            "error: bigbomb.docx: refused: unpacks to ",
+        ),
+        (
+            "long.txt",
+            lambda: b"P01: " + b"word " * 10_000_000,
+            "error: long.txt line 1: a line of more than 1,000,000 characters; not a transcript (no line breaks)",
+        ),
+        (
+            "no-webvtt.vtt",
+            lambda: b"00:00:01.000 --> 00:00:02.000\nhi\n",
+            "error: no-webvtt.vtt line 1: not a WebVTT file (the first line must start with 'WEBVTT')",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_files_fail_with_a_located_line_and_the_rest_is_stored(good, tmp_path, name, make, line):
     (good / name).write_bytes(make())
     store = tmp_path / "s.sqlite"
@@ -154,20 +194,32 @@ def test_participants_and_documents_from_xlsx_match_p1_to_p01_and_override_type(
     folder = tmp_path / "f"
     (folder / "sub").mkdir(parents=True)
     (folder / "fg.txt").write_text("Moderator: Hi.\nP1: one\nP02: two\nR3: three\nAnna de Vries: four\nP5: five\n",
-                                   encoding="utf-8")  # fmt: skip
+                                   encoding="utf-8")
     (folder / "sub" / "b.txt").write_text("Interviewer: Hi.\nanna: x\n", encoding="utf-8")
     wb = Workbook()
     for row in (["Participant_ID", "aliases", "group", "age"], ["P01", "Anna; Anna de Vries", "SIM", 45],
-                ["P2", None, "VBHC", 50.0], ["R03", "", "SIM", None]):  # fmt: skip
+                ["P2", None, "VBHC", 50.0], ["R03", "", "SIM", None]):
         wb.active.append(row)
     wb.save(tmp_path / "p.xlsx")
     wb = Workbook()
-    for row in (["document", "type", "health_system"], ["fg.txt", "interview", "NL"], ["sub/b.txt", "focus_group", "BE"]):
+    for row in (
+        ["document", "type", "health_system"],
+        ["fg.txt", "interview", "NL"],
+        ["sub/b.txt", "focus_group", "BE"],
+    ):
         wb.active.append(row)
     wb.save(tmp_path / "d.xlsx")
     store = tmp_path / "s.sqlite"
-    result = run("ingest", str(folder), "--participants", str(tmp_path / "p.xlsx"), "--documents", str(tmp_path / "d.xlsx"),
-                 "--store", str(store))  # fmt: skip
+    result = run(
+        "ingest",
+        str(folder),
+        "--participants",
+        str(tmp_path / "p.xlsx"),
+        "--documents",
+        str(tmp_path / "d.xlsx"),
+        "--store",
+        str(store),
+    )
     assert result.exit_code == 0, result.output
     assert [w for w in result.stderr.splitlines() if w.startswith("warning")] == [
         "warning: fg.txt: speakers not in the participants sheet: P5"
@@ -207,7 +259,10 @@ def test_encoding_option_and_unknown_encoding(tmp_path):
     store = tmp_path / "s.sqlite"
     result = run("ingest", str(folder), "--store", str(store))
     assert result.exit_code == 0
-    assert "warning: w.txt: not valid UTF-8 (line 1); read as cp1252 (Windows-1252); pass --encoding to override" in result.stderr
+    assert (
+        "warning: w.txt: not valid UTF-8 (line 1); read as cp1252 (Windows-1252); pass --encoding to override"
+        in result.stderr
+    )
     with Store.open(store) as st:
         assert st.document("w.txt").encoding == "cp1252"
     assert run("ingest", str(folder), "--encoding", "klingon", "--store", str(store)).exit_code == 2
@@ -220,8 +275,9 @@ def test_documents_sheet_sets_type_language_and_attributes(tmp_path):
     folder = tmp_path / "f"
     (folder / "sub").mkdir(parents=True)
     (folder / "sub" / "a.txt").write_text("Interviewer: Goedemorgen. Hoe gaat het?\nP01: Goed.\n", encoding="utf-8")
-    (folder / "docs.csv").write_text("document,type,language,health_system\nsub/a.txt,focus_group,nl,NL\nmissing.txt,,,\n",
-                                     encoding="utf-8")  # fmt: skip
+    (folder / "docs.csv").write_text(
+        "document,type,language,health_system\nsub/a.txt,focus_group,nl,NL\nmissing.txt,,,\n", encoding="utf-8"
+    )
     store = tmp_path / "s.sqlite"
     result = run("ingest", str(folder), "--documents", str(folder / "docs.csv"), "--store", str(store))
     assert result.exit_code == 0
@@ -238,7 +294,9 @@ def test_focus_group_detection_and_unmatched_speakers(tmp_path):
     folder.mkdir()
     (folder / "fg.txt").write_text("Moderator: Hi.\nP01: a\nP02: b\nP03: c\n[chat 00:01:00] P04: d\n", encoding="utf-8")
     (tmp_path / "p.csv").write_text("participant_id\nP01\nP02\n", encoding="utf-8")
-    result = run("ingest", str(folder), "--participants", str(tmp_path / "p.csv"), "--store", str(tmp_path / "s.sqlite"))
+    result = run(
+        "ingest", str(folder), "--participants", str(tmp_path / "p.csv"), "--store", str(tmp_path / "s.sqlite")
+    )
     assert result.exit_code == 0
     assert "warning: fg.txt: speakers not in the participants sheet: P03, P04" in result.stderr
     with Store.open(tmp_path / "s.sqlite") as st:
@@ -275,7 +333,7 @@ def test_segments_xlsx(good, tmp_path):
     ws = load_workbook(out, read_only=True).worksheets[0]
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     assert rows[0][:11] == ["document", "turn_index", "speaker", "participant_id", "turn_type", "start", "end", "text",
-                            "role", "timestamp", "spans"]  # fmt: skip
+                            "role", "timestamp", "spans"]
     assert rows[1][7] == '=HYPERLINK("x")'  # stored as text, not as a formula
     assert rows[2][1] == 2 and rows[2][7] == 'Line one.\nline "two".'
 
@@ -283,7 +341,9 @@ def test_segments_xlsx(good, tmp_path):
 def test_check_identifiers_allow_json_and_strict(tmp_path):
     folder = tmp_path / "f"
     folder.mkdir()
-    (folder / "a.txt").write_text("Interviewer: As prof. Porter says.\nP01: Ask dr. Jansen, 06-12345678.\n", encoding="utf-8")
+    (folder / "a.txt").write_text(
+        "Interviewer: As prof. Porter says.\nP01: Ask dr. Jansen, 06-12345678.\n", encoding="utf-8"
+    )
     store = tmp_path / "s.sqlite"
     ingest = run("ingest", str(folder), "--store", str(store))
     assert "warning: a.txt: possible identifiers (2 name, 1 phone); run 'vbhc-code check-identifiers'" in ingest.stderr
@@ -311,7 +371,7 @@ def test_check_identifiers_allow_titled_framework_names_from_a_bom_file(tmp_path
     folder.mkdir()
     (folder / "a.txt").write_text(
         "Interviewer: What about Dr. Porter's value agenda and Prof. Michael Porter?\n"
-        "P01: Ask dr. Jansen, or Prof. Teisberg.\n", encoding="utf-8")  # fmt: skip
+        "P01: Ask dr. Jansen, or Prof. Teisberg.\n", encoding="utf-8")
     store = tmp_path / "s.sqlite"
     assert run("ingest", str(folder), "--store", str(store)).exit_code == 0
     allow = tmp_path / "allow.txt"
@@ -386,7 +446,7 @@ def test_reader_and_store_agree(tmp_path):
     folder = tmp_path / "f"
     folder.mkdir()
     (folder / "c.vtt").write_text("WEBVTT\n\n00:01.000 --> 00:02.000\n<v P01>a &amp; b</v>\n\n00:02.000 --> 00:03.000\n"
-                                  "<v P01>c</v>\n", encoding="utf-8")  # fmt: skip
+                                  "<v P01>c</v>\n", encoding="utf-8")
     store = tmp_path / "s.sqlite"
     assert run("ingest", str(folder), "--store", str(store)).exit_code == 0
     parsed = read_transcript(folder / "c.vtt", rules=SpeakerRules())

@@ -19,14 +19,16 @@ def test_export_import_check_from_the_command_line(tmp_path):
     build_store(tmp_path / "a.sqlite").close()
     out = tmp_path / "s.qdpx"
     r = _run("refi", "export", "--out", str(out), "--coders", "anna", "consensus", "--line-endings", "crlf",
-             "--store", str(tmp_path / "a.sqlite"))  # fmt: skip
+             "--store", str(tmp_path / "a.sqlite"))
     assert r.exit_code == 0, r.output
     assert r.stderr == f"wrote {out}: 2 sources, 4 codes, 2 users, 5 selections with 6 codings, 2 cases\n"
     r = _run("refi", "check", str(out))
     assert r.exit_code == 0 and "s.qdpx: valid REFI-QDA" in r.output
     r = _run("refi", "import", str(out), "--store", str(tmp_path / "b.sqlite"))
     assert r.exit_code == 0, r.output
-    assert "2 of 2 text sources, 4 codes, 2 users, 6 of 6 codings (6 turn codings) by coders anna, consensus" in r.output
+    assert (
+        "2 of 2 text sources, 4 codes, 2 users, 6 of 6 codings (6 turn codings) by coders anna, consensus" in r.output
+    )
     with Store.open(tmp_path / "b.sqlite") as b:
         assert [c.name for c in b.coders()] == ["anna", "consensus"]
 
@@ -44,7 +46,9 @@ def test_usage_errors_exit_2(tmp_path):
 
 def test_data_errors_exit_1_without_traceback(tmp_path):
     build_store(tmp_path / "a.sqlite").close()
-    r = _run("refi", "export", "--out", str(tmp_path / "s.qdpx"), "--coders", "zoe", "--store", str(tmp_path / "a.sqlite"))
+    r = _run(
+        "refi", "export", "--out", str(tmp_path / "s.qdpx"), "--coders", "zoe", "--store", str(tmp_path / "a.sqlite")
+    )
     assert r.exit_code == 1
     assert "error: unknown coder(s): zoe (coders in the store: anna, ben, consensus)" in r.output
     slip = write_zip(tmp_path / "slip.qdpx", {"project.qde": minimal_qde(), "../x.txt": b"x"})
@@ -63,7 +67,7 @@ def test_check_exits_1_on_a_vendor_file_that_breaks_the_standard(shared_dir):
 
 def test_import_of_a_codebook_reports_codes(shared_dir, tmp_path):
     r = _run("refi", "import", str(shared_dir / "refi" / "samples" / "spec_A1_codebook.qdc"),
-             "--store", str(tmp_path / "s.sqlite"))  # fmt: skip
+             "--store", str(tmp_path / "s.sqlite"))
     assert r.exit_code == 0, r.output
     assert "imported codebook 'spec_A1_codebook refi-import' from spec_A1_codebook.qdc: 4 codes in 3 themes" in r.output
 
@@ -88,10 +92,15 @@ def test_broken_archives_exit_1_with_one_clear_line_and_an_untouched_store(tmp_p
 
 def test_a_selection_past_the_end_is_skipped_visibly(tmp_path):
     """Damaged selections cost only themselves: reported on stderr and counted in the summary, exit 0."""
-    f = write_zip(tmp_path / "past.qdpx", {"project.qde": minimal_qde(end=999), "sources/S.txt": b"P01: hello there.\n"})
+    f = write_zip(
+        tmp_path / "past.qdpx", {"project.qde": minimal_qde(end=999), "sources/S.txt": b"P01: hello there.\n"}
+    )
     r = _run("refi", "import", str(f), "--store", str(tmp_path / "s.sqlite"))
     assert r.exit_code == 0, r.output
-    assert "skipped: [past.qdpx: project.qde line 7] selection 0-999 is outside its source (18 characters); skipped" in r.output
+    assert (
+        "skipped: [past.qdpx: project.qde line 7] selection 0-999 is outside its source (18 characters); skipped"
+        in r.output
+    )
     assert "1 of 1 text sources, 1 codes, 1 users, 0 of 1 codings (0 turn codings) by coders none" in r.output
 
 
@@ -101,7 +110,10 @@ def test_a_failed_import_into_a_new_store_leaves_no_empty_store(tmp_path):
     store = tmp_path / "new" / "s.sqlite"
     r = _run("refi", "import", str(tmp_path / "text.qdpx"), "--store", str(store))
     assert r.exit_code == 1
-    assert r.output.strip() == "error: text.qdpx: not a zip archive (a .qdpx project is a zip with project.qde and sources/)"
+    assert (
+        r.output.strip()
+        == "error: text.qdpx: not a zip archive (a .qdpx project is a zip with project.qde and sources/)"
+    )
     assert not store.exists()
     r = _run("codings", "list", "--store", str(store))
     assert r.exit_code == 1

@@ -49,11 +49,25 @@ def test_themes_usage_and_data_errors(tmp_path):
     res = runner.invoke(app, ["themes", "--coder", "nobody", "--store", str(store), "--out", str(tmp_path / "t.xlsx")])
     assert res.exit_code == 1
     assert res.stderr.strip() == "error: no codings by coder 'nobody' in the store (coders: anna, consensus)"
-    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(tmp_path / "t.csv")])
+    res = runner.invoke(
+        app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(tmp_path / "t.csv")]
+    )
     assert res.exit_code == 2
     assert res.stderr.strip() == f"error: --out {tmp_path / 't.csv'}: the workbook must be a .xlsx file"
-    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(tmp_path / "t.xlsx"),
-                              "--md", str(tmp_path)])
+    res = runner.invoke(
+        app,
+        [
+            "themes",
+            "--coder",
+            "consensus",
+            "--store",
+            str(store),
+            "--out",
+            str(tmp_path / "t.xlsx"),
+            "--md",
+            str(tmp_path),
+        ],
+    )
     assert res.exit_code == 2 and res.stderr.strip() == f"error: --md {tmp_path}: is a folder; give a file name"
     assert not (tmp_path / "t.xlsx").exists() and not (tmp_path / "t.csv").exists()
     res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--scope", "some"])

@@ -9,14 +9,18 @@ import pytest
 from typer.testing import CliRunner
 
 from vbhc_code.cli import app
-from vbhc_code.codebook.load import (
-    builtin_codebook_path, check_codebook, codebook_mix_warnings, load_codebook, mixed_codebook_warnings,
-)  # fmt: skip
 from vbhc_code.codebook.io import codebook_to_toml, export_codebook, import_codebook
+from vbhc_code.codebook.load import (
+    builtin_codebook_path,
+    check_codebook,
+    codebook_mix_warnings,
+    load_codebook,
+    mixed_codebook_warnings,
+)
 from vbhc_code.errors import DataError, HumanWorkExists, ValidationError
 from vbhc_code.models import Coding, Document, Turn
-from vbhc_code.store.store import Store
 from vbhc_code.store.schema import codebook_to_json
+from vbhc_code.store.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -24,12 +28,12 @@ runner = CliRunner()
 CODE_IDS = (
     "VBHC1", "VBHC2", "VBHC3", "VBHC4", "VBHC5", "VBHC6", "VBHC7", "VBHC8",
     "SIM1", "SIM2", "SIM3", "SIM4", "SIM5", "SIM6", "SIM7",
-)  # fmt: skip
+)
 LABELS = (
     "ipu", "outcome_measurement", "cost_measurement", "bundled_payment", "system_integration", "geography",
     "it_platform", "culture", "value_meaning", "care_networks", "specialisation", "work_outcomes", "cost_drivers",
     "financial_incentives", "it_exchange",
-)  # fmt: skip
+)
 
 BAD = """
 name = "bad"
@@ -214,7 +218,9 @@ def test_csv_import_reports_sheet_problems(tmp_path):
 def _tiny_store(path: Path) -> Store:
     store = Store.open(path)
     text = "P1: We measure outcomes."
-    store.save_document(Document("d.txt", "txt", "utf-8", "0" * 64, text, (Turn(1, 4, len(text), text[4:], "P1", "P1"),)))
+    store.save_document(
+        Document("d.txt", "txt", "utf-8", "0" * 64, text, (Turn(1, 4, len(text), text[4:], "P1", "P1"),))
+    )
     return store
 
 
@@ -302,8 +308,10 @@ def test_cli_check_prints_every_problem_once_exactly(tmp_path):
 
 
 def test_pattern_on_an_attribute_autocode_never_sets_is_a_warning(tmp_path):
-    text = ('name = "x"\nversion = "1"\nlanguages = ["en"]\n[[themes]]\nid = "T"\n[[codes]]\nid = "A"\ntheme = "T"\n'
-            'label = "a"\ndefinition = "d"\n[codes.patterns]\nen = [[{ LOWER = "value" }, { POS = "NOUN", OP = "?" }]]\n')
+    text = (
+        'name = "x"\nversion = "1"\nlanguages = ["en"]\n[[themes]]\nid = "T"\n[[codes]]\nid = "A"\ntheme = "T"\n'
+        'label = "a"\ndefinition = "d"\n[codes.patterns]\nen = [[{ LOWER = "value" }, { POS = "NOUN", OP = "?" }]]\n'
+    )
     path = write(tmp_path, text)
     assert [str(p) for p in check_codebook(path)] == [
         "warning: [codes[0].patterns.en[0]] token 1 uses POS, which autocode's tokenizer-only pipeline never sets: "
@@ -317,7 +325,10 @@ def test_export_never_overwrites_its_input_or_an_existing_toml(tmp_path):
     src = tmp_path / "mine.toml"
     src.write_bytes(builtin_codebook_path().read_bytes())
     same = runner.invoke(app, ["codebook", "export", str(src), "--out", str(src)])
-    assert same.exit_code == 2 and same.stderr.strip() == f"error: --out {src} is the codebook being exported; choose another file"
+    assert (
+        same.exit_code == 2
+        and same.stderr.strip() == f"error: --out {src} is the codebook being exported; choose another file"
+    )
     other = tmp_path / "other.toml"
     other.write_text("# edited by hand\n", encoding="utf-8")
     kept = runner.invoke(app, ["codebook", "export", str(src), "--out", str(other)])
@@ -342,9 +353,9 @@ def test_builtin_codebook_loads_from_a_plain_copy_of_the_package(tmp_path):
     shutil.copytree(REPO / "vbhc_code", package, symlinks=False, ignore=shutil.ignore_patterns("__pycache__", "tests"))
     assert not (package / "codebook" / "data" / "vbhc-sim.toml").is_symlink()
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from vbhc_code.codebook.load import builtin_codebook_path, "
-            "load_codebook; cb = load_codebook(); print(builtin_codebook_path()); print(cb.sha256)")  # fmt: skip
+            "load_codebook; cb = load_codebook(); print(builtin_codebook_path()); print(cb.sha256)")
     out = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path / "site")], capture_output=True, text=True,
-                         cwd=tmp_path, check=True).stdout.split()  # fmt: skip
+                         cwd=tmp_path, check=True).stdout.split()
     assert out == [str(package / "codebook" / "data" / "vbhc-sim.toml"), load_codebook().sha256]
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert "data/*.toml" in pyproject["tool"]["setuptools"]["package-data"]["vbhc_code.codebook"]

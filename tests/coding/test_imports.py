@@ -8,12 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from codings_fixture import CB, CB2, DOCS, make_document, make_store
 from hypothesis import example, given, settings
 from hypothesis import strategies as hs
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from codings_fixture import CB, CB2, DOCS, make_document, make_store
 from vbhc_code.cli import app
 from vbhc_code.coding.imports import (
     EXPORT_COLUMNS,
@@ -64,7 +64,7 @@ def test_workbook_layout(store, tmp_path):
     turns = wb["Turns"]
     rows = list(turns.iter_rows(values_only=True))
     assert rows[0] == ("document", "turn_index", "speaker", "participant_id", "group", "participant_text", "text",
-                       "C1", "C2", "C3", "memo")  # fmt: skip
+                       "C1", "C2", "C3", "memo")
     assert [r[:2] for r in rows[1:]] == [("int01.txt", 2), ("int01.txt", 4), ("int02.txt", 2), ("int02.txt", 3)]
     assert rows[1][4:7] == ("manager", "", "We use PROMs and a registry.")
     assert rows[2][6].startswith("=SUM(A1)")  # stored as text, never as a formula
@@ -74,7 +74,7 @@ def test_workbook_layout(store, tmp_path):
     assert validations == {"H2:H5": '"1,x"', "I2:I5": '"1,x"', "J2:J5": '"1,x"'}
     docs = list(wb["Documents"].iter_rows(values_only=True))
     assert docs == [("document", "type", "language", "turns", "coded"), ("int01.txt", "interview", "en", 2, "no"),
-                    ("int02.txt", "interview", "en", 2, "no")]  # fmt: skip
+                    ("int02.txt", "interview", "en", 2, "no")]
     assert {str(dv.sqref): dv.formula1 for dv in wb["Documents"].data_validations.dataValidation} == {
         "E2:E3": '"yes,no"'
     }
@@ -96,14 +96,14 @@ def test_scope_all_lists_interviewer_turns(store, tmp_path):
 
 def test_workbooks_are_blind_unless_prefilled(store, tmp_path):
     store.replace_codings("auto", [Coding("int01.txt", 2, "C1", "auto"), Coding("int02.txt", 3, "C3", "auto")],
-                          coded_documents=["int01.txt", "int02.txt"], codebook=CB)  # fmt: skip
+                          coded_documents=["int01.txt", "int02.txt"], codebook=CB)
     store.replace_codings("ben", [Coding("int01.txt", 4, "C2", "ben")], coded_documents=["int01.txt"], codebook=CB)
     write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path / "blind")
     ws = load_workbook(tmp_path / "blind" / "coder-anna.xlsx")["Turns"]
     assert all(ws.cell(r, c).value is None for r in range(2, 6) for c in range(8, 11))
     (issued,) = write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path / "pre", prefill="auto")
     assert issued.warning == ("coder-anna.xlsx is pre-filled with the codings of 'auto': anna codes with them in "
-                              "view (not blind to that coder)")  # fmt: skip
+                              "view (not blind to that coder)")
     wb = load_workbook(tmp_path / "pre" / "coder-anna.xlsx")
     marks = {(r, c) for r in range(2, 6) for c in range(8, 11) if wb["Turns"].cell(r, c).value is not None}
     assert marks == {(2, 8), (5, 10)}  # auto's codes only, never ben's
@@ -153,12 +153,12 @@ def test_workbook_round_trip(store, tmp_path):
     fill(tmp_path / "coder-anna.xlsx", {
         "Turns": {"H2": "x", "I2": 1, "J3": " X ", "K3": "a memo, not imported", "I4": "1"},
         "Documents": {"E2": "yes", "E3": "yes"},
-    })  # fmt: skip
+    })
     fill(tmp_path / "coder-ben.xlsx", {"Turns": {"H2": 1}, "Documents": {"E2": "yes"}})
     report = import_codings(store, [tmp_path / "coder-anna.xlsx", tmp_path / "coder-ben.xlsx"])
     assert [c.coder for c in report.coders] == ["anna", "ben"] and report.warnings == []
     assert cells(store, "anna") == {("int01.txt", 2, "C1"), ("int01.txt", 2, "C2"), ("int01.txt", 4, "C3"),
-                                    ("int02.txt", 2, "C2")}  # fmt: skip
+                                    ("int02.txt", 2, "C2")}
     assert store.coded_documents("anna") == {"int01.txt", "int02.txt"}
     assert cells(store, "ben") == {("int01.txt", 2, "C1")} and store.coded_documents("ben") == {"int01.txt"}
     info = {c.name: c for c in store.coders()}
@@ -195,7 +195,7 @@ def test_import_reports_every_located_problem_and_stores_nothing(store, tmp_path
     fill(path, {
         "Turns": {"H2": "y", "I3": 2, "G4": "Employers want a return to work.", "J5": "x", "L1": "C9", "L2": "x"},
         "Documents": {"E2": "yes", "E3": "maybe"},
-    })  # fmt: skip
+    })
     with pytest.raises(ValidationError) as exc:
         import_codings(store, [path])
     assert exc.value.message == "6 problem(s); nothing was imported"
@@ -227,7 +227,7 @@ def test_turn_changed_in_store_and_unknown_turns(store, tmp_path):
 def test_long_csv_import(store, tmp_path):
     path = tmp_path / "coder-ben.csv"
     path.write_text("document,turn_index,code\r\nint01.txt,2,C1\r\nint01.txt,2,C2\r\nint01.txt,2,C1\r\n"
-                    "int02.txt,,\r\n", encoding="utf-8")  # fmt: skip
+                    "int02.txt,,\r\n", encoding="utf-8")
     report = import_codings(store, [path], codebook=CB)
     assert report.coders[0].coder == "ben"  # from the file name
     assert cells(store, "ben") == {("int01.txt", 2, "C1"), ("int01.txt", 2, "C2")}
@@ -397,10 +397,10 @@ def test_cli_workbook_import_export_list(store, tmp_path, monkeypatch):
     res = runner.invoke(app, ["codings", "workbook", "--coder", "anna", *s])
     assert res.exit_code == 1
     assert res.stderr.strip() == ("error: codings/coder-anna.xlsx already exists (a coder's work); "
-                                  "use --force to overwrite")  # fmt: skip
+                                  "use --force to overwrite")
     res = runner.invoke(app, ["codings", "workbook", "--coder", "anna", "--coder", "ben", *s])
     assert res.stderr.strip() == ("error: codings/coder-anna.xlsx, codings/coder-ben.xlsx already exist "
-                                  "(coders' work); use --force to overwrite")  # fmt: skip
+                                  "(coders' work); use --force to overwrite")
     assert runner.invoke(app, ["codings", "workbook", "--coder", "anna", "--force", *s]).exit_code == 0
     assert runner.invoke(app, ["codings", "workbook", "--coder", "anna", "--scope", "some", *s]).exit_code == 2
     bad = tmp_path / "coder-carl.csv"
@@ -408,7 +408,7 @@ def test_cli_workbook_import_export_list(store, tmp_path, monkeypatch):
     res = runner.invoke(app, ["codings", "import", str(bad), *s])
     assert res.exit_code == 1
     assert res.stderr.splitlines() == ["error: 1 problem(s); nothing was imported",
-                                       "[coder-carl.csv line 3] unknown turn int01.txt #8"]  # fmt: skip
+                                       "[coder-carl.csv line 3] unknown turn int01.txt #8"]
     bad.write_text(f"document,turn_index,code\nint01.txt,2,{code}\n", encoding="utf-8")
     res = runner.invoke(app, ["codings", "import", str(bad), *s])
     assert res.exit_code == 0, res.output
@@ -416,7 +416,7 @@ def test_cli_workbook_import_export_list(store, tmp_path, monkeypatch):
     res = runner.invoke(app, ["codings", "export", "--coder", "carl", *s])
     assert res.exit_code == 0
     assert list(csv.reader(io.StringIO(res.stdout))) == [list(EXPORT_COLUMNS),
-                                                          ["int01.txt", "2", code, "carl", "", "", ""]]  # fmt: skip
+                                                          ["int01.txt", "2", code, "carl", "", "", ""]]
     assert runner.invoke(app, ["codings", "export", "--coder", "nobody", *s]).exit_code == 1
     assert runner.invoke(app, ["codings", "export", "--coder", "carl", "--out", "x.txt", *s]).exit_code == 2
     res = runner.invoke(app, ["codings", "list", "--json", *s])
@@ -446,7 +446,7 @@ def test_unreadable_files_are_named_once(store, tmp_path):
     (tmp_path / "junk.xlsx").write_text("junk")
     (tmp_path / "notes.txt").write_text("document,turn_index,code\n")
     res = runner.invoke(app, ["codings", "import", str(tmp_path / "junk.xlsx"), str(tmp_path / "notes.txt"),
-                              "--coder", "zoe", "--store", str(store.path)])  # fmt: skip
+                              "--coder", "zoe", "--store", str(store.path)])
     assert res.exit_code == 1
     assert res.stderr.splitlines() == [
         "error: 2 problem(s); nothing was imported",

@@ -76,7 +76,10 @@ def test_member_size_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(safety, "MAX_MEMBER_BYTES", 500)
     f = write_zip(tmp_path / "m.qdpx", {"project.qde": minimal_qde()})
     size = len(minimal_qde())
-    assert _refused(tmp_path, f) == f"m.qdpx: entry 'project.qde': {size} bytes uncompressed (limit 500); refused (zip bomb?)"
+    assert (
+        _refused(tmp_path, f)
+        == f"m.qdpx: entry 'project.qde': {size} bytes uncompressed (limit 500); refused (zip bomb?)"
+    )
 
 
 XXE = b"""<?xml version="1.0"?>
@@ -169,12 +172,16 @@ def test_two_entries_with_one_name_are_refused(tmp_path):
         zf.writestr("project.qde", minimal_qde())
         zf.writestr("sources/S.txt", TINY_TEXT.encode())
         zf.writestr("project.qde", b'<Project xmlns="urn:QDA-XML:project:1.0" name="other"/>')
-    assert _refused(tmp_path, f) == "twice.qdpx: entry 'project.qde': the archive has two entries with this name; refused"
+    assert (
+        _refused(tmp_path, f) == "twice.qdpx: entry 'project.qde': the archive has two entries with this name; refused"
+    )
 
 
 def test_zip_bomb_of_many_small_entries_is_refused_by_the_overall_ratio(tmp_path):
     members = {"project.qde": minimal_qde(), "sources/S.txt": TINY_TEXT.encode()}
-    members.update({f"sources/pad{i}.txt": b"\0" * safety.RATIO_MIN_BYTES for i in range(3)})  # each under the member check
+    members.update(
+        {f"sources/pad{i}.txt": b"\0" * safety.RATIO_MIN_BYTES for i in range(3)}
+    )  # each under the member check
     f = write_zip(tmp_path / "many.qdpx", members)
     message = _refused(tmp_path, f)
     assert message.startswith("many.qdpx: compression ratio ")

@@ -48,7 +48,7 @@ def test_utf16_csv_and_a_damaged_xlsx(tmp_path):
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         info = zf.getinfo("xl/worksheets/sheet1.xml")
     start = info.header_offset + 30 + len(info.filename.encode()) + int.from_bytes(
-        data[info.header_offset + 28:info.header_offset + 30], "little")  # fmt: skip
+        data[info.header_offset + 28:info.header_offset + 30], "little")
     (tmp_path / "p.xlsx").write_bytes(data[:start] + b"\xff" * info.compress_size + data[start + info.compress_size:])
     with pytest.raises(DataError) as exc:
         load_participants(tmp_path / "p.xlsx")

@@ -6,8 +6,8 @@ import openpyxl
 import pytest
 from themes_fixture import libreoffice_sheets, soffice
 
-from vbhc_code.files import xlsx_write as excel
 from vbhc_code.errors import HumanWorkExists
+from vbhc_code.files import xlsx_write as excel
 from vbhc_code.files.xlsx_write import MAX_CELL, Chart, Column, Sheet, TextSheet, write_workbook
 
 HOSTILE = ["=1+1", "+A1", "-2", "@SUM(A1)", "\t=cmd|' /C calc'!A0", "=HYPERLINK(\"http://x\")", "_x0041_", "0042"]

@@ -34,10 +34,16 @@ def write(folder: Path, name: str, text: str) -> Path:
 @pytest.fixture()
 def study(tmp_path):
     folder = tmp_path / "study"
-    write(folder, "INT01.txt", "Date: 3 May 2024\nLocation: online\n\nInterviewer: Welcome.\n\nP01: Thanks.\nIt is a \"good\" day.\n\nInterviewer: Next?\n")
+    write(
+        folder,
+        "INT01.txt",
+        'Date: 3 May 2024\nLocation: online\n\nInterviewer: Welcome.\n\nP01: Thanks.\nIt is a "good" day.\n\nInterviewer: Next?\n',
+    )
     write(folder, "sub/FG01.txt", "Moderator: Hi all.\nP02: One.\nP03: Two.\nP04: Three.\nP02: Again.\n")
     write(folder, "notes.pdf", "not a transcript")
-    parts = write(tmp_path, "participants.csv", "participant_id,aliases,group\nP01,,SIM\nP02,,VBHC\nP03,,SIM\nP04,,VBHC\n")
+    parts = write(
+        tmp_path, "participants.csv", "participant_id,aliases,group\nP01,,SIM\nP02,,VBHC\nP03,,SIM\nP04,,VBHC\n"
+    )
     return folder, parts, tmp_path / "s.sqlite"
 
 
@@ -127,11 +133,11 @@ def test_new_labels_never_move_the_turns_of_a_coded_document(tmp_path):
     assert run("ingest", str(folder), "--store", str(store)).exit_code == 0
     with Store.open(store) as st:
         st.replace_codings("anna", [Coding("a.txt", 1, "SIM1", "anna"), Coding("b.txt", 2, "SIM1", "anna")],
-                           coded_documents=["a.txt", "b.txt"])  # fmt: skip
+                           coded_documents=["a.txt", "b.txt"])
     result = run("ingest", str(folder), "--store", str(store), "--participants", str(parts))
     assert result.exit_code == 0
     assert ("warning: a.txt: the new participants sheet/options would change its turns, but it has codings; "
-            "kept as it was (use --force to re-read it and drop its codings)") in result.stderr  # fmt: skip
+            "kept as it was (use --force to re-read it and drop its codings)") in result.stderr
     with Store.open(store) as st:
         assert [t.speaker for t in st.document("a.txt").turns] == ["Interviewer", "P02"]
         assert [t.participant_id for t in st.document("b.txt").turns] == [None, "P02"]

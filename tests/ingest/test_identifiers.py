@@ -33,7 +33,7 @@ def found(text: str, **kw) -> list[tuple[str, str]]:
           ("name", "mevr. De Vries"), ("name", "Dr Anna Bakker")]),
         ("mr. drs. P. de Groot", [("name", "mr. drs. P. de Groot")]),
     ],
-)  # fmt: skip
+)
 def test_flags_real_identifiers(text, expected):
     assert found(text) == expected
 
@@ -93,7 +93,7 @@ def test_scan_turns_uses_document_offsets_per_cue_span():
     plain = "WEBVTT\n\n00:01.000 --> 00:02.000\ncall 06-12345678\n\n00:02.000 --> 00:03.000\nor mail a.b@c.nl\n"
     s1, s2 = plain.index("call"), plain.index("or mail")
     turn = Turn(1, s1, len(plain) - 1, "call 06-12345678 or mail a.b@c.nl", speaker="P01", document="d.vtt",
-                spans=((s1, s1 + 16), (s2, len(plain) - 1)))  # fmt: skip
+                spans=((s1, s1 + 16), (s2, len(plain) - 1)))
     findings = scan_turns([turn], plain_text=plain)
     assert [(f["kind"], plain[f["start"] : f["end"]], f["turn_index"]) for f in findings] == [
         ("phone", "06-12345678", 1), ("email", "a.b@c.nl", 1)
@@ -105,5 +105,5 @@ def test_scan_document_also_scans_headers_of_text_formats():
     turns = [Turn(1, plain.index("Hello"), plain.index("Hello") + 6, "Hello.", speaker="P01")]
     findings = scan_document("a.txt", plain, turns, fmt="txt")
     assert findings == [{"document": "a.txt", "turn_index": None, "start": 18, "end": 28, "kind": "name",
-                         "text": "dr. Visser"}]  # fmt: skip
+                         "text": "dr. Visser"}]
     assert scan_document("a.vtt", plain, turns, fmt="vtt") == []

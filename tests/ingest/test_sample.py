@@ -42,5 +42,5 @@ def test_sample_study_ingests_every_format(sample_store):
 def test_sample_study_has_exactly_the_planted_identifiers(sample_store):
     with Store.open(sample_store) as st:
         findings = [f for d in st.documents(with_turns=True)
-                    for f in scan_document(d.name, d.plain_text, list(d.turns), fmt=d.format)]  # fmt: skip
+                    for f in scan_document(d.name, d.plain_text, list(d.turns), fmt=d.format)]
     assert sorted((f["document"], f["kind"]) for f in findings) == [("FG01.vtt", "phone"), ("INT02.txt", "email")]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from vbhc_code.nlp.segment import iter_sentence_spans, sentence_spans
 
 PIECES = ["word", "Dr.", "e.g.", "3.5", "!", "?", "...", '"', "\u2019", "(", ")", "a.", ".", "\n", "  ", "U.S.",
-          "?!", "Yes.", "no", "\u3002", "\u0964", "Zorg", "Wat?", "'", "\u00a0", "\t", "\u2026"]  # fmt: skip
+          "?!", "Yes.", "no", "\u3002", "\u0964", "Zorg", "Wat?", "'", "\u00a0", "\t", "\u2026"]
 
 
 def reference(nlp, text: str, offset: int = 0) -> list[tuple[int, int]]:

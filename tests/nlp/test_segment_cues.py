@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from vbhc_code.autocode.run import autocode
 from vbhc_code.codebook.load import load_codebook
 from vbhc_code.ingest.folder import document_from_text
+from vbhc_code.ingest.transcripts.captions import clean_cue_text
 from vbhc_code.nlp.segment import sentence_spans
 from vbhc_code.store.store import Store
 from vbhc_code.themes.quotes import _sentences, word_count
-from vbhc_code.ingest.transcripts.captions import clean_cue_text
 
 VTT = """WEBVTT
 

@@ -36,7 +36,7 @@ def codebook() -> Codebook:
             Code("SIM4", "SIM", "work_outcomes", "Work and participation outcomes."),
             Code("SIM7", "SIM", "it_exchange", "Data exchange between SIM and care."),
         ),
-    )  # fmt: skip
+    )
 
 
 def make_document(name: str, text: str, participants=PARTICIPANTS, **kwargs):
@@ -61,12 +61,12 @@ def build_store(path: Path) -> Store:
     st.replace_codings("anna", [
         c("int01.txt", 2, "SIM4", "anna"), c("int01.txt", 2, "VBHC2", "anna"), c("int01.txt", 4, "VBHC3", "anna"),
         c("sub/int02.txt", 2, "SIM7", "anna"),
-    ], coded_documents=["int01.txt", "sub/int02.txt"], codebook=cb)  # fmt: skip
+    ], coded_documents=["int01.txt", "sub/int02.txt"], codebook=cb)
     st.replace_codings("ben", [
         c("int01.txt", 2, "SIM4", "ben", t2.start + 9, t2.end), c("int01.txt", 4, "VBHC3", "ben"),
-    ], coded_documents=["int01.txt", "sub/int02.txt"], codebook=cb)  # fmt: skip
+    ], coded_documents=["int01.txt", "sub/int02.txt"], codebook=cb)
     st.replace_codings("consensus", [c("int01.txt", 2, "SIM4", "consensus"), c("int01.txt", 4, "VBHC3", "consensus")],
-                       coded_documents=["int01.txt"], codebook=cb)  # fmt: skip
+                       coded_documents=["int01.txt"], codebook=cb)
     return st
 
 
@@ -95,7 +95,7 @@ def minimal_qde(*, text_path: str = "internal://S.txt", start: int = 0, end: int
 <CodeRef targetGUID="22222222-2222-2222-2222-222222222222"/></Coding></PlainTextSelection>
 </TextSource></Sources>{extra}
 </Project>
-""".encode("utf-8")
+""".encode()
 
 
 TINY_TEXT = "P01: Hello world, this is a test.\n"

@@ -7,7 +7,7 @@ from refi_fixture import write_zip
 
 from vbhc_code.refi import check_refi
 
-BAD_QDE = b'''<?xml version="1.0" encoding="utf-8"?>
+BAD_QDE = b"""<?xml version="1.0" encoding="utf-8"?>
 <Project xmlns="urn:QDA-XML:project:1.0" name="bad" creatingUserGUID="99999999-9999-9999-9999-999999999999">
 <Users><User guid="11111111-1111-1111-1111-111111111111" name="eve"/></Users>
 <CodeBook><Codes>
@@ -28,12 +28,12 @@ BAD_QDE = b'''<?xml version="1.0" encoding="utf-8"?>
 </Sources>
 <Sets><Set guid="dddddddd-3333-3333-3333-333333333333" name="empty"/></Sets>
 </Project>
-'''
+"""
 
 
 def test_every_rule_is_reported_with_its_line(tmp_path):
     f = write_zip(tmp_path / "bad.qdpx", {"project.qde": BAD_QDE, "sources/S.txt": b"P01: hello\n",
-                                          "sources/L.txt": "caf\u00e9".encode("cp1252")})  # fmt: skip
+                                          "sources/L.txt": "caf\u00e9".encode("cp1252")})
     assert check_refi(f) == [
         "[project.qde line 5] Element '{urn:QDA-XML:project:1.0}Code', attribute 'color': [facet 'pattern'] "
         "The value 'red' is not accepted by the pattern '#([A-Fa-f0-9]{6}|[A-Fa-f0-9]{3})'.",
@@ -52,19 +52,19 @@ def test_every_rule_is_reported_with_its_line(tmp_path):
         "'sources/gone.txt')",
         "[project.qde line 10] selection 3-999 ends past the end of its source (11 characters)",
         "[sources/L.txt] not UTF-8 (read as cp1252)",
-    ]  # fmt: skip
+    ]
 
 
 def test_schema_errors_of_a_codebook_have_line_numbers(tmp_path):
     f = tmp_path / "c.qdc"
     f.write_text('<CodeBook xmlns="urn:QDA-XML:codebook:1.0">\n<Codes>\n<Code name="x" isCodable="yes"/>\n'
-                 "</Codes>\n</CodeBook>\n", encoding="utf-8")  # fmt: skip
+                 "</Codes>\n</CodeBook>\n", encoding="utf-8")
     problems = check_refi(f)
     assert problems == [
         "[c.qdc line 3] Element '{urn:QDA-XML:codebook:1.0}Code', attribute 'isCodable': 'yes' is not a valid "
         "value of the atomic type 'xs:boolean'.",
         "[c.qdc line 3] Element '{urn:QDA-XML:codebook:1.0}Code': The attribute 'guid' is required but missing.",
-    ]  # fmt: skip
+    ]
 
 
 # Which vendor file breaks which rule (docs/refi.md reports the same).

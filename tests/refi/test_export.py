@@ -44,16 +44,20 @@ def test_export_structure_users_codes_sets_cases_and_variables(study, tmp_path):
     assert [(t.get("name"), t.get("isCodable")) for t in themes] == [("VBHC vbhc", "false"), ("SIM sim", "false")]
     codes = root.findall("q:CodeBook/q:Codes/q:Code/q:Code", NS)
     assert [c.get("name") for c in codes] == ["VBHC2 outcome_measurement", "VBHC3 cost_measurement",
-                                              "SIM4 work_outcomes", "SIM7 it_exchange"]  # fmt: skip
+                                              "SIM4 work_outcomes", "SIM7 it_exchange"]
     assert all(re.fullmatch(r"#[0-9A-F]{6}", c.get("color")) for c in codes)
     assert codes[0].get("color") == "#AA0000"
-    assert codes[0].findtext("q:Description", namespaces=NS).startswith("Measuring outcomes that matter.\n\nInclude: PROMs")
+    assert (
+        codes[0]
+        .findtext("q:Description", namespaces=NS)
+        .startswith("Measuring outcomes that matter.\n\nInclude: PROMs")
+    )
     sets = {s.get("name"): s for s in root.findall("q:Sets/q:Set", NS)}
     assert set(sets) == {"VBHC vbhc", "SIM sim", "coded by anna", "coded by ben", "coded by consensus"}
     assert all(len(s) > 0 for s in sets.values())
     variables = {v.get("name"): v.get("typeOfVariable") for v in root.findall("q:Variables/q:Variable", NS)}
     assert variables == {"age": "Integer", "score": "Float", "group": "Text", "site": "Text", "wave": "Integer",
-                         "doc_type": "Text", "language": "Text", "format": "Text"}  # fmt: skip
+                         "doc_type": "Text", "language": "Text", "format": "Text"}
     cases = root.findall("q:Cases/q:Case", NS)
     assert [c.get("name") for c in cases] == ["P01", "P02"]
     assert cases[0].findtext("q:Description", namespaces=NS) == "aliases: Anna de Vries"
@@ -119,7 +123,7 @@ def test_crlf_offsets_point_at_the_same_text(study, tmp_path):
     lf_root = etree.fromstring(qde_of(lf_out))
     lf_passages = {(src.get("name"), int(sel.get("startPosition")), int(sel.get("endPosition")))
                    for src in lf_root.findall("q:Sources/q:TextSource", NS)
-                   for sel in src.findall("q:PlainTextSelection", NS)}  # fmt: skip
+                   for sel in src.findall("q:PlainTextSelection", NS)}
     assert passages == lf_passages and (("int01.txt", t2.start, t2.end) in passages)
     # the emoji after the last LF is one code point in both exports: offsets never count UTF-16 units
     t4 = study.turn("int01.txt", 4)

@@ -71,7 +71,7 @@ def test_round_trip_of_the_bundled_sample_study(sample_store, tmp_path):
         docs = a.document_names()
         for coder, keys in rows.items():
             a.replace_codings(coder, [Coding(d, t, c, coder) for d, t, c in sorted(keys)], coded_documents=docs,
-                              codebook=codebook)  # fmt: skip
+                              codebook=codebook)
         first, second = tmp_path / "1.qdpx", tmp_path / "2.qdpx"
         report = export_qdpx(a, out=first, coders=["anna", "ben", "consensus"])
         assert report.codings == sum(len(k) for k in rows.values()) and report.codes == len(codebook.codes)
@@ -146,7 +146,7 @@ def test_sky_loom_reports_every_unsupported_part(shared_dir, tmp_path):
         "PDF sources: 2 (not supported)", "picture sources: 1 (not supported)", "audio sources: 1 (not supported)",
         "video sources: 2 (not supported)", "notes (memos): 2 (not supported)", "links: 1 (not supported)",
         "graphs: 1 (not supported)", "sets: 16 (membership lists are not imported)",
-    ]  # fmt: skip
+    ]
     missing = [s for s in r.skipped if "source text missing" in s]
     assert len(missing) == 6
     assert missing[0].startswith("[sky-loom_TestProject.qdpx: Project.qde line 42] source text missing:")
@@ -171,18 +171,18 @@ def test_missing_source_and_selection_past_the_end_are_skipped_not_crashes(tmp_p
         r = import_refi(st, bad)
         assert r.sources == 1 and r.codings == 0 and st.coders() == []
         assert r.skipped == ["[bad.qdpx: project.qde line 7] selection 0-999 is outside its source "
-                             f"({len(TINY_TEXT)} characters); skipped"]  # fmt: skip
+                             f"({len(TINY_TEXT)} characters); skipped"]
     with Store.open(tmp_path / "t.sqlite") as st:
         r = import_refi(st, gone)
         assert r.sources == 0 and st.document_names() == []
         assert r.skipped == ["[gone.qdpx: project.qde line 5] source text missing: 'internal://S.txt': file not in "
-                             "the archive (expected 'sources/S.txt'); skipped"]  # fmt: skip
+                             "the archive (expected 'sources/S.txt'); skipped"]
 
 
 def test_non_utf8_source_is_decoded_with_a_warning(tmp_path):
     text = "P01: caf\u00e9 na\u00efve talk.\n"
     f = write_zip(tmp_path / "latin.qdpx", {"project.qde": minimal_qde(start=5, end=9),
-                                            "sources/S.txt": text.encode("cp1252")})  # fmt: skip
+                                            "sources/S.txt": text.encode("cp1252")})
     with Store.open(tmp_path / "s.sqlite") as st:
         r = import_refi(st, f)
         assert "[sources/S.txt] not UTF-8; decoded as cp1252" in r.warnings
@@ -195,7 +195,7 @@ def test_non_utf8_source_is_decoded_with_a_warning(tmp_path):
 def test_a_selection_over_two_turns_becomes_one_coding_per_turn(tmp_path):
     text = "P01: first turn here.\nP02: second turn here.\n"
     f = write_zip(tmp_path / "two.qdpx", {"project.qde": minimal_qde(start=10, end=len(text) - 1),
-                                          "sources/S.txt": text.encode()})  # fmt: skip
+                                          "sources/S.txt": text.encode()})
     with Store.open(tmp_path / "s.sqlite") as st:
         r = import_refi(st, f)
         rows = st.codings("eve")
@@ -206,7 +206,9 @@ def test_a_selection_over_two_turns_becomes_one_coding_per_turn(tmp_path):
 
 
 def test_conflicting_document_is_refused_and_nothing_is_written(tmp_path):
-    f = write_zip(tmp_path / "a.qdpx", {"project.qde": minimal_qde(start=5, end=10), "sources/S.txt": TINY_TEXT.encode()})
+    f = write_zip(
+        tmp_path / "a.qdpx", {"project.qde": minimal_qde(start=5, end=10), "sources/S.txt": TINY_TEXT.encode()}
+    )
     g = write_zip(tmp_path / "b.qdpx", {"project.qde": minimal_qde(), "sources/S.txt": b"P01: other text.\n"})
     with Store.open(tmp_path / "s.sqlite") as st:
         import_refi(st, f)
@@ -214,12 +216,12 @@ def test_conflicting_document_is_refused_and_nothing_is_written(tmp_path):
         assert [(c.turn_index, c.start, c.end) for c in before] == [(1, 5, 10)]
         again = import_refi(st, f)  # same text: kept, codings replaced by the same
         assert again.warnings == ["doc.txt: already in the store with the same text; kept as it is",
-                                  "coder 'eve' was already in the store; their codings were replaced"]  # fmt: skip
+                                  "coder 'eve' was already in the store; their codings were replaced"]
         assert st.codings("eve") == before
         with pytest.raises(ValidationError) as exc:
             import_refi(st, g)
         assert exc.value.problems == ["[b.qdpx: project.qde line 5] document 'doc.txt' is already in the store "
-                                      "with a different text"]  # fmt: skip
+                                      "with a different text"]
         assert st.document("doc.txt").plain_text == TINY_TEXT
 
 
@@ -234,7 +236,7 @@ def test_turn_lookup_matches_a_brute_force_scan():
     @settings(max_examples=150, deadline=None)
     @given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 15), st.integers(0, 6), st.integers(1, 6)),
                     min_size=1, max_size=12),
-           st.integers(0, 80), st.integers(1, 30))  # fmt: skip
+           st.integers(0, 80), st.integers(1, 30))
     def check(shapes, start, length):
         turns = []
         for i, (s, n, gap, n2) in enumerate(shapes, 1):
@@ -307,5 +309,7 @@ def test_a_vendor_project_re_exports_valid_and_round_trips(shared_dir, tmp_path)
             import_refi(b, tmp_path / "qc.qdpx")
             assert b.codings("cp") == a.codings("cp") and b.turns() == a.turns()
             ca, cb = a.coder_codebook("cp"), b.coder_codebook("cp")
-            assert sorted((c.id, c.theme, c.label) for c in cb.codes) == sorted((c.id, c.theme, c.label) for c in ca.codes)
+            assert sorted((c.id, c.theme, c.label) for c in cb.codes) == sorted(
+                (c.id, c.theme, c.label) for c in ca.codes
+            )
             assert [(t.id, t.label) for t in cb.themes] == [(t.id, t.label) for t in ca.themes]

@@ -41,7 +41,7 @@ def test_the_shared_samples_validate_with_xmlschema_too(shared_dir):
 
     schema = xmlschema.XMLSchema(PROJECT_XSD.strip())
     for name, member in [("qc_nvivo_project.qdpx", "project.qde"), ("sky-loom_TestProject.qdpx", "Project.qde"),
-                         ("qc_demo.qdpx", "project.qde")]:  # fmt: skip
+                         ("qc_demo.qdpx", "project.qde")]:
         with zipfile.ZipFile(shared_dir / "refi" / "samples" / name) as zf:
             assert schema.is_valid(zf.read(member).decode("utf-8")), name
     cb = xmlschema.XMLSchema(CODEBOOK_XSD.strip())
@@ -51,7 +51,6 @@ def test_the_shared_samples_validate_with_xmlschema_too(shared_dir):
 def test_the_embedded_schemas_carry_refis_licence_notice_verbatim(shared_dir):
     """MIT wants the notice in every copy: xsd/NOTICE.md keeps it word for word as the 2019 Project.xsd has it."""
     import re
-
     from importlib.resources import files
 
     def words(text: str) -> str:

@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-
 from pathlib import Path
 
 import pytest
@@ -162,9 +161,11 @@ def test_version_1_store_is_migrated_keeping_its_codings(tmp_path):
     path = tmp_path / "v1.sqlite"
     conn = sqlite3.connect(path)
     conn.executescript(MIGRATIONS[0])
-    conn.execute("INSERT INTO documents VALUES (1, 'a.txt', 'txt', 'utf-8', 'x', 'P1: hi', 'interview', 'en', '{}', '[]', 't')")
+    conn.execute(
+        "INSERT INTO documents VALUES (1, 'a.txt', 'txt', 'utf-8', 'x', 'P1: hi', 'interview', 'en', '{}', '[]', 't')"
+    )
     conn.execute("INSERT INTO turns (id, document_id, turn_index, role, turn_type, start, \"end\", text) "
-                 "VALUES (1, 1, 1, 'participant', 'speech', 4, 6, 'hi')")  # fmt: skip
+                 "VALUES (1, 1, 1, 'participant', 'speech', 4, 6, 'hi')")
     conn.execute("INSERT INTO coders VALUES ('anna', NULL, '', 't')")
     conn.execute("INSERT INTO codings (coder, turn_id, code) VALUES ('anna', 1, 'C1')")
     conn.execute("PRAGMA user_version = 1")

@@ -363,7 +363,9 @@ def test_workbook_safe_and_equals_json(tmp_path):
     overview = {v[0]: v[1] for v in wb["Overview"].iter_rows(min_row=2, values_only=True)}
     assert overview["codebook"] == "VBHC" and overview["codebook version"] == "1.2"
     assert overview["documents by type"] == "focus group: 1; interview: 1"
-    assert overview["vbhc-code version"] == r.overview["vbhc_code_version"] and overview["study store"] == "hostile.sqlite"
+    assert (
+        overview["vbhc-code version"] == r.overview["vbhc_code_version"] and overview["study store"] == "hostile.sqlite"
+    )
 
 
 @pytest.mark.skipif(not soffice(), reason="LibreOffice absent")

@@ -28,7 +28,7 @@ from vbhc_code.store.store import Store
 
 REPORT_KEYS = ("unit", "scope", "coders", "n_units", "pooled", "macro", "per_code", "reasons")
 MACRO_METRICS = ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "gwet_ac1", "brennan_prediger",
-                 "positive_agreement", "fleiss_kappa")  # fmt: skip
+                 "positive_agreement", "fleiss_kappa")
 EVAL_MACRO = ("precision", "recall", "f1", "cohen_kappa")
 _NOBODY = "neither coder applied this code in the compared units: every unit is 'absent' for both, so " \
           "chance-corrected coefficients are 0/0 (undefined; some tools print 1)"
@@ -47,7 +47,7 @@ MODE_NOTES = {
               "Brennan & Prediger's chance 1 / (number of codes in the table), pooled over codes as MAXQDA "
               "reports it. Unlike Cohen's kappa it does not depend on how often each code is used; unlike the "
               "default it depends on the size of the codebook.",
-}  # fmt: skip
+}
 
 
 def agreement_report(
@@ -80,7 +80,7 @@ def agreement_report(
                 d: _stats(p[k], 2, f"per_code.{code}.per_document.{d}", reasons, n_boot=0, seed=seed, segment=False,
                           short=True)
                 for d, p in data.per_document.items()
-            }  # fmt: skip
+            }
     if mode == "maxqda":
         _maxqda(pooled, per_code, data)
     return {
@@ -98,10 +98,12 @@ def agreement_report(
 def statistics_from_patterns(
     patterns: np.ndarray, codes: list[str], n_coders: int, reasons: dict[str, str], *, segment: bool = False,
     n_boot: int = N_BOOT, seed: int = BOOT_SEED,
-) -> tuple[dict[str, dict], dict[str, Any], dict[str, Any]]:  # fmt: skip
+) -> tuple[dict[str, dict], dict[str, Any], dict[str, Any]]:
     """Per code, pooled (all unit x code cells) and macro statistics from (codes, 3**m) pattern counts."""
-    stat = {"n_boot": n_boot, "seed": seed, "segment": segment}
-    per_code = {code: _stats(patterns[k], n_coders, f"per_code.{code}", reasons, **stat) for k, code in enumerate(codes)}
+    stat: dict[str, Any] = {"n_boot": n_boot, "seed": seed, "segment": segment}
+    per_code = {
+        code: _stats(patterns[k], n_coders, f"per_code.{code}", reasons, **stat) for k, code in enumerate(codes)
+    }
     pooled = _stats(patterns.sum(0), n_coders, "pooled", reasons, **stat)
     macro = _macro(per_code, [m for m in MACRO_METRICS if m in pooled], "macro", reasons)
     if not segment:
@@ -193,7 +195,7 @@ def _counts(patterns: np.ndarray) -> tuple[int, int, int, int]:
 def _stats(
     patterns: np.ndarray, m: int, where: str, reasons: dict[str, str], *, n_boot: int, seed: int, segment: bool,
     short: bool = False,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     c = coefficients_from_patterns(patterns, m)
     why = dict(c["reasons"])
     out: dict[str, Any] = {}
@@ -209,7 +211,7 @@ def _stats(
         why = {k: "neither coder coded a segment with this code" for k in why}
     if segment:
         why.update({k: _SEGMENT for k in ("cohen_kappa", "cohen_kappa_se", "krippendorff_alpha_nominal", "gwet_ac1",
-                                          "brennan_prediger")})  # fmt: skip
+                                          "brennan_prediger")})
         for k in ("cohen_kappa", "cohen_kappa_se", "krippendorff_alpha_nominal", "gwet_ac1", "brennan_prediger"):
             c[k] = math.nan
 
@@ -245,7 +247,7 @@ def _stats(
     if m == 2:
         both, first, second, _ = _counts(patterns)
         out["positive_agreement"] = _num(positive_agreement(both, first, second), f"{where}.positive_agreement",
-                                         reasons, "neither coder applied this code")  # fmt: skip
+                                         reasons, "neither coder applied this code")
     else:
         put("fleiss_kappa", c["fleiss_kappa"])
     kappa = out.get("cohen_kappa", out.get("fleiss_kappa"))
@@ -302,12 +304,12 @@ def _eval_stats(patterns: np.ndarray, where: str, reasons: dict[str, str]) -> di
     nobody = tp + fn + fp == 0
     out: dict[str, Any] = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
     out["precision"] = _num(tp / (tp + fp) if tp + fp else math.nan, f"{where}.precision", reasons,
-                            "the coder never applied this code (no predicted positives)")  # fmt: skip
+                            "the coder never applied this code (no predicted positives)")
     out["recall"] = _num(tp / (tp + fn) if tp + fn else math.nan, f"{where}.recall", reasons,
-                         "the reference never applied this code (no actual positives)")  # fmt: skip
+                         "the reference never applied this code (no actual positives)")
     out["f1"] = _num(positive_agreement(tp, fn, fp), f"{where}.f1", reasons, "neither coder applied this code")
     out["cohen_kappa"] = _num(c["cohen_kappa"], f"{where}.cohen_kappa", reasons,
-                              _NOBODY if nobody else c["reasons"].get("cohen_kappa"))  # fmt: skip
+                              _NOBODY if nobody else c["reasons"].get("cohen_kappa"))
     return out
 
 
@@ -340,12 +342,16 @@ def report_columns(report: dict[str, Any]) -> list[tuple[str, str, str]]:
         cols = [("both", "both", "int"), ("first_only", f"{first} only", "int"),
                 ("second_only", f"{second} only", "int"), ("neither", "neither", "int"),
                 ("percent_agreement", "% agreement", "percent"), ("cohen_kappa", "Cohen's kappa", "float"),
-                ("cohen_kappa_ci95", "kappa 95% CI", "text"), ("kappa_band", "Landis & Koch", "text")]  # fmt: skip
+                ("cohen_kappa_ci95", "kappa 95% CI", "text"), ("kappa_band", "Landis & Koch", "text")]
     else:
         cols = [("n_units", "units", "int"), ("percent_agreement", "% agreement", "percent"),
-                ("fleiss_kappa", "Fleiss' kappa", "float"), ("kappa_band", "Landis & Koch", "text")]  # fmt: skip
-    cols += [("krippendorff_alpha", "Krippendorff's alpha", "float"), ("krippendorff_alpha_ci95", "alpha 95% CI", "text"),
-             ("gwet_ac1", "Gwet's AC1", "float"), ("brennan_prediger", "Brennan-Prediger", "float")]  # fmt: skip
+                ("fleiss_kappa", "Fleiss' kappa", "float"), ("kappa_band", "Landis & Koch", "text")]
+    cols += [
+        ("krippendorff_alpha", "Krippendorff's alpha", "float"),
+        ("krippendorff_alpha_ci95", "alpha 95% CI", "text"),
+        ("gwet_ac1", "Gwet's AC1", "float"),
+        ("brennan_prediger", "Brennan-Prediger", "float"),
+    ]
     if len(report["coders"]) == 2:
         cols.append(("positive_agreement", "positive agreement", "percent"))
     if "maxqda_percent_agreement" in report["pooled"]:
@@ -376,17 +382,24 @@ def write_agreement_xlsx(report: dict[str, Any], path) -> None:
     columns = [Column("code", width=14)] + [Column(h, kind=k) for _key, h, k in cols]
     keys = [key for key, _h, _k in cols]
     chart_cols = [i + 1 for i, key in enumerate(keys)
-                  if key in ("cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "positive_agreement")]  # fmt: skip
+                  if key in ("cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "positive_agreement")]
     sheet = Sheet("Agreement", columns, report_rows(report)[: len(report["per_code"])],
-                  charts=[Chart("Agreement per code", categories=0, values=chart_cols)])  # fmt: skip
+                  charts=[Chart("Agreement per code", categories=0, values=chart_cols)])
     summary = Sheet("Summary", columns, report_rows(report)[len(report["per_code"]):])
     discuss = codes_to_discuss(report)
     notes = [
         f"Coders: {', '.join(report['coders'])}. Unit: {report['unit']}. Scope: {report['scope']}. "
         f"Units compared: {report['n_units']}.",
-        "Codes to discuss (kappa 0.60 or lower, Landis & Koch 'moderate' or lower): " + (", ".join(discuss) if discuss else "none"),
-        *([f"MAXQDA kappa (Brennan & Prediger, chance 1/{report['pooled']['maxqda_n_codes']} codes): "
-           f"{report['pooled']['maxqda_kappa']}"] if "maxqda_kappa" in report["pooled"] else []),
+        "Codes to discuss (kappa 0.60 or lower, Landis & Koch 'moderate' or lower): "
+        + (", ".join(discuss) if discuss else "none"),
+        *(
+            [
+                f"MAXQDA kappa (Brennan & Prediger, chance 1/{report['pooled']['maxqda_n_codes']} codes): "
+                f"{report['pooled']['maxqda_kappa']}"
+            ]
+            if "maxqda_kappa" in report["pooled"]
+            else []
+        ),
         "Empty cells are undefined values; the reasons follow.",
         *[f"{k}: {v}" for k, v in report["reasons"].items()],
     ]

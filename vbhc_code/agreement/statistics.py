@@ -55,13 +55,13 @@ MULTI_KEYS = ("percent_agreement", "fleiss_kappa", "krippendorff_alpha_nominal",
 KEYS = (
     "percent_agreement", "cohen_kappa", "cohen_kappa_se", "cohen_kappa_se0", "scott_pi", "fleiss_kappa",
     "krippendorff_alpha_nominal", "gwet_ac1", "brennan_prediger", "n_units", "n_pairable", "reasons",
-)  # fmt: skip
+)
 BOOT_SEED = 20070401  # fixed default seed: the same data always give the same interval
 N_BOOT = 1000
 
 _CHANCE_ONE = "chance agreement is 1 (every rating is the same category), so the coefficient is 0/0"
 _LANDIS_KOCH = ((0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial"),
-                (1.0, "almost perfect"))  # fmt: skip
+                (1.0, "almost perfect"))
 
 
 # -- public API ----------------------------------------------------------------------------------

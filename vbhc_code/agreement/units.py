@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -78,7 +79,7 @@ def check_options(*, coders: list[str], unit: str, scope: str, overlap: float, m
 def build_units(
     store: Store, *, coders: list[str], unit: str = "turn", scope: str = "participant", overlap: float = 0.9,
     mode: str | None = None,
-) -> UnitData:  # fmt: skip
+) -> UnitData:
     check_options(coders=coders, unit=unit, scope=scope, overlap=overlap, mode=mode)
     known = {c.name for c in store.coders()}
     unknown = [c for c in coders if c not in known]
@@ -101,6 +102,7 @@ def build_units(
         notes["missing"] = "some documents were coded by only some coders: their ratings are missing data"
     codings = {c: _load_codings(store, c, set(docs)) for c in coders}
     codes = _codes(store, coders, codings, notes)
+    turns: list[Any]  # light rows for turn/document units, full turns (with sentences) otherwise
     if unit in ("turn", "document"):
         turns = _load_turns(store, scope, set(docs))
     else:

@@ -48,7 +48,11 @@ class Hit:
         return self.kind in ("term", "weak", "pattern") and self.vetoed_by is None
 
     def describe(self) -> str:
-        what = f"pattern {self.label}" if self.kind == "pattern" else f"{_KIND_NAMES.get(self.kind, 'term')} '{self.label}'"
+        what = (
+            f"pattern {self.label}"
+            if self.kind == "pattern"
+            else f"{_KIND_NAMES.get(self.kind, 'term')} '{self.label}'"
+        )
         how = f" ({self.via})" if self.kind != "pattern" else ""
         return f"{what}{how} {self.offsets}"
 
@@ -127,7 +131,7 @@ _KINDS = {"pos": "term", "weak": "weak", "pattern": "pattern", "context": "conte
 
 
 def _resolve(found: list[tuple[str, str, int, int]], order: dict[str, int]) -> list[Hit]:
-    best: dict[tuple[str, int, int], tuple[tuple[int, int], Hit]] = {}
+    best: dict[tuple[str, int, int], tuple[tuple[bool, int, int], Hit]] = {}
     negatives: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for key, via, start, end in found:
         code, polarity, label = key.split(_SEP, 2)
@@ -252,7 +256,9 @@ def _codings_for_turn(turn: Turn, hits: list[Hit], coder: str, unit: str, min_co
             # The stored span is the first match that lies in one piece of text (not across cues).
             whole = next((h for h in code_hits if not h.segments), None)
             ordered = [whole, *(h for h in code_hits if h is not whole)] if whole else code_hits
-            groups = [((whole.start, whole.end) if whole else (None, None), ordered)]
+            groups: Sequence[tuple[tuple[int, int] | tuple[None, None], list[Hit]]] = [
+                ((whole.start, whole.end) if whole else (None, None), ordered)
+            ]
         else:
             groups = _by_sentence(turn, code_hits)
         context = _context_count(hits, code)
@@ -310,7 +316,9 @@ def apply_context_rules(turn: Turn, hits: list[Hit], off_topic: str | None = Non
     if off_topic is not None:
         return [replace(h, vetoed_by=off_topic) if h.codes else h for h in hits]
     if any(h.codes and needs_context(h) for h in hits):
-        supported = any(h.vetoed_by is None and (h.kind == "context" or (h.codes and not needs_context(h))) for h in hits)
+        supported = any(
+            h.vetoed_by is None and (h.kind == "context" or (h.codes and not needs_context(h))) for h in hits
+        )
         if not supported:
             hits = [replace(h, vetoed_by=NO_CONTEXT) if h.codes and needs_context(h) else h for h in hits]
     return hits
@@ -371,7 +379,7 @@ def match_turns(
                 segments = mapped(h.start, h.end)
                 if segments:
                     turn_hits.append(Hit(h.code, h.kind, h.label, h.via, segments[0][0], segments[-1][1],
-                                         h.vetoed_by, segments if len(segments) > 1 else ()))  # fmt: skip
+                                         h.vetoed_by, segments if len(segments) > 1 else ()))
             out[(turn.document, turn.turn_index)] = turn_hits
             done += 1
             if on_progress is not None and done % 500 == 0:
@@ -422,7 +430,7 @@ def autocode(
     if existing is not None and not (existing.source or "").startswith("autocode "):
         # a human coder's imported work must never be replaced by a machine pass by a slip of --coder
         raise HumanWorkExists(f"--coder {coder}: coder '{coder}' holds codings from {existing.source or 'elsewhere'}, "
-                              "not from autocode; choose another --coder")  # fmt: skip
+                              "not from autocode; choose another --coder")
     started = time.perf_counter()
     report = AutocodeReport(coder, describe(codebook), unit, scope)
     languages = _document_languages(store)
@@ -431,10 +439,14 @@ def autocode(
     report.warnings += codebook_mix_warnings(store, codebook, coder=coder)
     previous = store.coder_codebook(coder)
     if previous is not None and previous.sha256 != codebook.sha256:
-        report.warnings.append(f"coder '{coder}' was coded with codebook {describe(previous)}; replaced by {describe(codebook)}")
+        report.warnings.append(
+            f"coder '{coder}' was coded with codebook {describe(previous)}; replaced by {describe(codebook)}"
+        )
     for lang in sorted(set(languages.values())):
         if lang not in SUPPORTED_LANGUAGES:
-            raise DataError(f"documents in language '{lang}' cannot be autocoded (supported: {', '.join(SUPPORTED_LANGUAGES)})")
+            raise DataError(
+                f"documents in language '{lang}' cannot be autocoded (supported: {', '.join(SUPPORTED_LANGUAGES)})"
+            )
         if lang not in codebook.languages:
             n = sum(1 for v in languages.values() if v == lang)
             report.warnings.append(
@@ -458,7 +470,13 @@ def autocode(
         for h in turn_hits:
             if h.vetoed_by is not None and h.code in per_code:
                 per_code[h.code]["vetoed"] += 1
-    store.replace_codings(coder, codings, coded_documents=languages.keys(), codebook=codebook, source=autocode_source(unit, scope, min_confidence))
+    store.replace_codings(
+        coder,
+        codings,
+        coded_documents=languages.keys(),
+        codebook=codebook,
+        source=autocode_source(unit, scope, min_confidence),
+    )
     report.documents = len(languages)
     report.turns = len(turns)
     report.codings = len(codings)
@@ -504,7 +522,7 @@ def explain(
                 "vetoed_by": h.vetoed_by,
             }
             for h in hits
-        ],  # fmt: skip
+        ],
         "stored": [
             {"code": c.code, "start": c.start, "end": c.end, "evidence": c.evidence, "confidence": c.confidence}
             for c in stored

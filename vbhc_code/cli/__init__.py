@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import sys
 
-from vbhc_code.cli.app import app, console_err
-from vbhc_code.errors import VbhcError
+from vbhc_code.cli import agreement as _agreement  # noqa: F401,E402
+from vbhc_code.cli import autocode as _autocode  # noqa: F401,E402
+from vbhc_code.cli import codebook as _codebook  # noqa: F401,E402
+from vbhc_code.cli import codings as _codings  # noqa: F401,E402
+from vbhc_code.cli import demo as _demo  # noqa: F401,E402
 
 # Importing the command modules registers their commands on ``app``.
 from vbhc_code.cli import ingest as _ingest  # noqa: F401,E402
-from vbhc_code.cli import codebook as _codebook  # noqa: F401,E402
-from vbhc_code.cli import codings as _codings  # noqa: F401,E402
-from vbhc_code.cli import autocode as _autocode  # noqa: F401,E402
-from vbhc_code.cli import agreement as _agreement  # noqa: F401,E402
 from vbhc_code.cli import reconcile as _reconcile  # noqa: F401,E402
-from vbhc_code.cli import themes as _themes  # noqa: F401,E402
 from vbhc_code.cli import refi as _refi  # noqa: F401,E402
-from vbhc_code.cli import demo as _demo  # noqa: F401,E402
+from vbhc_code.cli import themes as _themes  # noqa: F401,E402
+from vbhc_code.cli.app import app, console_err
+from vbhc_code.errors import VbhcError
 
 __all__ = ["app", "main", "run_command"]
 

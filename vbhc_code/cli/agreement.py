@@ -23,7 +23,6 @@ from vbhc_code.cli.app import (
     say,
 )
 
-
 UNIT_HELP = (
     "Unit of analysis. turn (default): each turn in scope x each code, present when the coder applied the code "
     "to the turn. sentence: each sentence of a turn in scope x each code; a coding with a character span covers "
@@ -95,13 +94,12 @@ def agreement_cmd(
     from vbhc_code.store.store import Store
 
     names = coders or []
-    if unit is None:
-        unit = {"nvivo": "character", "maxqda": "segment"}.get(mode or "", "turn")
+    chosen = unit or {"nvivo": "character", "maxqda": "segment"}.get(mode or "", "turn")
     if out is not None and out.suffix.lower() != ".xlsx":
         raise UsageError(f"--out {out.name}: the report is written as .xlsx")
-    check_options(coders=names, unit=unit, scope=scope, overlap=overlap, mode=mode)
+    check_options(coders=names, unit=chosen, scope=scope, overlap=overlap, mode=mode)
     with Store.open(resolve_store_path(store), create=False) as st:
-        report = agreement_report(st, coders=names, unit=unit, scope=scope, overlap=overlap, mode=mode)
+        report = agreement_report(st, coders=names, unit=chosen, scope=scope, overlap=overlap, mode=mode)
     if out is not None:
         write_agreement_xlsx(report, out)
     if as_json:

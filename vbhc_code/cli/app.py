@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO, TypeVar
+from typing import Annotated, Any, Literal, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,9 +24,6 @@ from typer.core import TyperCommand
 
 from vbhc_code import __version__
 from vbhc_code.errors import VbhcError
-
-if TYPE_CHECKING:
-    from typer.core import _TyperParameter
 
 
 def _width(stream: TextIO) -> int | None:
@@ -196,7 +193,7 @@ class VbhcCommand(TyperCommand):
 
     def _check_choices(self, ctx: Any, args: list[str]) -> None:
         """Scope, unit, mode, ... are Literal choices: a wrong value names the option and its choices."""
-        choice_params: list[_TyperParameter] = [
+        choice_params: list[Any] = [
             p for p in self.params if getattr(getattr(p, "type_descriptor", None), "is_choice", False)
         ]
         if not choice_params or ctx.resilient_parsing:

@@ -26,15 +26,23 @@ from vbhc_code.cli.app import (
 @command("autocode")
 def autocode_cmd(
     codebook: Annotated[
-        Path | None, typer.Option("--codebook", help="Codebook TOML (default: the built-in vbhc-sim).", show_default=False)
+        Path | None,
+        typer.Option("--codebook", help="Codebook TOML (default: the built-in vbhc-sim).", show_default=False),
     ] = None,
-    coder: Annotated[str, typer.Option("--coder", help="Store the codings as this coder (replaces an earlier autocode "
-                                       "run; a coder with imported codings is refused).")] = "auto",
+    coder: Annotated[
+        str,
+        typer.Option(
+            "--coder",
+            help="Store the codings as this coder (replaces an earlier autocode "
+            "run; a coder with imported codings is refused).",
+        ),
+    ] = "auto",
     unit: Annotated[
         AutocodeUnit, typer.Option("--unit", help="turn: one coding per turn and code; sentence: per sentence.")
     ] = "turn",
     scope: Annotated[
-        Scope, typer.Option("--scope", help="participant: participant turns (chat included); all: interviewer turns too.")
+        Scope,
+        typer.Option("--scope", help="participant: participant turns (chat included); all: interviewer turns too."),
     ] = "participant",
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", help="Leave out codings whose confidence (0-1, from their evidence) "
@@ -42,7 +50,9 @@ def autocode_cmd(
     ] = 0.0,
     explain: Annotated[
         tuple[str, int] | None,
-        typer.Option("--explain", metavar="DOC TURN", help="Show why a turn got (or did not get) its codes; changes nothing."),
+        typer.Option(
+            "--explain", metavar="DOC TURN", help="Show why a turn got (or did not get) its codes; changes nothing."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="With --explain: print JSON.")] = False,
     store: StoreOption = None,
@@ -51,7 +61,8 @@ def autocode_cmd(
 
     Every coding keeps its evidence (term or pattern, offsets in the document text).
     """
-    from vbhc_code.autocode.run import autocode, explain as explain_turn
+    from vbhc_code.autocode.run import autocode
+    from vbhc_code.autocode.run import explain as explain_turn
     from vbhc_code.codebook.load import load_codebook
     from vbhc_code.store.store import Store
 
@@ -71,14 +82,17 @@ def autocode_cmd(
                               on_progress=advance)
     print_warnings(report.warnings)
     table = Table(
-        title=f"autocode -> coder '{report.coder}' with codebook {report.codebook} ({report.unit}s, {report.scope} turns)",
+        title=f"autocode -> coder '{report.coder}' with codebook {report.codebook} "
+        f"({report.unit}s, {report.scope} turns)",
         title_justify="left",
     )
     for col in ("code", "label", "turns coded", "codings", "vetoed hits"):
         table.add_column(col, justify="left" if col in ("code", "label") else "right")
     for c in cb.codes:
         row = report.per_code.get(c.id, {})
-        table.add_row(c.id, Text(c.label), str(row.get("turns", 0)), str(row.get("codings", 0)), str(row.get("vetoed", 0)))
+        table.add_row(
+            c.id, Text(c.label), str(row.get("turns", 0)), str(row.get("codings", 0)), str(row.get("vetoed", 0))
+        )
     console.print(table)
     rate = report.words / report.seconds if report.seconds else 0.0
     say(f"{report.documents} documents, {report.turns} turns, {report.words} words, {report.codings} codings "

@@ -16,7 +16,8 @@ group = typer.Typer(help="Codebooks: validate, show, export for coders, import f
 app.add_typer(group, name="codebook")
 
 FileArg = Annotated[
-    Path | None, typer.Argument(help="Codebook TOML file (default: the built-in vbhc-sim codebook).", show_default=False)
+    Path | None,
+    typer.Argument(help="Codebook TOML file (default: the built-in vbhc-sim codebook).", show_default=False),
 ]
 
 
@@ -35,9 +36,11 @@ def check_cmd(file: Annotated[Path, typer.Argument(help="Codebook TOML file to v
     cb = load_codebook(file)
     warned = f", {len(problems)} warning{'s' if len(problems) != 1 else ''}" if problems else ""
     console.print(
-        f"{file}: codebook '{cb.name}' {cb.version} is valid: {_n(len(cb.themes), 'theme')}, {_n(len(cb.codes), 'code')}, "
+        f"{file}: codebook '{cb.name}' {cb.version} is valid: {_n(len(cb.themes), 'theme')}, "
+        f"{_n(len(cb.codes), 'code')}, "
         f"languages {', '.join(cb.languages)}{warned}",
-        markup=False, soft_wrap=True,
+        markup=False,
+        soft_wrap=True,
     )
 
 
@@ -89,12 +92,16 @@ def show_cmd(
 @command("export", group=group)
 def export_cmd(
     file: FileArg = None,
-    out: Annotated[Path, typer.Option("--out", help="Output: .xlsx (for coders), .md, .qdc (REFI-QDA) or .toml.")] = ...,  # type: ignore[assignment]
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing .toml (other formats are replaced).")] = False,
+    out: Annotated[
+        Path, typer.Option("--out", help="Output: .xlsx (for coders), .md, .qdc (REFI-QDA) or .toml.")
+    ] = ...,  # type: ignore[assignment]
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing .toml (other formats are replaced).")
+    ] = False,
 ) -> None:
     """Export a codebook (definitions, include/exclude, examples, terms) as .xlsx, .md, .qdc or .toml."""
-    from vbhc_code.codebook.load import builtin_codebook_path, load_codebook
     from vbhc_code.codebook.io import export_codebook
+    from vbhc_code.codebook.load import builtin_codebook_path, load_codebook
 
     cb = load_codebook(file)
     export_codebook(cb, out, force=force or out.suffix.lower() != ".toml", source=file or builtin_codebook_path())
@@ -105,8 +112,12 @@ def export_cmd(
 def import_cmd(
     sheet: Annotated[Path, typer.Argument(help="Codebook sheet: .xlsx (as exported) or .csv of codes.")],
     out: Annotated[Path, typer.Option("--out", help="The TOML codebook to write.")] = ...,  # type: ignore[assignment]
-    name: Annotated[str | None, typer.Option("--name", help="Codebook name (default: from the sheet or file name).")] = None,
-    version: Annotated[str | None, typer.Option("--version", help="Codebook version (default: from the sheet or 1.0).")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Codebook name (default: from the sheet or file name).")
+    ] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Codebook version (default: from the sheet or 1.0).")
+    ] = None,
     language: Annotated[
         list[str] | None, typer.Option("--language", help="Declared language (repeat); default from the term columns.")
     ] = None,

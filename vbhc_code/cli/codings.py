@@ -30,13 +30,19 @@ app.add_typer(codings_app, name="codings")
 @command("workbook", group=codings_app)
 def workbook_cmd(
     coders: Annotated[
-        list[str] | None, coders_option("Coder names: --coder A --coder B or --coders A B.", flags=("--coder", "--coders"))
+        list[str] | None,
+        coders_option("Coder names: --coder A --coder B or --coders A B.", flags=("--coder", "--coders")),
     ] = None,
-    codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook TOML (default: built-in vbhc-sim).")] = None,
-    scope: Annotated[Scope, typer.Option("--scope", help="participant (default) or all (interviewer turns too).")]
-    = "participant",
+    codebook: Annotated[
+        Path | None, typer.Option("--codebook", help="Codebook TOML (default: built-in vbhc-sim).")
+    ] = None,
+    scope: Annotated[
+        Scope, typer.Option("--scope", help="participant (default) or all (interviewer turns too).")
+    ] = "participant",
     out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (coder-NAME.xlsx).")] = Path("codings"),
-    prefill: Annotated[str | None, typer.Option("--prefill", help="Pre-fill with this coder's codings (e.g. auto).")] = None,
+    prefill: Annotated[
+        str | None, typer.Option("--prefill", help="Pre-fill with this coder's codings (e.g. auto).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing workbooks (they are human work).")] = False,
     store: StoreOption = None,
 ) -> None:
@@ -58,9 +64,20 @@ def workbook_cmd(
 
 @command("import", group=codings_app)
 def import_cmd(
-    files: Annotated[list[Path], typer.Argument(help="Coder workbooks (.xlsx) or long files (.csv/.xlsx: document, turn_index, code).")],
-    coder: Annotated[str | None, typer.Option("--coder", help="Import as this coder (default: from the workbook, the coder column or coder-NAME.csv).")] = None,
-    codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook the codes belong to (default: the workbook's, else built-in).")] = None,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Coder workbooks (.xlsx) or long files (.csv/.xlsx: document, turn_index, code)."),
+    ],
+    coder: Annotated[
+        str | None,
+        typer.Option(
+            "--coder", help="Import as this coder (default: from the workbook, the coder column or coder-NAME.csv)."
+        ),
+    ] = None,
+    codebook: Annotated[
+        Path | None,
+        typer.Option("--codebook", help="Codebook the codes belong to (default: the workbook's, else built-in)."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Validate the files (every problem listed with its location) and replace each coder's codings.
@@ -82,7 +99,9 @@ def import_cmd(
 def export_cmd(
     coder: Annotated[str, typer.Option("--coder", help="The coder to export.")],
     out: Annotated[Path | None, typer.Option("--out", help="F.csv or F.xlsx (default: CSV to stdout).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file in codings/ (human work).")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing file in codings/ (human work).")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Export one coder's codings: document, turn_index, code, coder, start, end, evidence."""

@@ -23,24 +23,40 @@ if TYPE_CHECKING:
 def ingest_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder of transcripts (.txt .docx .vtt .srt .md), read recursively.")],
     participants: Annotated[
-        Path | None, typer.Option("--participants", help="Participants sheet (.csv/.xlsx): participant_id, aliases, attributes.")
+        Path | None,
+        typer.Option("--participants", help="Participants sheet (.csv/.xlsx): participant_id, aliases, attributes."),
     ] = None,
     documents: Annotated[
-        Path | None, typer.Option("--documents", help="Documents sheet (.csv/.xlsx): document, type, language, attributes.")
+        Path | None,
+        typer.Option("--documents", help="Documents sheet (.csv/.xlsx): document, type, language, attributes."),
     ] = None,
     language: Annotated[str, typer.Option("--language", help="Default document language: en or nl.")] = "en",
     encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Decode text files with this encoding instead of UTF-8/cp1252 detection.")
+        str | None,
+        typer.Option("--encoding", help="Decode text files with this encoding instead of UTF-8/cp1252 detection."),
     ] = None,
     speaker_pattern: Annotated[
-        str | None, typer.Option("--speaker-pattern", help="Regex: a plain-line label matching it in full is a speaker too (adds to the default rules).")
+        str | None,
+        typer.Option(
+            "--speaker-pattern",
+            help="Regex: a plain-line label matching it in full is a speaker too (adds to the default rules).",
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Re-read changed files even when they have codings (drops those codings).")] = False,
-    prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone from the folder.")] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show how each file would be read (layout, speakers, first turns); write nothing.")
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-read changed files even when they have codings (drops those codings).")
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", help="Every document in the report, also for large folders.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove documents whose files are gone from the folder.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show how each file would be read (layout, speakers, first turns); write nothing."
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Every document in the report, also for large folders.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Read a folder of transcripts into the study store (idempotent: unchanged files are skipped).
@@ -49,7 +65,7 @@ def ingest_cmd(
     """
     if dry_run:
         _dry_run(folder, participants=participants, documents=documents, language=language, encoding=encoding,
-                 speaker_pattern=speaker_pattern)  # fmt: skip
+                 speaker_pattern=speaker_pattern)
         return
     store_path = resolve_store_path(store)
     report = _run_ingest(
@@ -130,8 +146,21 @@ def _print_ingest_report(report: IngestReport, store_path: Path, *, verbose: boo
     if summary:
         rows = [d for d in rows if d.warnings or d.error or d.name in unknown or d.name in report.identifier_findings]
     table = Table(title=f"Ingested into {store_path}", title_justify="left")
-    for col in ("document", "status", "format", "encoding", "type", "speakers", "turns", "chat turns", "words", "warnings"):
-        table.add_column(col, justify="right" if col in ("speakers", "turns", "chat turns", "words", "warnings") else "left")
+    for col in (
+        "document",
+        "status",
+        "format",
+        "encoding",
+        "type",
+        "speakers",
+        "turns",
+        "chat turns",
+        "words",
+        "warnings",
+    ):
+        table.add_column(
+            col, justify="right" if col in ("speakers", "turns", "chat turns", "words", "warnings") else "left"
+        )
     for d in rows:
         table.add_row(
             d.name, d.status, d.format, d.encoding, d.doc_type, str(d.speakers), str(d.turns), str(d.chat_turns),
@@ -164,15 +193,17 @@ def _print_summary(report: IngestReport, *, shown: int) -> None:
     formats = Counter(d.format for d in docs if d.format)
     line = (f"{len(docs)} documents: " + ", ".join(f"{n} {s}" for s, n in sorted(status.items()))
             + f"; {sum(d.turns for d in docs):,} turns, {sum(d.words for d in docs):,} words; formats "
-            + ", ".join(f"{f} {n}" for f, n in sorted(formats.items())))  # fmt: skip
+            + ", ".join(f"{f} {n}" for f, n in sorted(formats.items())))
     console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(f"listed above: the {shown} document(s) with warnings or errors; --verbose lists all",
-                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+                  markup=False, highlight=False, soft_wrap=True)
 
 
 @command("segments")
 def segments_cmd(
-    out: Annotated[Path | None, typer.Option("--out", help="Write to F.csv or F.xlsx (default: CSV to stdout).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to F.csv or F.xlsx (default: CSV to stdout).")
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Export turns, one row each: document, turn_index, speaker, participant_id, turn_type, start, end, text,
@@ -204,7 +235,10 @@ def segments_cmd(
 
 @command("check-identifiers")
 def check_identifiers_cmd(
-    allow: Annotated[Path | None, typer.Option("--allow", help="File of known non-identifiers, one per line (e.g. framework authors).")] = None,
+    allow: Annotated[
+        Path | None,
+        typer.Option("--allow", help="File of known non-identifiers, one per line (e.g. framework authors)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print findings as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything is found.")] = False,
     store: StoreOption = None,

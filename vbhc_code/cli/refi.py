@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from vbhc_code.cli.app import LineEndings, StoreOption, app, coders_option, command, console, print_warnings, resolve_store_path, say
+from vbhc_code.cli.app import (
+    LineEndings,
+    StoreOption,
+    app,
+    coders_option,
+    command,
+    console,
+    print_warnings,
+    resolve_store_path,
+    say,
+)
 
 refi_app = typer.Typer(
     help="REFI-QDA exchange with NVivo, ATLAS.ti, MAXQDA and others: .qdpx projects and .qdc codebooks.",

@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.files.atomic import write_text_atomic as _write_text_atomic
 from vbhc_code.codebook.load import codebook_from_data
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
+from vbhc_code.files.atomic import write_text_atomic as _write_text_atomic
 from vbhc_code.models import Codebook
 
 CODE_COLUMNS = ("id", "theme", "label", "definition", "include", "exclude", "examples", "color")
@@ -79,11 +79,13 @@ def _code_rows(codebook: Codebook) -> tuple[list[str], list[list[str]]]:
     rows = []
     for code in codebook.codes:
         row = [code.id, code.theme, code.label, code.definition, code.include, code.exclude,
-               "\n".join(e.replace("\n", " ") for e in code.examples), code.color or ""]  # fmt: skip
+               "\n".join(e.replace("\n", " ") for e in code.examples), code.color or ""]
         for f in LIST_FIELDS:
             for lang in langs:
                 items = getattr(code, f).get(lang, ())
-                row.append("\n".join(json.dumps(p, ensure_ascii=False) for p in items) if f == "patterns" else "\n".join(items))
+                row.append(
+                    "\n".join(json.dumps(p, ensure_ascii=False) for p in items) if f == "patterns" else "\n".join(items)
+                )
         rows.append(row)
     return header, rows
 
@@ -120,17 +122,26 @@ def _export_xlsx(codebook: Codebook, out: Path, *, force: bool) -> Path:
     from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
 
     header, rows = _code_rows(codebook)
-    widths = {"id": 9, "theme": 8, "label": 20, "definition": 60, "include": 50, "exclude": 50, "examples": 50, "color": 9}
+    widths = {
+        "id": 9,
+        "theme": 8,
+        "label": 20,
+        "definition": 60,
+        "include": 50,
+        "exclude": 50,
+        "examples": 50,
+        "color": 9,
+    }
     columns = [Column(h, width=widths.get(h, 30), wrap=True) for h in header]
     themes = Sheet("Themes", [Column("id", width=10), Column("label", width=40, wrap=True),
                               Column("description", width=80, wrap=True)],
-                   [[t.id, t.label, t.description] for t in codebook.themes])  # fmt: skip
+                   [[t.id, t.label, t.description] for t in codebook.themes])
     meta = Sheet("Codebook", [Column("field", width=14), Column("value", width=100, wrap=True)], [
         ["name", codebook.name], ["version", codebook.version], ["languages", ", ".join(codebook.languages)],
         ["description", codebook.description], ["source", codebook.source], ["sha256", codebook.sha256],
         *([f"{section}_{lang}", "\n".join(items)] for section in CONTEXT_FIELDS
           for lang, items in getattr(codebook, section).items() if items),
-    ], autofilter=False)  # fmt: skip
+    ], autofilter=False)
     return write_workbook(out, [Sheet("Codes", columns, rows), themes, meta], overwrite=force)
 
 
@@ -167,7 +178,10 @@ def codebook_markdown(codebook: Codebook) -> str:
             for lang, patterns in code.patterns.items():
                 for p in patterns:
                     lines += [f"**Pattern ({lang}).** `{json.dumps(p, ensure_ascii=False)}`", ""]
-    for section, title in (("context", "Domain context"), ("interview_talk", "Talk about the interview (vetoes its sentence)")):
+    for section, title in (
+        ("context", "Domain context"),
+        ("interview_talk", "Talk about the interview (vetoes its sentence)"),
+    ):
         for lang, terms in getattr(codebook, section).items():
             if terms:
                 lines += ["", f"**{title} ({lang}).** " + ", ".join(terms)]
@@ -180,7 +194,7 @@ def _md_cell(text: str) -> str:
 
 # -- import -------------------------------------------------------------------------------------
 def import_codebook(path: Path, *, out: Path, name: str | None = None, version: str | None = None,
-                    languages: list[str] | None = None, force: bool = False) -> Codebook:  # fmt: skip
+                    languages: list[str] | None = None, force: bool = False) -> Codebook:
     """Read a codebook sheet (.xlsx from the export, or a .csv of codes), validate it and write TOML."""
     path, out = Path(path), Path(out)
     if out.suffix.lower() != ".toml":
@@ -278,11 +292,11 @@ def _raw_from_csv(path: Path) -> dict[str, Any]:
         theme = row.values.get("theme", "")
         if theme and theme not in themes:
             themes[theme] = {"id": theme, "label": row.values.get("theme_label") or theme,
-                             "description": row.values.get("theme_description", "")}  # fmt: skip
+                             "description": row.values.get("theme_description", "")}
     if problems:
         raise ValidationError(f"{path.name}: {len(problems)} problem(s)", problems)
     return {"themes": list(themes.values()), "codes": codes, "_columns": header,
-            "_code_rows": [row.where for row in rows]}  # fmt: skip
+            "_code_rows": [row.where for row in rows]}
 
 
 def _raw_from_xlsx(path: Path) -> dict[str, Any]:
@@ -299,7 +313,7 @@ def _raw_from_xlsx(path: Path) -> dict[str, Any]:
         if "themes" in sheets:
             theme_rows = worksheet_rows(sheets["themes"], f"{path.name} Themes")[1]
             raw["themes"] = [{k: v for k, v in row.values.items() if k in ("id", "label", "description") and v}
-                             for row in theme_rows]  # fmt: skip
+                             for row in theme_rows]
             raw["_theme_rows"] = [row.where for row in theme_rows]
         else:
             seen = dict.fromkeys(c.get("theme", "") for c in codes if c.get("theme"))

@@ -25,12 +25,12 @@ from vbhc_code.models import Code, Codebook, Theme, frozen_mapping
 
 BUILTIN_NAME = "vbhc-sim"
 TOP_KEYS = ("name", "version", "languages", "description", "source", "themes", "codes",
-            "context", "interview_talk", "extends")  # fmt: skip
+            "context", "interview_talk", "extends")
 THEME_KEYS = ("id", "label", "description")
 CODE_KEYS = (
     "id", "theme", "label", "definition", "include", "exclude", "examples", "color", "terms", "patterns", "negative",
     "weak",
-)  # fmt: skip
+)
 _LISTS = ("terms", "patterns", "negative", "weak")  # per-language lists a study codebook adds to
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -119,7 +119,9 @@ def _extend_base(raw: dict) -> tuple[dict | None, list[Problem]]:
     """The parsed built-in codebook a study codebook extends, or the problems that stop it."""
     problems = []
     if raw.get("extends") != BUILTIN_NAME:
-        problems.append(Problem("extends", f"only the built-in '{BUILTIN_NAME}' can be extended, not {_show(raw.get('extends'))}"))
+        problems.append(
+            Problem("extends", f"only the built-in '{BUILTIN_NAME}' can be extended, not {_show(raw.get('extends'))}")
+        )
     for key in ("name", "version"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             problems.append(Problem(key, f"a study codebook needs its own {key}"))
@@ -141,7 +143,9 @@ def _extend(base: dict, study: dict) -> dict:
             for lang, items in study[key].items():
                 merged[lang] = merged.get(lang, []) + (items if isinstance(items, list) else [items])
             out[key] = merged
-    out["themes"] = list(base.get("themes", [])) + list(study.get("themes", []) if isinstance(study.get("themes"), list) else [])
+    out["themes"] = list(base.get("themes", [])) + list(
+        study.get("themes", []) if isinstance(study.get("themes"), list) else []
+    )
     codes = [dict(c) for c in base.get("codes", [])]
     by_id = {c.get("id"): c for c in codes}
     for table in study.get("codes", []) if isinstance(study.get("codes"), list) else []:
@@ -216,7 +220,7 @@ class _Validator:
             context=self.per_language(raw.get("context"), "context", languages, self.terms),
             interview_talk=self.per_language(raw.get("interview_talk"), "interview_talk", languages, self.terms),
             extends=self.text(raw, "extends", ""),
-        )  # fmt: skip
+        )
 
     def languages(self, value: Any) -> list[str]:
         from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES
@@ -227,7 +231,10 @@ class _Validator:
         out: list[str] = []
         for i, lang in enumerate(value):
             if not isinstance(lang, str) or lang not in SUPPORTED_LANGUAGES:
-                self.error(f"languages[{i}]", f"unsupported language {_show(lang)} (supported: {', '.join(SUPPORTED_LANGUAGES)})")
+                self.error(
+                    f"languages[{i}]",
+                    f"unsupported language {_show(lang)} (supported: {', '.join(SUPPORTED_LANGUAGES)})",
+                )
             elif lang in out:
                 self.warn(f"languages[{i}]", f"language '{lang}' listed twice")
             else:
@@ -248,7 +255,9 @@ class _Validator:
     def ident(self, table: dict, where: str, seen: dict[str, int], kind: str) -> str:
         ident = self.text(table, "id", where, required=True)
         if ident and not _ID.match(ident):
-            self.error(f"{where}id", f"{kind} id {_show(ident)} must start with a letter and hold only letters, digits, _ . -")
+            self.error(
+                f"{where}id", f"{kind} id {_show(ident)} must start with a letter and hold only letters, digits, _ . -"
+            )
         elif ident in seen:
             self.error(f"{where}id", f"duplicate {kind} id '{ident}' (also {kind}s[{seen[ident]}])")
         return ident
@@ -262,7 +271,9 @@ class _Validator:
             ident = self.ident(table, where, seen, "theme")
             if ident and ident not in seen:
                 seen[ident] = i
-                themes.append(Theme(ident, self.text(table, "label", where) or ident, self.text(table, "description", where)))
+                themes.append(
+                    Theme(ident, self.text(table, "label", where) or ident, self.text(table, "description", where))
+                )
         return themes
 
     def codes(self, value: Any, theme_ids: set[str], languages: list[str]) -> list[Code]:
@@ -293,7 +304,7 @@ class _Validator:
                 negative=self.per_language(table.get("negative"), f"{where}negative", languages, self.terms),
                 weak=self.per_language(table.get("weak"), f"{where}weak", languages, self.terms),
                 color=color or None,
-            )  # fmt: skip
+            )
             if not any(code.terms.values()) and not any(code.patterns.values()) and not any(code.weak.values()):
                 self.warn(f"{where}terms", "no terms or patterns: autocode will never apply this code")
             self.all_codes.append((i, code))
@@ -327,7 +338,10 @@ class _Validator:
         for lang, items in value.items():
             if lang not in languages:
                 declared = ", ".join(languages) or "none"
-                self.error(f"{where}.{lang}", f"{where.rsplit('.', 1)[-1]} for undeclared language '{lang}' (languages: {declared})")
+                self.error(
+                    f"{where}.{lang}",
+                    f"{where.rsplit('.', 1)[-1]} for undeclared language '{lang}' (languages: {declared})",
+                )
                 continue
             out[lang] = tuple(check(items, f"{where}.{lang}"))
         return frozen_mapping(out)
@@ -356,7 +370,7 @@ class _Validator:
                 continue
             for token, attr in pattern_unset_attrs(pattern):
                 self.warn(f"{where}[{i}]", f"token {token} uses {attr}, which autocode's tokenizer-only pipeline "
-                          "never sets: the pattern cannot match")  # fmt: skip
+                          "never sets: the pattern cannot match")
             out.append(pattern)
         return out
 
@@ -371,7 +385,10 @@ class _Validator:
                     if first is None:
                         owner[key] = (code.id, f"codes[{ci}].terms.{lang}[{ti}]")
                     elif first[0] != code.id:
-                        self.warn(f"codes[{ci}].terms.{lang}[{ti}]", f"term '{term}' is also a term of {first[0]} ({first[1]})")
+                        self.warn(
+                            f"codes[{ci}].terms.{lang}[{ti}]",
+                            f"term '{term}' is also a term of {first[0]} ({first[1]})",
+                        )
 
 
 def _type(value: Any) -> str:

@@ -17,14 +17,14 @@ from typing import Any, TextIO
 from vbhc_code.coding.read import _shown, is_coder_workbook, read_workbook
 from vbhc_code.coding.workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
-from vbhc_code.models import Codebook, Coding
 from vbhc_code.files.sheets import read_rows
+from vbhc_code.models import Codebook, Coding
 from vbhc_code.store.store import Store
 
 __all__ = [
     "EXPORT_COLUMNS", "ImportedCoder", "IssuedWorkbook", "LongRow", "default_codebook", "export_codings",
     "import_codings", "list_codings", "load_codebook_file", "read_long_codings", "write_workbooks",
-]  # fmt: skip
+]
 
 EXPORT_COLUMNS = ("document", "turn_index", "code", "coder", "start", "end", "evidence")
 
@@ -167,7 +167,7 @@ def import_codings(
     with store.transaction():
         for item in imported.values():
             store.replace_codings(item.coder, item.codings, coded_documents=item.coded_documents,
-                                  codebook=item.codebook, source=", ".join(item.sources))  # fmt: skip
+                                  codebook=item.codebook, source=", ".join(item.sources))
     return ImportReport(list(imported.values()), warnings)
 
 
@@ -282,11 +282,11 @@ def _codebook_warnings(store: Store, items: Iterable[ImportedCoder]) -> list[str
         differing = [
             f"'{o.name}' ({o.codebook_name} {o.codebook_version}, sha256 {o.codebook_sha256[:8]})"
             for o in others.values() if o.codebook_sha256 and o.codebook_sha256 != sha
-        ]  # fmt: skip
+        ]
         differing += [
             f"'{o.coder}' ({o.codebook.name} {o.codebook.version}, sha256 {_sha(store, o.codebook)[:8]})"
             for o in items if o.coder != item.coder and _sha(store, o.codebook) != sha
-        ]  # fmt: skip
+        ]
         if differing:
             out.append(
                 f"coder '{item.coder}' used codebook {item.codebook.name} {item.codebook.version} (sha256 "

@@ -16,6 +16,7 @@ from vbhc_code.errors import DataError
 from vbhc_code.models import Codebook
 from vbhc_code.store.store import Store
 
+
 @dataclass
 class WorkbookCodings:
     """What a filled workbook holds, with every problem located (``[file Sheet!A1] what``)."""
@@ -74,7 +75,7 @@ def _int(value: Any) -> int | None:
 def read_workbook(
     path: Path, store: Store, *, codebook_for: Callable[[dict[str, str]], Codebook],
     turn_hashes: dict[tuple[str, int], str],
-) -> WorkbookCodings:  # fmt: skip
+) -> WorkbookCodings:
     """Read a filled coder workbook.
 
     ``codebook_for(meta)`` picks the codebook whose codes are valid; ``turn_hashes`` are the store's
@@ -93,7 +94,7 @@ def read_workbook(
         meta = {
             str(k): "" if v is None else str(v)
             for k, v, *_ in wb["_meta"].iter_rows(min_row=2, values_only=True) if k is not None
-        }  # fmt: skip
+        }
         result = WorkbookCodings(path, meta, meta.get("coder", ""))
         if meta.get("kind") != WORKBOOK_KIND:
             result.problems.append(f"[{name} _meta] not a vbhc-code coder workbook")
@@ -168,7 +169,9 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
             continue
         key = (doc, idx)
         if key in seen:
-            result.problems.append(f"[{name} Turns!{_cell(ji, r)}] turn {doc} #{idx} is listed twice (also row {seen[key]})")
+            result.problems.append(
+                f"[{name} Turns!{_cell(ji, r)}] turn {doc} #{idx} is listed twice (also row {seen[key]})"
+            )
             continue
         seen[key] = r
         if key not in turn_hashes:
@@ -179,7 +182,9 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
             continue
         text = "" if values[jt] is None else str(values[jt])
         if text_hash(text) != issued[key]:
-            result.problems.append(f"[{name} Turns!{_cell(jt, r)}] the text of turn {doc} #{idx} was edited; restore it")
+            result.problems.append(
+                f"[{name} Turns!{_cell(jt, r)}] the text of turn {doc} #{idx} was edited; restore it"
+            )
         elif issued[key] != turn_hashes[key]:
             result.problems.append(
                 f"[{name} Turns!{_cell(jt, r)}] turn {doc} #{idx} changed in the store since the workbook was "
@@ -195,9 +200,11 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
             if j not in flagged_extra and _mark(values[j]):
                 flagged_extra.add(j)
                 result.problems.append(f"[{name} Turns!{_cell(j, 1)}] unknown code {_shown(h)} (not in the codebook)")
-    missing = [k for k in issued if k not in seen]
-    if missing:
-        result.warnings.append(f"{name}: {len(missing)} issued turn(s) are no longer in the Turns sheet (read as not coded)")
+    gone = [k for k in issued if k not in seen]
+    if gone:
+        result.warnings.append(
+            f"{name}: {len(gone)} issued turn(s) are no longer in the Turns sheet (read as not coded)"
+        )
 
 
 def _mark(value: Any) -> bool | None:

@@ -45,7 +45,7 @@ def parse_xml(data: bytes, *, where: str) -> etree._ElementTree:
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
         huge_tree=False, remove_blank_text=False,
-    )  # fmt: skip
+    )
     try:
         tree = etree.ElementTree(etree.fromstring(data, parser))
     except etree.XMLSyntaxError as exc:

@@ -168,7 +168,9 @@ def load_participants(path: Path) -> list[Participant]:
     ``speaker_role`` attribute: its labels give turns the interviewer role."""
     header, rows = read_rows(path)
     if "participant_id" not in header:
-        raise DataError(f"{_header_where(path)}: no 'participant_id' column (columns: {', '.join(h for h in header if h)})")
+        raise DataError(
+            f"{_header_where(path)}: no 'participant_id' column (columns: {', '.join(h for h in header if h)})"
+        )
     problems: list[str] = []
     seen: dict[str, str] = {}
     participants: list[Participant] = []
@@ -239,7 +241,7 @@ class SpeakerMatcher:
     def __init__(self, participants: list[Participant]) -> None:
         self._by_key: dict[str, set[str]] = {}
         self.interviewer_labels = [label for p in participants if is_interviewer(p)
-                                   for label in (p.participant_id, *p.aliases)]  # fmt: skip
+                                   for label in (p.participant_id, *p.aliases)]
         self._interviewer_keys = {label_key(x) for x in self.interviewer_labels}
         participants = [p for p in participants if not is_interviewer(p)]
         for p in participants:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vbhc_code.errors import DataError
 from vbhc_code.files.atomic import atomic_path, refuse_existing
 from vbhc_code.files.xlsx_layout import (  # noqa: F401 - MAX_ROW_POINTS, text_lines are part of the interface
     CHART_UNITS,
@@ -32,7 +33,6 @@ from vbhc_code.files.xlsx_layout import (  # noqa: F401 - MAX_ROW_POINTS, text_l
     row_points,
     text_lines,
 )
-from vbhc_code.errors import DataError
 
 MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
 MAX_ROWS = 1_048_575  # data rows below the header

@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from vbhc_code.errors import DataError, UsageError
+from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
 from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES, iter_sentence_spans, mapped_sentence_spans, turn_text_offsets
-from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
 from vbhc_code.store.store import Store
 
 # Files that sit beside transcripts in a study folder but are documentation, not data.
@@ -49,7 +50,7 @@ class IngestReport:
         return any(d.status in ("error", "refused") for d in self.documents)
 
 
-def discover(folder: Path, *, exclude: set[Path] = frozenset()) -> tuple[list[Path], list[tuple[str, str]]]:
+def discover(folder: Path, *, exclude: Collection[Path] = frozenset()) -> tuple[list[Path], list[tuple[str, str]]]:
     """Transcript files below ``folder`` (sorted) and the files skipped with the reason."""
     from vbhc_code.ingest.transcripts import SUPPORTED_SUFFIXES
 
@@ -102,6 +103,22 @@ def check_options(folder: Path, *, language: str, speaker_pattern: str | None, e
             raise UsageError(f"--encoding: unknown encoding '{encoding}'") from None
 
 
+@dataclass
+class _Run:
+    """What one ingest run reads every file with, and where it reports."""
+
+    store: Store
+    report: IngestReport
+    matcher: SpeakerMatcher
+    rules: Any  # transcripts.SpeakerRules
+    reading: str  # the key of the reading rules, stored per document
+    doc_sheet: dict[str, dict[str, str]]
+    language: str
+    encoding: str | None
+    force: bool
+    has_participants: bool
+
+
 def ingest_folder(
     folder: Path,
     *,
@@ -120,11 +137,9 @@ def ingest_folder(
     Files already stored with the same sha256 are skipped; changed files are re-read, but a changed
     file that has codings is refused unless ``force`` (its offsets would move and the codings with them).
     """
-    from vbhc_code.ingest.identifiers import scan_document
     from vbhc_code.ingest.transcripts import SpeakerRules
 
     check_options(folder, language=language, speaker_pattern=speaker_pattern, encoding=encoding)
-
     participants: list[Participant] | None = None
     if participants_file is not None:
         participants = load_participants(participants_file)
@@ -141,108 +156,130 @@ def ingest_folder(
         participants = list(store.participants().values())
     matcher = SpeakerMatcher(participants)
     rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern,
-                         interviewer_labels=matcher.interviewer_labels)  # fmt: skip
+                         interviewer_labels=matcher.interviewer_labels)
     rules_key = json.dumps([sorted({label_key(x) for x in matcher.iter_labels()}), speaker_pattern, encoding,
-                            sorted({label_key(x) for x in matcher.interviewer_labels}), _READER])  # fmt: skip
+                            sorted({label_key(x) for x in matcher.interviewer_labels}), _READER])
+    run = _Run(store=store, report=report, matcher=matcher, rules=rules, reading=_reading_key(rules_key),
+               doc_sheet=doc_sheet, language=language, encoding=encoding, force=force,
+               has_participants=bool(participants))
 
     names = {p.relative_to(folder).as_posix(): p for p in files}
     for name in sorted(set(doc_sheet) - names.keys()):
         report.warnings.append(f"{documents_file.name if documents_file else 'documents sheet'}: "
                                f"document '{name}' is not in the folder")
-
     for i, (name, path) in enumerate(names.items(), 1):
         if on_progress:
             on_progress(name, i, len(names))
-        doc_report = DocumentReport(name=name, status="stored", format=path.suffix.lower().lstrip("."))
-        report.documents.append(doc_report)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            doc_report.status, doc_report.error = "error", f"{name}: cannot read the file ({exc.strerror})"
-            continue
-        sha = hashlib.sha256(data).hexdigest()
-        stored = store.document_state(name)
-        old_sha = stored[0] if stored else None
-        meta = doc_sheet.get(name, {})
-        doc_lang = meta.get("language") or language
-        if doc_lang not in SUPPORTED_LANGUAGES:
-            doc_lang = language
-            report.warnings.append(f"{name}: language '{meta.get('language')}' not supported; using {language}")
-        reading = _reading_key(rules_key)
-        stored_reading = store.get_meta(_READING_META + name) if old_sha == sha else None
+        _ingest_file(run, name, path)
+    if prune:
+        _prune(store, set(names), force=force, report=report)
+    return report
+
+
+def _ingest_file(run: _Run, name: str, path: Path) -> None:
+    """Read one file into the store (or leave it as it is) and add its line to the report."""
+    store, report = run.store, run.report
+    doc_report = DocumentReport(name=name, status="stored", format=path.suffix.lower().lstrip("."))
+    report.documents.append(doc_report)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        doc_report.status, doc_report.error = "error", f"{name}: cannot read the file ({exc.strerror})"
+        return
+    sha = hashlib.sha256(data).hexdigest()
+    stored = store.document_state(name)
+    old_sha = stored[0] if stored else None
+    meta = run.doc_sheet.get(name, {})
+    doc_lang = meta.get("language") or run.language
+    if doc_lang not in SUPPORTED_LANGUAGES:
+        doc_lang = run.language
+        report.warnings.append(f"{name}: language '{meta.get('language')}' not supported; using {run.language}")
+    if stored is not None and old_sha == sha:
+        stored_reading = store.get_meta(_READING_META + name)
         # The documents sheet may set a new language (new sentences); without it an unchanged file keeps its own.
-        relanguage = old_sha == sha and bool(meta.get("language")) and doc_lang != stored[1]
-        if old_sha == sha and not relanguage:
+        relanguage = bool(meta.get("language")) and doc_lang != stored[1]
+        if not relanguage:
             doc_lang = stored[1]
-        if old_sha == sha and stored_reading in (None, reading) and not relanguage:
-            doc_report.status = "unchanged"
-            _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
-            continue
-        if old_sha is not None and old_sha != sha and store.has_codings(name) and not force:
-            doc_report.status = "refused"
-            doc_report.error = (
-                f"{name}: changed since it was ingested and has codings; re-reading it would move its "
-                "offsets (use --force to re-read it and drop its codings)"
-            )
-            continue
-        try:
-            parsed = _read(path, data, rules=rules, encoding=encoding, display_name=name)
-        except DataError as exc:
-            doc_report.status, doc_report.error = "error", str(exc)
-            continue
-        turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=doc_lang, plain_text=parsed.plain_text)
-        doc_type = meta.get("type") or document_type(turns)
-        attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
-        doc_report.format = parsed.format or doc_report.format  # a .txt holding WebVTT is vtt
-        doc_report.layout = list(parsed.layout)
-        doc = Document(
-            name=name, format=doc_report.format, encoding=parsed.encoding, sha256=sha,
-            plain_text=parsed.plain_text, turns=turns, doc_type=doc_type, language=doc_lang,
-            attributes=frozen_mapping(attributes), warnings=parsed.warnings,
-        )  # fmt: skip
-        if old_sha == sha and store.has_codings(name) and (not force or _same_turns(store, name, turns)):
-            # Same file, new reading rules (participants sheet, --speaker-pattern, --encoding, language):
-            # codings stay when the turns stay.
-            if not _same_turns(store, name, turns):
-                report.warnings.append(
-                    f"{name}: the new participants sheet/options would change its turns, but it has codings; "
-                    "kept as it was (use --force to re-read it and drop its codings)"
-                )
+            if stored_reading in (None, run.reading):
                 doc_report.status = "unchanged"
-                _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
+                _refresh_metadata(store, name, meta, run.matcher, run.language, doc_report, report)
+                return
+    if old_sha is not None and old_sha != sha and store.has_codings(name) and not run.force:
+        doc_report.status = "refused"
+        doc_report.error = (
+            f"{name}: changed since it was ingested and has codings; re-reading it would move its "
+            "offsets (use --force to re-read it and drop its codings)"
+        )
+        return
+    try:
+        parsed = _read(path, data, rules=run.rules, encoding=run.encoding, display_name=name)
+    except DataError as exc:
+        doc_report.status, doc_report.error = "error", str(exc)
+        return
+    turns = _match_and_segment(parsed.turns, name=name, matcher=run.matcher, lang=doc_lang,
+                               plain_text=parsed.plain_text)
+    doc_type = meta.get("type") or document_type(turns)
+    attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
+    doc_report.format = parsed.format or doc_report.format  # a .txt holding WebVTT is vtt
+    doc_report.layout = list(parsed.layout)
+    doc = Document(
+        name=name, format=doc_report.format, encoding=parsed.encoding, sha256=sha,
+        plain_text=parsed.plain_text, turns=turns, doc_type=doc_type, language=doc_lang,
+        attributes=frozen_mapping(attributes), warnings=parsed.warnings,
+    )
+    if old_sha == sha and store.has_codings(name) and (not run.force or _same_turns(store, name, turns)):
+        _reread_coded(run, doc, meta, doc_report)
+        return
+    with store.transaction():  # the document and how it was read, together
+        store.save_document(doc, replace=old_sha is not None)
+        store.set_meta(_READING_META + name, run.reading)
+    doc_report.warnings.extend(parsed.warnings)
+    _fill_summary(doc_report, doc)
+    _report_speakers_and_identifiers(run, doc)
+
+
+def _reread_coded(run: _Run, doc: Document, meta: dict[str, str], doc_report: DocumentReport) -> None:
+    """Same file, new reading rules (participants sheet, --speaker-pattern, --encoding, language):
+    codings stay when the turns stay."""
+    store, name = run.store, doc.name
+    if not _same_turns(store, name, doc.turns):
+        run.report.warnings.append(
+            f"{name}: the new participants sheet/options would change its turns, but it has codings; "
+            "kept as it was (use --force to re-read it and drop its codings)"
+        )
+    else:
+        with store.transaction():
+            store.replace_sentences(name, doc.turns, doc.language)
+            store.set_meta(_READING_META + name, run.reading)
+    doc_report.status = "unchanged"
+    _refresh_metadata(store, name, meta, run.matcher, run.language, doc_report, run.report)
+
+
+def _report_speakers_and_identifiers(run: _Run, doc: Document) -> None:
+    from vbhc_code.ingest.identifiers import scan_document
+
+    turns = doc.turns
+    unmatched = sorted({t.speaker for t in turns if t.speaker and t.role == "participant" and not t.participant_id})
+    if unmatched and run.has_participants:
+        run.report.unmatched_speakers[doc.name] = unmatched
+    found: dict[str, int] = {}
+    for f in scan_document(doc.name, doc.plain_text, list(turns), fmt=doc.format):
+        found[f["kind"]] = found.get(f["kind"], 0) + 1
+    if found:
+        run.report.identifier_findings[doc.name] = found
+
+
+def _prune(store: Store, present: set[str], *, force: bool, report: IngestReport) -> None:
+    """Remove documents whose files are gone from the folder (not those with codings, unless forced)."""
+    for name in store.document_names():
+        if name not in present:
+            if store.has_codings(name) and not force:
+                report.warnings.append(f"{name}: gone from the folder but has codings; kept (use --force with --prune)")
                 continue
             with store.transaction():
-                store.replace_sentences(name, turns, doc_lang)
-                store.set_meta(_READING_META + name, reading)
-            doc_report.status = "unchanged"
-            _refresh_metadata(store, name, meta, matcher, language, doc_report, report)
-            continue
-        with store.transaction():  # the document and how it was read, together
-            store.save_document(doc, replace=old_sha is not None)
-            store.set_meta(_READING_META + name, reading)
-        doc_report.warnings.extend(parsed.warnings)
-        _fill_summary(doc_report, doc)
-        unmatched = sorted({t.speaker for t in turns if t.speaker and t.role == "participant" and not t.participant_id})
-        if unmatched and participants:
-            report.unmatched_speakers[name] = unmatched
-        found: dict[str, int] = {}
-        for f in scan_document(name, doc.plain_text, list(turns), fmt=doc.format):
-            found[f["kind"]] = found.get(f["kind"], 0) + 1
-        if found:
-            report.identifier_findings[name] = found
-
-    if prune:
-        present = set(names)
-        for name in store.document_names():
-            if name not in present:
-                if store.has_codings(name) and not force:
-                    report.warnings.append(f"{name}: gone from the folder but has codings; kept (use --force with --prune)")
-                    continue
-                with store.transaction():
-                    store.delete_document(name)
-                    store.delete_meta(_READING_META + name)
-                report.pruned.append(name)
-    return report
+                store.delete_document(name)
+                store.delete_meta(_READING_META + name)
+            report.pruned.append(name)
 
 
 def document_from_text(
@@ -275,15 +312,22 @@ def document_from_text(
     participants = list(participants)
     matcher = SpeakerMatcher(participants)
     rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern,
-                         interviewer_labels=matcher.interviewer_labels)  # fmt: skip
+                         interviewer_labels=matcher.interviewer_labels)
     parsed = parse_plain_text(plain_text, fmt=sniff_format(plain_text, fmt), rules=rules, display_name=name)
     turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=language, plain_text=plain_text)
     sha = sha256 or hashlib.sha256(plain_text.encode("utf-8")).hexdigest()
     return Document(
-        name=name, format=parsed.format if fmt == "txt" else fmt, encoding=encoding, sha256=sha, plain_text=plain_text, turns=turns,
-        doc_type=doc_type or document_type(turns), language=language,
-        attributes=frozen_mapping(dict(attributes or {})), warnings=parsed.warnings,
-    )  # fmt: skip
+        name=name,
+        format=parsed.format if fmt == "txt" else fmt,
+        encoding=encoding,
+        sha256=sha,
+        plain_text=plain_text,
+        turns=turns,
+        doc_type=doc_type or document_type(turns),
+        language=language,
+        attributes=frozen_mapping(dict(attributes or {})),
+        warnings=parsed.warnings,
+    )
 
 
 def _read(path: Path, data: bytes, *, rules, encoding: str | None, display_name: str):
@@ -390,7 +434,7 @@ def _refresh_metadata(
     rep.warnings = list(doc.warnings)
     if report is not None and matcher.labels:
         unmatched = sorted({t.speaker for t in rows if t.speaker and t.role == "participant"
-                            and not matcher.match(t.speaker)})  # fmt: skip
+                            and not matcher.match(t.speaker)})
         if unmatched:
             report.unmatched_speakers[name] = unmatched
 

@@ -26,11 +26,16 @@ class Finding:
     text: str
 
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+)
 _URL = re.compile(r"(?<![\w@])(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
 _SEP = r"[ \t.\-/]?"
 # Dutch national numbers: 10 digits starting with 0 (06-12345678, 020 123 4567, 0512-123456, (020) 1234567).
-_NL_PHONE = re.compile(rf"(?<![\w+/.,-])(?:\(0\d{{1,3}}\)[ \t]?|0)(?:{_SEP}\d){{9}}(?![\w/])|(?<![\w+/.,-])\(0\d{{2,3}}\)[ \t]?\d(?:{_SEP}\d){{5,6}}(?![\w/])")
+_NL_PHONE = re.compile(
+    rf"(?<![\w+/.,-])(?:\(0\d{{1,3}}\)[ \t]?|0)(?:{_SEP}\d){{9}}(?![\w/])"
+    rf"|(?<![\w+/.,-])\(0\d{{2,3}}\)[ \t]?\d(?:{_SEP}\d){{5,6}}(?![\w/])"
+)
 # International: +31 6 12345678, +31 (0)20 123 4567, 0031 20 1234567, +44 20 7946 0958.
 _INTL_PHONE = re.compile(r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[ \t.-]?(?:\(0\)[ \t.-]?)?\d(?:[ \t.-]?\d){6,11}(?![\w])")
 _POSTCODE = re.compile(r"([1-9]\d{3})( ?)([A-Z]{2})(?![\w-])")
@@ -44,7 +49,9 @@ _TITLES = (
     r"Miss|Sir|Dokter|dokter|Professor|professor|Madam|Juffrouw|juffrouw)"
 )
 _PARTICLE = r"(?:van|de|der|den|ter|ten|te|het|'t|von|du|le|la|da|di|op|in|'s)"
-_NAME_TOKEN = r"(?:[A-Z\u00c0-\u00de][a-z\u00df-\u00ff'\u2019-]+(?:-[A-Z\u00c0-\u00de][a-z\u00df-\u00ff']+)?|(?:[A-Z]\.){1,4})"
+_NAME_TOKEN = (
+    r"(?:[A-Z\u00c0-\u00de][a-z\u00df-\u00ff'\u2019-]+(?:-[A-Z\u00c0-\u00de][a-z\u00df-\u00ff']+)?|(?:[A-Z]\.){1,4})"
+)
 _TITLED = re.compile(
     rf"{_TITLES}\.?(?:[ \t]+{_TITLES}\.?)*[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_TOKEN}"
     rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_TOKEN}){{0,3}}"
@@ -123,9 +130,9 @@ def find_identifiers(text: str, *, allow: Iterable[str] = ()) -> list[Finding]:
     for m in _TITLED.finditer(text):
         if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_."):
             continue  # the leading look-behind, checked here: a regex starting with one cannot skip ahead fast
-        end = _trim_name(text, m)
-        if end is not None:
-            candidates.append(Finding("name", m.start(), end, text[m.start():end]))
+        name_end = _trim_name(text, m)
+        if name_end is not None:
+            candidates.append(Finding("name", m.start(), name_end, text[m.start():name_end]))
     allowed = [a.strip().lower() for a in allow if a.strip()]
     order = {k: i for i, k in enumerate(KINDS)}
     candidates.sort(key=lambda f: (order[f.kind], f.start))

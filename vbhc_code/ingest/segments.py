@@ -35,7 +35,7 @@ def iter_segment_rows(store: Store) -> Iterator[dict[str, object]]:
 
 
 SEGMENT_COLUMNS = ("document", "turn_index", "speaker", "participant_id", "turn_type", "start", "end", "text",
-                   "role", "timestamp", "spans")  # fmt: skip
+                   "role", "timestamp", "spans")
 
 
 def _attribute_columns(participants: dict[str, Participant]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from vbhc_code.nlp.segment import blank_nlp
 
@@ -54,13 +55,13 @@ def normalise_for_matching(text: str) -> str:
     return text if text.isascii() else text.translate(_NORMALISE)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def lemma_lookup(lang: str) -> dict[str, str]:
     """Lower-case (normalised) word form -> lemma, from ``spacy-lookups-data``'s lookup table."""
     from spacy.util import load_language_data, registry
 
     try:
-        table = load_language_data(registry.lookups.get(lang)["lemma_lookup"])
+        table: Any = load_language_data(registry.lookups.get(lang)["lemma_lookup"])
     except Exception:  # pragma: no cover - no spacy-lookups-data: phrases still match on LOWER
         return {}
     out: dict[str, str] = {}
@@ -184,7 +185,7 @@ class TermMatcher:
         # spaCy's tokenizer caches at most 10,000 distinct chunks by default; the thousands of
         # phrase variants tokenized here would fill it and leave the transcripts' words uncached
         # (3-10x slower). A larger cache costs a few MB per 100k distinct chunks.
-        tokenizer = self.nlp.tokenizer
+        tokenizer: Any = self.nlp.tokenizer  # spaCy types it as a plain callable
         if getattr(tokenizer, "max_cache_size", 0) < CACHE_CHUNKS:
             tokenizer.max_cache_size = CACHE_CHUNKS
         self._lower = PhraseMatcher(self.vocab, attr="LOWER")
@@ -220,7 +221,8 @@ class TermMatcher:
                 continue
             lemmas = [self._full_lemmas.get(t.lower_, t.lower_) for t in doc]
             self._wanted.update(lemmas)
-            doc.from_array([LEMMA], np.array([self.vocab.strings.add(x) for x in lemmas], dtype="uint64"))
+            lemma_ids = np.array([self.vocab.strings.add(x) for x in lemmas], dtype="uint64")
+            doc.from_array([LEMMA], lemma_ids)  # type: ignore[arg-type]  # one attribute: a 1-D array works
             docs.append(doc)
         if docs:
             self._lemma.add(key, docs)
@@ -249,7 +251,8 @@ class TermMatcher:
             docs = [self.nlp.make_doc(v) for v in values]
             if attr == "LEMMA":
                 for doc in docs:
-                    doc.from_array([LEMMA], np.array([self.vocab.strings.add(doc.text)], dtype="uint64"))
+                    lemma_ids = np.array([self.vocab.strings.add(doc.text)], dtype="uint64")
+                    doc.from_array([LEMMA], lemma_ids)  # type: ignore[arg-type]  # one attribute: 1-D works
         if anchor is None or any(len(d) != 1 for d in docs):
             self._unanchored = True
         else:
@@ -315,7 +318,8 @@ class TermMatcher:
         strings = self.vocab.strings
         anchor_id = self._anchor_id
         normalised = (normalise_for_matching(t) for t in texts)
-        for doc in self.nlp.tokenizer.pipe(normalised, batch_size=batch_size):
+        tokenizer: Any = self.nlp.tokenizer  # spaCy types it as a plain callable
+        for doc in tokenizer.pipe(normalised, batch_size=batch_size):
             if not len(doc):
                 yield []
                 continue

@@ -7,19 +7,20 @@ import html
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import spacy
 from spacy.attrs import IDX, IS_PUNCT, ORTH
 from spacy.language import Language
 
 from vbhc_code.errors import UsageError
-from vbhc_code.models import Turn
 from vbhc_code.ingest.transcripts.captions import _TAG, clean_cue_text
+from vbhc_code.models import Turn
 
 SUPPORTED_LANGUAGES = ("en", "nl")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def blank_nlp(lang: str = "en", *, lemmatizer: bool = False) -> Language:
     """A blank pipeline with a rule-based sentencizer (and the lookup lemmatizer when asked).
 
@@ -60,15 +61,17 @@ def iter_sentence_spans(
 
     # Tokenizer only, then the sentencizer's rule on token arrays: the same sentences as spaCy's
     # ``sentencizer`` component (tested), without building a Token object per token (10x faster).
-    for doc in nlp.tokenizer.pipe(texts(), batch_size=batch_size):
+    tokenizer: Any = nlp.tokenizer  # spaCy types it as a plain callable
+    for doc in tokenizer.pipe(texts(), batch_size=batch_size):
         text, off = pending.popleft()
         yield _doc_sentence_spans(doc, text, off, punct)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _punct_ids(lang: str) -> frozenset[int]:
     nlp = blank_nlp(lang)
-    chars = nlp.get_pipe("sentencizer").punct_chars
+    sentencizer: Any = nlp.get_pipe("sentencizer")
+    chars = sentencizer.punct_chars
     return frozenset(nlp.vocab.strings.add(c) for c in chars)
 
 

@@ -9,11 +9,11 @@
 from __future__ import annotations
 
 from vbhc_code.refi.check import check_refi
-from vbhc_code.refi.export import ExportReport, RefiInternalError, export_qdpx, write_qdc
 from vbhc_code.refi.codebook import read_refi_codebook
+from vbhc_code.refi.export import ExportReport, RefiInternalError, export_qdpx, write_qdc
 from vbhc_code.refi.importer import ImportReport, import_refi
 
 __all__ = [
     "ExportReport", "ImportReport", "RefiInternalError", "check_refi", "export_qdpx", "import_refi",
     "read_refi_codebook", "write_qdc",
-]  # fmt: skip
+]

@@ -13,8 +13,8 @@ from pathlib import Path
 from lxml import etree
 
 from vbhc_code.errors import DataError
-from vbhc_code.refi.read import RefiFile, decode_text, descendants, gkey, kid, kids, local, open_refi, resolve_source
 from vbhc_code.files.archive import parse_xml
+from vbhc_code.refi.read import RefiFile, decode_text, descendants, gkey, kid, kids, local, open_refi, resolve_source
 
 _SOURCE_TAGS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
 _TEXT_HOLDERS = ("TextSource", "Note", "Representation", "TextDescription", "Transcript")
@@ -22,7 +22,7 @@ _USER_ATTRS = ("creatingUser", "modifyingUser", "creatingUserGUID", "modifyingUs
 _REF_TARGETS = {
     "CodeRef": "code", "MemberCode": "code", "SourceRef": "source", "MemberSource": "source",
     "VariableRef": "variable", "NoteRef": "note", "MemberNote": "note", "SelectionRef": "selection",
-}  # fmt: skip
+}
 _HEX3 = re.compile(r"^#[0-9A-Fa-f]{3}$")
 
 
@@ -93,11 +93,11 @@ def _rules(refi: RefiFile) -> list[str]:
             kinds["note"].add(key)
         elif name.endswith("Selection"):
             kinds["selection"].add(key)
-    for key, els in guids.items():
+    for els in guids.values():
         if len(els) > 1:
             lines = ", ".join(str(e.sourceline) for e in els)
             problems.append(f"[{_at(refi, els[1])}] GUID {els[0].get('guid')} is used by {len(els)} elements "
-                            f"(lines {lines}); GUIDs must be unique")  # fmt: skip
+                            f"(lines {lines}); GUIDs must be unique")
 
     for el in root.iter():
         if not isinstance(el.tag, str):
@@ -155,7 +155,7 @@ def _source_rules(refi: RefiFile) -> list[str]:
             problems.append(f"[{_at(refi, el)}] selection {start}-{end} is not a valid range")
         elif length is not None and end > length:
             problems.append(f"[{_at(refi, el)}] selection {start}-{end} ends past the end of its source "
-                            f"({length} characters)")  # fmt: skip
+                            f"({length} characters)")
         elif start == end:
             problems.append(f"[{_at(refi, el)}] selection {start}-{end} is empty")
     for el in descendants(refi.root, "TextSource"):
@@ -191,7 +191,7 @@ def _source_text(refi: RefiFile, value: str) -> str | None:
     if value not in cache:
         found = resolve_source(refi, value) if refi.archive is not None else None
         cache[value] = None
-        if found is not None and found.member is not None:
+        if found is not None and found.member is not None and refi.archive is not None:
             cache[value] = decode_text(refi.archive.read(found.member))[0]
     return cache[value]
 
@@ -204,7 +204,7 @@ def encoding_problems(refi: RefiFile) -> list[str]:
         if not isinstance(el.tag, str) or el.get("plainTextPath") is None:
             continue
         found = resolve_source(refi, el.get("plainTextPath"))
-        if found.member is None or found.member in seen:
+        if found.member is None or found.member in seen or refi.archive is None:
             continue
         seen.add(found.member)
         _, encoding, is_utf8 = decode_text(refi.archive.read(found.member))

@@ -72,7 +72,7 @@ def codebook_from_refi(refi: RefiFile, warnings: list[str]) -> tuple[Codebook, d
     for n in nodes:
         spaces = ["theme"] if (n.ours_theme or not n.codable) else ["code", "theme"] if n.children else ["code"]
 
-        def taken(c: str) -> bool:
+        def taken(c: str, spaces: list[str] = spaces) -> bool:
             return any(c in used[s] for s in spaces)
 
         candidate = (n.ours or n.ours_theme or (n.name, ""))[0] or n.key
@@ -101,7 +101,7 @@ def codebook_from_refi(refi: RefiFile, warnings: list[str]) -> tuple[Codebook, d
             parts = parse_code_description(desc)
             codes.append(Code(n.id, theme, label, definition=parts["definition"], include=parts["include"],
                               exclude=parts["exclude"], examples=parts["examples"],
-                              color=_color(n.el.get("color"))))  # fmt: skip
+                              color=_color(n.el.get("color"))))
             code_ids[n.key] = n.id
         else:
             theme_only.add(n.key)
@@ -111,7 +111,7 @@ def codebook_from_refi(refi: RefiFile, warnings: list[str]) -> tuple[Codebook, d
     book = Codebook(name=name, version=version, languages=(), themes=tuple(themes), codes=tuple(codes),
                     description=f"Imported from {refi.path.name}" + (f" ({refi.root.get('origin')})"
                                                                      if refi.root.get("origin") else ""),
-                    source=refi.path.name)  # fmt: skip
+                    source=refi.path.name)
     return book, code_ids, theme_only
 
 

@@ -12,13 +12,25 @@ from pathlib import Path
 from lxml import etree
 
 from vbhc_code import __version__
-from vbhc_code.files.atomic import atomic_path
 from vbhc_code.errors import DataError, UsageError, VbhcError
-from vbhc_code.models import Code, Codebook, Theme
+from vbhc_code.files.atomic import atomic_path
+from vbhc_code.models import Code, Codebook, Coding, Document, Participant, Theme
 from vbhc_code.refi.format import (
-    DOC_TYPE_VARIABLE, FORMAT_VARIABLE, LANGUAGE_VARIABLE, VALUE_ELEMENT, code_description, code_guid,
-    coded_set_guid, color_for, display_name, make_guid, theme_guid, user_guid, variable_type, xml_safe,
-)  # fmt: skip
+    DOC_TYPE_VARIABLE,
+    FORMAT_VARIABLE,
+    LANGUAGE_VARIABLE,
+    VALUE_ELEMENT,
+    code_description,
+    code_guid,
+    coded_set_guid,
+    color_for,
+    display_name,
+    make_guid,
+    theme_guid,
+    user_guid,
+    variable_type,
+    xml_safe,
+)
 from vbhc_code.refi.read import MAIN_NAME, NS_CODEBOOK, NS_PROJECT, SOURCES_DIR
 from vbhc_code.store.store import Store
 
@@ -54,13 +66,13 @@ def _code_elements(codebook: Codebook, ns: str) -> etree._Element:
         by_theme[code.theme].append((i, code))
     for theme in codebook.themes:
         t_el = etree.SubElement(codes_el, f"{{{ns}}}Code", guid=theme_guid(theme.id),
-                                name=xml_safe(display_name(theme.id, theme.label)), isCodable="false")  # fmt: skip
+                                name=xml_safe(display_name(theme.id, theme.label)), isCodable="false")
         if theme.description:
             etree.SubElement(t_el, f"{{{ns}}}Description").text = xml_safe(theme.description)
         for i, code in by_theme.get(theme.id, ()):
             c_el = etree.SubElement(t_el, f"{{{ns}}}Code", guid=code_guid(code.id),
                                     name=xml_safe(display_name(code.id, code.label)), isCodable="true",
-                                    color=color_for(i, code.color))  # fmt: skip
+                                    color=color_for(i, code.color))
             desc = code_description(code.definition, code.include, code.exclude, code.examples)
             if desc:
                 etree.SubElement(c_el, f"{{{ns}}}Description").text = xml_safe(desc)
@@ -75,7 +87,7 @@ def _theme_sets(codebook: Codebook, ns: str, *, member_attr: str) -> list[etree.
         if not members:
             continue
         s = etree.Element(f"{{{ns}}}Set", guid=make_guid("theme-set", theme.id),
-                          name=xml_safe(display_name(theme.id, theme.label)))  # fmt: skip
+                          name=xml_safe(display_name(theme.id, theme.label)))
         for code in members:
             etree.SubElement(s, f"{{{ns}}}MemberCode", {member_attr: code_guid(code.id)})
         sets.append(s)
@@ -175,132 +187,142 @@ def _merged_codebook(store: Store, coders: list[str], report: ExportReport) -> C
     return replace(base, themes=tuple(themes.values()), codes=tuple(codes.values()))
 
 
-def project_bytes(
-    store: Store, *, coders: list[str] | None = None, line_endings: str = "lf", name: str | None = None
-) -> tuple[bytes, dict[str, bytes], ExportReport]:
-    """The project.qde bytes, the source files (member name -> bytes) and a report; nothing written."""
-    if line_endings not in ("lf", "crlf"):
-        raise UsageError(f"--line-endings must be lf or crlf, not '{line_endings}'")
-    report = ExportReport(path=Path())
+def _el(parent: etree._Element, tag: str, **attrs: str | None) -> etree._Element:
+    return etree.SubElement(parent, f"{{{NS_PROJECT}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
+
+
+def _export_coders(store: Store, coders: list[str] | None) -> list[str]:
     known = [c.name for c in store.coders()]
     if coders is None:
-        coders = known
-    else:
-        unknown = [c for c in coders if c not in known]
-        if unknown:
-            raise DataError(
-                f"unknown coder(s): {', '.join(unknown)} (coders in the store: {', '.join(known) or 'none'})"
-            )
-        coders = list(dict.fromkeys(coders))
-    docs = store.documents(with_turns=True)
-    if not docs:
-        raise DataError("the store has no documents; nothing to export (run 'vbhc-code ingest' first)")
-    study = _study_key(docs)
-    ns = NS_PROJECT
+        return known
+    unknown = [c for c in coders if c not in known]
+    if unknown:
+        raise DataError(f"unknown coder(s): {', '.join(unknown)} (coders in the store: {', '.join(known) or 'none'})")
+    return list(dict.fromkeys(coders))
 
-    def el(parent, tag, **attrs):
-        return etree.SubElement(parent, f"{{{ns}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
 
+def _export_codebook(store: Store, coders: list[str], used: set[str], report: ExportReport) -> Codebook:
+    """The coders' codebooks merged, plus every code used in a coding that none of them defines."""
     codebook = _merged_codebook(store, coders, report)
-    codings_by_coder = {c: store.codings(c) for c in coders}
-    used = {x.code for cs in codings_by_coder.values() for x in cs}
     missing = sorted(used - set(codebook.code_ids))
     if missing:
-        report.warnings.append(f"{len(missing)} code(s) used in codings are not in any codebook; exported under "
-                               f"theme '{UNTHEMED.id}': {', '.join(missing)}")
+        report.warnings.append(
+            f"{len(missing)} code(s) used in codings are not in any codebook; exported under "
+            f"theme '{UNTHEMED.id}': {', '.join(missing)}"
+        )
         codebook = replace(codebook, codes=(*codebook.codes, *(Code(m, UNTHEMED.id, m) for m in missing)))
-    codebook = _complete_themes(codebook)
+    return _complete_themes(codebook)
 
-    project_name = name or store.get_meta("study_name") or Path(store.path).stem
-    root = etree.Element(f"{{{ns}}}Project", nsmap={None: ns}, name=xml_safe(project_name), origin=ORIGIN)
-    if coders:
-        users_el = el(root, "Users")
-        for coder in coders:
-            el(users_el, "User", guid=user_guid(coder), name=xml_safe(coder))
-    if codebook.codes or codebook.themes:
-        el(root, "CodeBook").append(_code_elements(codebook, ns))
 
-    # Variables: one per attribute name, typed over every value it takes (cases and sources alike).
-    participants = store.participants()
-    doc_vars: list[dict[str, str]] = []
-    for doc in docs:
-        values = {k: str(v) for k, v in doc.attributes.items() if v is not None and str(v) != ""}
-        values[DOC_TYPE_VARIABLE] = doc.doc_type
-        values[LANGUAGE_VARIABLE] = doc.language
-        values[FORMAT_VARIABLE] = doc.format
-        doc_vars.append(values)
-    all_values: dict[str, list[str]] = defaultdict(list)
-    for p in participants.values():
-        for k, v in p.attributes.items():
-            if v is not None and str(v) != "":
-                all_values[k].append(str(v))
-    for values in doc_vars:
-        for k, v in values.items():
-            all_values[k].append(v)
-    var_types = {k: variable_type(v) for k, v in all_values.items()}
-    var_guids = {k: make_guid(study, "variable", k) for k in all_values}
-    if all_values:
-        vars_el = el(root, "Variables")
-        for k in sorted(all_values):
-            el(vars_el, "Variable", guid=var_guids[k], name=xml_safe(k), typeOfVariable=var_types[k])
+@dataclass
+class _Variables:
+    """One REFI variable per attribute name, typed over every value it takes (cases and sources alike)."""
 
-    def add_value(parent, key: str, value: str) -> None:
-        vv = el(parent, "VariableValue")
-        el(vv, "VariableRef", targetGUID=var_guids[key])
-        el(vv, VALUE_ELEMENT[var_types[key]]).text = xml_safe(value)
+    per_doc: list[dict[str, str]]
+    types: dict[str, str]
+    guids: dict[str, str]
 
-    source_guid = {doc.name: make_guid(study, "source", doc.name) for doc in docs}
+    @classmethod
+    def of(cls, study: str, docs: list[Document], participants: dict[str, Participant]) -> _Variables:
+        per_doc: list[dict[str, str]] = []
+        for doc in docs:
+            values = {k: str(v) for k, v in doc.attributes.items() if v is not None and str(v) != ""}
+            values[DOC_TYPE_VARIABLE] = doc.doc_type
+            values[LANGUAGE_VARIABLE] = doc.language
+            values[FORMAT_VARIABLE] = doc.format
+            per_doc.append(values)
+        all_values: dict[str, list[str]] = defaultdict(list)
+        for p in participants.values():
+            for k, v in p.attributes.items():
+                if v is not None and str(v) != "":
+                    all_values[k].append(str(v))
+        for values in per_doc:
+            for k, v in values.items():
+                all_values[k].append(v)
+        types = {k: variable_type(v) for k, v in all_values.items()}
+        return cls(per_doc, types, {k: make_guid(study, "variable", k) for k in all_values})
+
+    def declare(self, root: etree._Element) -> None:
+        if self.types:
+            vars_el = _el(root, "Variables")
+            for k in sorted(self.types):
+                _el(vars_el, "Variable", guid=self.guids[k], name=xml_safe(k), typeOfVariable=self.types[k])
+
+    def add_value(self, parent: etree._Element, key: str, value: str) -> None:
+        vv = _el(parent, "VariableValue")
+        _el(vv, "VariableRef", targetGUID=self.guids[key])
+        _el(vv, VALUE_ELEMENT[self.types[key]]).text = xml_safe(value)
+
+
+def _add_cases(root: etree._Element, study: str, docs: list[Document], participants: dict[str, Participant],
+               variables: _Variables, source_guid: dict[str, str], report: ExportReport) -> None:
     speaks_in: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
         for t in doc.turns:
             if t.participant_id:
                 speaks_in[t.participant_id].add(doc.name)
-    if participants:
-        cases_el = el(root, "Cases")
-        for pid, p in participants.items():
-            case = el(cases_el, "Case", guid=make_guid(study, "case", pid), name=xml_safe(pid))
-            if p.aliases:
-                el(case, "Description").text = xml_safe("aliases: " + "; ".join(p.aliases))
-            for k, v in sorted(p.attributes.items()):
-                if v is not None and str(v) != "":
-                    add_value(case, k, str(v))
-            for doc_name in sorted(speaks_in.get(pid, ())):
-                el(case, "SourceRef", targetGUID=source_guid[doc_name])
-            report.cases += 1
+    if not participants:
+        return
+    cases_el = _el(root, "Cases")
+    for pid, p in participants.items():
+        case = _el(cases_el, "Case", guid=make_guid(study, "case", pid), name=xml_safe(pid))
+        if p.aliases:
+            _el(case, "Description").text = xml_safe("aliases: " + "; ".join(p.aliases))
+        for k, v in sorted(p.attributes.items()):
+            if v is not None and str(v) != "":
+                variables.add_value(case, k, str(v))
+        for doc_name in sorted(speaks_in.get(pid, ())):
+            _el(case, "SourceRef", targetGUID=source_guid[doc_name])
+        report.cases += 1
 
-    # Selections: one per (document, coder, span), carrying every code that coder gave that span.
-    groups: dict[str, dict[tuple[int, int, str], list[str]]] = defaultdict(lambda: defaultdict(list))
+
+Selections = dict[str, dict[tuple[int, int, str], list[str]]]
+
+
+def _selections(docs: list[Document], codings_by_coder: dict[str, list[Coding]]) -> Selections:
+    """One selection per (document, coder, span), carrying every code that coder gave that span."""
+    groups: Selections = defaultdict(lambda: defaultdict(list))
     turn_of = {(d.name, t.turn_index): t for d in docs for t in d.turns}
-    for coder in coders:
-        for c in codings_by_coder[coder]:
+    for coder, codings in codings_by_coder.items():
+        for c in codings:
             turn = turn_of[(c.document, c.turn_index)]
             span = (c.start, c.end) if c.start is not None and c.end is not None else (turn.start, turn.end)
             codes = groups[c.document][(span[0], span[1], coder)]
             if c.code not in codes:
                 codes.append(c.code)
+    return groups
 
+
+def _add_sources(root: etree._Element, study: str, docs: list[Document], variables: _Variables,
+                 groups: Selections, source_guid: dict[str, str], line_endings: str,
+                 report: ExportReport) -> dict[str, bytes]:
     sources: dict[str, bytes] = {}
-    sources_el = el(root, "Sources")
-    for doc, values in zip(docs, doc_vars):
+    sources_el = _el(root, "Sources")
+    for doc, values in zip(docs, variables.per_doc):
         guid = source_guid[doc.name]
         text, converted = (_crlf(doc.plain_text) if line_endings == "crlf" else (doc.plain_text, []))
         member = f"{SOURCES_DIR}{guid}.txt"
         sources[member] = text.encode("utf-8")
-        src = el(sources_el, "TextSource", guid=guid, name=xml_safe(doc.name), plainTextPath=f"internal://{guid}.txt")
+        src = _el(sources_el, "TextSource", guid=guid, name=xml_safe(doc.name), plainTextPath=f"internal://{guid}.txt")
         for (start, end, coder), codes in sorted(groups.get(doc.name, {}).items()):
             s, e = shift_offset(start, converted), shift_offset(end, converted)
             sel_guid = make_guid(study, "selection", doc.name, coder, str(start), str(end))
-            sel = el(src, "PlainTextSelection", guid=sel_guid, startPosition=str(s), endPosition=str(e),
-                     creatingUser=user_guid(coder))  # fmt: skip
+            sel = _el(src, "PlainTextSelection", guid=sel_guid, startPosition=str(s), endPosition=str(e),
+                      creatingUser=user_guid(coder))
             for code in codes:
-                coding = el(sel, "Coding", guid=make_guid(sel_guid, "coding", code), creatingUser=user_guid(coder))
-                el(coding, "CodeRef", targetGUID=code_guid(code))
+                coding = _el(sel, "Coding", guid=make_guid(sel_guid, "coding", code), creatingUser=user_guid(coder))
+                _el(coding, "CodeRef", targetGUID=code_guid(code))
                 report.codings += 1
             report.selections += 1
         for k in sorted(values):
-            add_value(src, k, values[k])
+            variables.add_value(src, k, values[k])
         report.sources += 1
+    return sources
 
+
+def _add_sets(root: etree._Element, store: Store, codebook: Codebook, coders: list[str],
+              source_guid: dict[str, str]) -> None:
+    ns = NS_PROJECT
     sets = _theme_sets(codebook, ns, member_attr="targetGUID")
     for coder in coders:
         coded = sorted(store.coded_documents(coder))
@@ -310,8 +332,42 @@ def project_bytes(
                 etree.SubElement(s, f"{{{ns}}}MemberSource", targetGUID=source_guid[doc_name])
             sets.append(s)
     if sets:
-        el(root, "Sets").extend(sets)
-    el(root, "Description").text = xml_safe(
+        _el(root, "Sets").extend(sets)
+
+
+def project_bytes(
+    store: Store, *, coders: list[str] | None = None, line_endings: str = "lf", name: str | None = None
+) -> tuple[bytes, dict[str, bytes], ExportReport]:
+    """The project.qde bytes, the source files (member name -> bytes) and a report; nothing written."""
+    if line_endings not in ("lf", "crlf"):
+        raise UsageError(f"--line-endings must be lf or crlf, not '{line_endings}'")
+    report = ExportReport(path=Path())
+    coders = _export_coders(store, coders)
+    docs = store.documents(with_turns=True)
+    if not docs:
+        raise DataError("the store has no documents; nothing to export (run 'vbhc-code ingest' first)")
+    study = _study_key(docs)
+    codings_by_coder = {c: store.codings(c) for c in coders}
+    codebook = _export_codebook(store, coders, {x.code for cs in codings_by_coder.values() for x in cs}, report)
+
+    project_name = name or store.get_meta("study_name") or Path(store.path).stem
+    root = etree.Element(f"{{{NS_PROJECT}}}Project", nsmap={None: NS_PROJECT}, name=xml_safe(project_name),
+                         origin=ORIGIN)
+    if coders:
+        users_el = _el(root, "Users")
+        for coder in coders:
+            _el(users_el, "User", guid=user_guid(coder), name=xml_safe(coder))
+    if codebook.codes or codebook.themes:
+        _el(root, "CodeBook").append(_code_elements(codebook, NS_PROJECT))
+    participants = store.participants()
+    variables = _Variables.of(study, docs, participants)
+    variables.declare(root)
+    source_guid = {doc.name: make_guid(study, "source", doc.name) for doc in docs}
+    _add_cases(root, study, docs, participants, variables, source_guid, report)
+    groups = _selections(docs, codings_by_coder)
+    sources = _add_sources(root, study, docs, variables, groups, source_guid, line_endings, report)
+    _add_sets(root, store, codebook, coders, source_guid)
+    _el(root, "Description").text = xml_safe(
         f"Exported by {ORIGIN}.\n{CODEBOOK_NAME_LINE}{codebook.name}\n{CODEBOOK_VERSION_LINE}{codebook.version}"
     )
     report.codes = len(codebook.codes)

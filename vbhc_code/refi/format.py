@@ -23,7 +23,7 @@ FORMAT_VARIABLE = "format"
 _PALETTE = (
     "#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B",
     "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF", "#393B79", "#637939",
-)  # fmt: skip
+)
 _HEX6 = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _SECTIONS = (("include", "Include: "), ("exclude", "Exclude: "), ("examples", "Examples:\n"))
 
@@ -145,7 +145,7 @@ def variable_type(values: list[str]) -> str:
 VALUE_ELEMENT = {
     "Text": "TextValue", "Boolean": "BooleanValue", "Integer": "IntegerValue", "Float": "FloatValue",
     "Date": "DateValue", "DateTime": "DateTimeValue",
-}  # fmt: skip
+}
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

@@ -19,15 +19,15 @@ from lxml import etree
 
 from vbhc_code.errors import DataError, ValidationError
 from vbhc_code.models import DOC_TYPES, Codebook, Coding, Document, Participant, frozen_mapping
-from vbhc_code.refi.format import DOC_TYPE_VARIABLE, FORMAT_VARIABLE, LANGUAGE_VARIABLE, coded_set_guid, make_guid
 from vbhc_code.refi.codebook import codebook_from_refi
+from vbhc_code.refi.format import DOC_TYPE_VARIABLE, FORMAT_VARIABLE, LANGUAGE_VARIABLE, coded_set_guid, make_guid
 from vbhc_code.refi.read import RefiFile, decode_text, gkey, kid, kids, local, open_refi, resolve_source, text_of
 from vbhc_code.store.store import Store
 
 _UNSUPPORTED = {
     "PDFSource": "PDF sources", "PictureSource": "picture sources", "AudioSource": "audio sources",
     "VideoSource": "video sources", "Notes": "notes (memos)", "Links": "links", "Graphs": "graphs",
-}  # fmt: skip
+}
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _participants(refi: RefiFile, variables: dict[str, str]) -> list[Participant
             continue
         desc = text_of(kid(case, "Description")).strip()
         aliases = tuple(a.strip() for a in desc[len("aliases:"):].split(";") if a.strip()) \
-            if desc.startswith("aliases:") else ()  # fmt: skip
+            if desc.startswith("aliases:") else ()
         out.append(Participant(pid, aliases, frozen_mapping(_variable_values(case, variables))))
     return out
 
@@ -102,10 +102,10 @@ def _unshift(pos: int, removed: list[int]) -> int:
 
 
 def _document(name: str, text: str, *, values: dict[str, str], encoding: str, sha: str,
-              participants: list[Participant], warnings: list[str]) -> Document:  # fmt: skip
+              participants: list[Participant], warnings: list[str]) -> Document:
     from vbhc_code.ingest import folder as ingest
-    from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES
     from vbhc_code.ingest.transcripts import FORMATS
+    from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES
 
     attrs = dict(values)
     fmt = attrs.pop(FORMAT_VARIABLE, "")
@@ -143,7 +143,7 @@ def import_refi(store: Store, path: Path) -> ImportReport:
 
 
 def _import_project(store: Store, refi: RefiFile, report: ImportReport, codebook: Codebook,
-                    code_ids: dict[str, str], theme_only: set[str]) -> None:  # fmt: skip
+                    code_ids: dict[str, str], theme_only: set[str]) -> None:
     root = refi.root
     label = refi.path.name
     users = _users(refi)
@@ -172,7 +172,7 @@ def _import_project(store: Store, refi: RefiFile, report: ImportReport, codebook
         where = f"{label}: {refi.where} line {src.sourceline}"
         if kids(src, "Coding"):
             report.skipped.append(f"[{where}] codings of a whole source: {len(kids(src, 'Coding'))} "
-                                  "(only selections are imported)")  # fmt: skip
+                                  "(only selections are imported)")
         raw = _source_text(refi, src, where, report)
         if raw is None:
             continue
@@ -186,7 +186,7 @@ def _import_project(store: Store, refi: RefiFile, report: ImportReport, codebook
         try:
             doc = _document(name, plain, values=_variable_values(src, variables), encoding=encoding,
                             sha=hashlib.sha256(data).hexdigest(), participants=list(people.values()),
-                            warnings=report.warnings)  # fmt: skip
+                            warnings=report.warnings)
         except DataError as exc:
             report.skipped.append(f"[{where}] {exc}; skipped")
             continue
@@ -252,7 +252,7 @@ def _source_text(refi: RefiFile, src: etree._Element, where: str, report: Import
         report.skipped.append(f"[{where}] text source without plain text; skipped")
         return None
     found = resolve_source(refi, value)
-    if found.member is None:
+    if found.member is None or refi.archive is None:
         report.skipped.append(f"[{where}] source text missing: {found.problem}; skipped")
         return None
     if found.problem:
@@ -285,7 +285,7 @@ def _codings(refi, selections, by_source, users, code_ids, theme_only, report):
         start, end = _unshift(start, removed), _unshift(end, removed)
         if not 0 <= start < end <= len(doc.plain_text):
             report.skipped.append(f"[{where}] selection {sel.get('startPosition')}-{sel.get('endPosition')} "
-                                  f"is outside its source ({len(doc.plain_text)} characters); skipped")  # fmt: skip
+                                  f"is outside its source ({len(doc.plain_text)} characters); skipped")
             continue
         if doc.name not in turn_index:
             turn_index[doc.name] = _turn_index(doc)
@@ -299,7 +299,7 @@ def _codings(refi, selections, by_source, users, code_ids, theme_only, report):
             code = code_ids.get(key)
             if code is None:
                 issues["codings of a non-codable or unknown code" if key in theme_only or key else
-                       "codings without a code"] += 1  # fmt: skip
+                       "codings without a code"] += 1
                 continue
             user_key = gkey(coding_el.get("creatingUser") or sel.get("creatingUser")) or fallback_user
             coder = users.get(user_key) or (f"user {user_key[:8]}" if user_key else "refi")

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,11 @@ from vbhc_code.store.schema import MIGRATIONS, SCHEMA_VERSION, codebook_from_jso
 _LOG_KEYS = (
     "document", "turn_index", "code", "coder_a", "coder_b", "value_a", "value_b",
     "decision", "rationale", "decided_by", "decided_at", "consensus_coder",
-)  # fmt: skip
+)
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ class Store:
                     doc.language, json.dumps(dict(doc.attributes), ensure_ascii=False, default=str),
                     json.dumps(list(doc.warnings), ensure_ascii=False), now_iso(),
                 ),
-            )  # fmt: skip
+            )
             doc_id = cur.lastrowid
             # Explicit turn ids (we hold the write lock) let turns and sentences go in with executemany.
             first = (self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM turns").fetchone()[0] or 0) + 1
@@ -230,7 +230,7 @@ class Store:
                     )
                     for k, turn in enumerate(doc.turns)
                 ],
-            )  # fmt: skip
+            )
             self.conn.executemany(
                 'INSERT INTO sentences (turn_id, sentence_index, start, "end") VALUES (?, ?, ?, ?)',
                 [
@@ -308,7 +308,7 @@ class Store:
         sql = 'SELECT d.name, t.turn_index, t.start, t."end" FROM turns t JOIN documents d ON d.id = t.document_id'
         if scope == "participant":
             sql += " WHERE t.role = 'participant'"
-        return [tuple(r) for r in self.conn.execute(sql + " ORDER BY d.name, t.turn_index")]  # type: ignore[misc]
+        return [tuple(r) for r in self.conn.execute(sql + " ORDER BY d.name, t.turn_index")]
 
     def _turn_ids(self) -> dict[tuple[str, int], int]:
         rows = self.conn.execute(
@@ -352,7 +352,8 @@ class Store:
                 "INSERT INTO codebooks (name, version, sha256, content, saved_at) VALUES (?, ?, ?, ?, ?)",
                 (codebook.name, codebook.version, sha, codebook_to_json(codebook), now_iso()),
             )
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # an INSERT always sets it
+            return cur.lastrowid
 
     def codebook_sha(self, codebook: Codebook) -> str:
         """Save ``codebook`` (once) and return the sha256 the store knows it by."""
@@ -413,7 +414,8 @@ class Store:
                     raise DataError(f"unknown turn {c.document} #{c.turn_index}")
                 rows.append((coder, tid, c.code, c.start, c.end, c.evidence, c.confidence))
             self.conn.executemany(
-                'INSERT INTO codings (coder, turn_id, code, start, "end", evidence, confidence) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                'INSERT INTO codings (coder, turn_id, code, start, "end", evidence, confidence)'
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             return len(rows)
@@ -436,7 +438,7 @@ class Store:
             'SELECT d.name, t.turn_index, c.code, c.start, c."end" FROM codings c JOIN turns t ON t.id = c.turn_id'
             " JOIN documents d ON d.id = t.document_id WHERE c.coder = ?"
         )
-        return [tuple(r) for r in self.conn.execute(sql, (coder,))]  # type: ignore[misc]
+        return [tuple(r) for r in self.conn.execute(sql, (coder,))]
 
     def coders(self) -> list[CoderInfo]:
         rows = self.conn.execute(
@@ -449,7 +451,7 @@ class Store:
             CoderInfo(r["name"], r["cb_name"], r["version"], r["sha256"], r["source"], r["n_docs"],
                       r["n_codings"], r["updated_at"])
             for r in rows
-        ]  # fmt: skip
+        ]
 
     def coded_documents(self, coder: str) -> set[str]:
         rows = self.conn.execute(
@@ -553,7 +555,7 @@ def _turn_from_row(row: sqlite3.Row, sentences: tuple[tuple[int, int], ...]) -> 
         participant_id=row["participant_id"],
         role=row["role"],
         turn_type=row["turn_type"],
-        spans=tuple(tuple(s) for s in json.loads(row["spans"])),  # type: ignore[misc]
+        spans=tuple(tuple(s) for s in json.loads(row["spans"])),
         timestamps=tuple(json.loads(row["timestamps"])),
         sentences=sentences,
         line=row["line"],

@@ -7,6 +7,7 @@ Overview/Methods text in ``themes_methods``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -254,7 +255,7 @@ class _Builder:
             n_t, n_p, pct, n_d = counts(ts, len(people))
             row = {"theme": theme, "code": code, "label": label, "definition": definition, "turns": n_t,
                    "participants": n_p, "participants_pct": pct, "documents": n_d}
-            grow = {"code": code, "label": label}
+            grow: dict[str, Any] = {"code": code, "label": label}
             by_group = {}
             for v in by_values:
                 g = counts([t for t in ts if group_at[(t.document, t.turn_index)] == v], len(people_in[("by", v)]))
@@ -324,7 +325,7 @@ class _Builder:
         def make(code: str, cand: Candidate, pin: TurnRef | None = None) -> Quote | None:
             turn = cand.turn
             window = None
-            if pin is not None and pin.start is not None:
+            if pin is not None and pin.start is not None and pin.end is not None:
                 window = exact_window(turn, text_of(turn.document), pin.start, pin.end)
                 if window is None:
                     self.warnings.append(f"[{pin.where}] offsets {pin.start}-{pin.end} are not inside "
@@ -364,7 +365,7 @@ class _Builder:
                     q = make(code, cands.pop(key), pin)
                     if q is not None:
                         pinned.append(q)
-            out.extend(select_quotes(list(cands.values()), n=self.n_quotes, make=lambda c, _c=code: make(_c, c),
+            out.extend(select_quotes(list(cands.values()), n=self.n_quotes, make=functools.partial(make, code),
                                      pinned=pinned))
         return out
 

@@ -283,13 +283,12 @@ def read_turn_list(path: Path, what: str) -> list[TurnRef]:
         if not v.get("document"):
             problems.append(f"[{row.where}] empty document")
             continue
-        if (nums["start"] is None) != (nums["end"] is None) or (
-            nums["start"] is not None and nums["start"] >= nums["end"]
-        ):
+        turn_index, start, end = nums["turn_index"], nums["start"], nums["end"]
+        assert turn_index is not None  # only start and end may be left empty
+        if (start is None) != (end is None) or (start is not None and end is not None and start >= end):
             problems.append(f"[{row.where}] start and end must both be given, start < end")
             continue
-        out.append(TurnRef(v["document"], nums["turn_index"], v.get("code", ""), nums["start"], nums["end"],
-                           row.where))
+        out.append(TurnRef(v["document"], turn_index, v.get("code", ""), start, end, row.where))
     if problems:
         raise ValidationError(f"{path.name}: {len(problems)} problem(s) in the --{what} file", problems)
     return out

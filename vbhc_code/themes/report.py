@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ def _kind(series: Any) -> str:
     return "text"
 
 
-def _sheet(name: str, df: Any, *, wrap: set[str] = frozenset(), widths: dict[str, float] | None = None,
+def _sheet(name: str, df: Any, *, wrap: Collection[str] = frozenset(), widths: dict[str, float] | None = None,
            charts=(), extra: dict[str, Column] | None = None, freeze: int = 0) -> Sheet:
     cols = []
     for c in df.columns:
@@ -153,7 +154,7 @@ def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) 
     rating = Column("rating", width=10, choices=list(RAG), fills=RAG,
                     comment="Researcher's rating: red, amber or green (kept when themes is run again)")
     big = len(result.quotes) + len(result.matrix) + len(fw) > 20_000
-    sheets = [
+    sheets: list[Sheet | TextSheet] = [
         Sheet("Overview", [Column("item", width=28), Column("value", width=90, wrap=True)],
               _overview_rows(result.overview), autofilter=False),
         _sheet("Themes", themes, wrap={"theme", "definition", "label"},

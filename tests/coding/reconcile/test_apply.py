@@ -6,13 +6,11 @@ import csv
 import json
 
 import pytest
+from codings_fixture import CB, make_store
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from codings_fixture import CB, make_store
 from vbhc_code.cli import app
-from vbhc_code.errors import HumanWorkExists, UsageError, ValidationError
-from vbhc_code.models import Coding
 from vbhc_code.coding.reconcile.apply import (
     LOG_COLUMNS,
     apply_reconciliation,
@@ -20,6 +18,8 @@ from vbhc_code.coding.reconcile.apply import (
     reconcile_status,
     write_reconcile_workbook,
 )
+from vbhc_code.errors import HumanWorkExists, UsageError, ValidationError
+from vbhc_code.models import Coding
 
 runner = CliRunner()
 
@@ -28,7 +28,7 @@ BEN = [("int01.txt", 2, "C1"), ("int01.txt", 4, "C1"), ("int02.txt", 3, "C3")]
 # Disagreements rows 2-6: int01 #2 C2 (1,0), int01 #4 C1 (0,1), int01 #4 C3 (1,0), int02 #2 C2 (1,0),
 # int02 #3 C3 (0,1). Columns: A document .. E text, F anna, G ben, H decision, I rationale, J decided_by.
 DISAGREE = [("int01.txt", 2, "C2"), ("int01.txt", 4, "C1"), ("int01.txt", 4, "C3"), ("int02.txt", 2, "C2"),
-            ("int02.txt", 3, "C3")]  # fmt: skip
+            ("int02.txt", 3, "C3")]
 
 
 def put(st, coder, cells, docs=("int01.txt", "int02.txt")):
@@ -70,7 +70,7 @@ def test_workbook_layout(store, tmp_path):
     assert (rep.disagreements, rep.agreed, rep.decided, rep.documents) == (5, 1, 0, 2)
     rows = sheet(out)
     assert rows[0] == ("document", "turn_index", "code", "speaker", "text", "anna", "ben", "decision", "rationale",
-                       "decided_by")  # fmt: skip
+                       "decided_by")
     assert [r[:3] for r in rows[1:]] == DISAGREE
     assert rows[1][3:7] == ("P1", "We use PROMs and a registry.", 1, 0)
     wb = load_workbook(out)
@@ -97,7 +97,7 @@ def test_rerun_keeps_every_decision(store, tmp_path):
     out = tmp_path / "r.xlsx"
     write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
     fill(out, {"H2": "apply", "I2": "PROMs named", "J2": "AB", "H3": "ben", "I3": "costs are C1", "H5": "omit",
-               "I4": "still talking"})  # fmt: skip
+               "I4": "still talking"})
     # ben re-imports: now codes int01 #2 C2 and #4 C3 (agreeing), drops #3 C3, adds int02 #2 C1
     put(store, "ben", [*BEN[:2], ("int01.txt", 2, "C2"), ("int01.txt", 4, "C3"), ("int02.txt", 2, "C1")])
     rep = write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
@@ -111,7 +111,7 @@ def test_rerun_keeps_every_decision(store, tmp_path):
     changes = {r[:4] for r in sheet(out, "Changes")[1:]}
     assert changes == {("int01.txt", 2, "C2", "resolved-by-reimport"), ("int01.txt", 4, "C1", "kept"),
                        ("int01.txt", 4, "C3", "resolved-by-reimport"), ("int02.txt", 2, "C2", "kept"),
-                       ("int02.txt", 3, "C3", "resolved-by-reimport"), ("int02.txt", 2, "C1", "new")}  # fmt: skip
+                       ("int02.txt", 3, "C3", "resolved-by-reimport"), ("int02.txt", 2, "C1", "new")}
     earlier = sheet(out, "Earlier decisions")
     assert [r[:9] for r in earlier[1:]] == [
         ("int01.txt", 2, "C2", 1, 0, "apply", "PROMs named", "AB", "resolved-by-reimport"),
@@ -134,7 +134,7 @@ def test_unreadable_existing_workbook_needs_force(store, tmp_path):
         write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
     assert str(exc.value) == (f"{out} already exists and its decisions cannot be carried over (r.xlsx: not a "
                               "readable .xlsx workbook (BadZipFile)); use --force to overwrite it or choose "
-                              "another --out")  # fmt: skip
+                              "another --out")
     assert out.read_bytes() == b"not a workbook"
     write_reconcile_workbook(store, coders=["anna", "ben"], out=out, force=True)
     wb = load_workbook(out)
@@ -173,7 +173,7 @@ def test_apply_stores_consensus_and_audit_log(store, tmp_path):
     out = tmp_path / "r.xlsx"
     write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
     fill(out, {"H2": "apply", "I2": "PROMs named", "J2": "AB", "H3": "anna", "H4": "ben", "H5": "omit",
-               "H6": "as ben", "I6": "=cmd|' /C calc'!A0", "J6": "AB"})  # fmt: skip
+               "H6": "as ben", "I6": "=cmd|' /C calc'!A0", "J6": "AB"})
     log = tmp_path / "outputs" / "reconciliation-log.csv"
     rep = apply_reconciliation(store, path=out, log_csv=log)
     expected = {("int01.txt", 2, "C1"), ("int01.txt", 2, "C2"), ("int02.txt", 3, "C3")}
@@ -188,7 +188,7 @@ def test_apply_stores_consensus_and_audit_log(store, tmp_path):
     assert {k: logged[0][k] for k in ("document", "turn_index", "code", "value_a", "value_b", "decision",
                                       "rationale", "decided_by", "consensus_coder")} == {
         "document": "int01.txt", "turn_index": 2, "code": "C2", "value_a": 1, "value_b": 0, "decision": "apply",
-        "rationale": "PROMs named", "decided_by": "AB", "consensus_coder": "consensus"}  # fmt: skip
+        "rationale": "PROMs named", "decided_by": "AB", "consensus_coder": "consensus"}
     with log.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert tuple(rows[0]) == LOG_COLUMNS and len(rows) == 6
@@ -287,13 +287,13 @@ def test_cli_reconcile(store, tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert res.stdout == ""  # messages go to stderr, stdout is for data
     assert res.stderr.splitlines()[0] == ("wrote codings/reconcile-anna-ben.xlsx: 5 disagreements (0 decided), "
-                                          "1 agreed cells, 2 documents coded by both")  # fmt: skip
+                                          "1 agreed cells, 2 documents coded by both")
     out = tmp_path / "codings" / "reconcile-anna-ben.xlsx"
     fill(out, {"H2": "apply", "H3": "omit"})
     res = runner.invoke(app, ["reconcile", "--status", *s])
     assert res.exit_code == 0
     assert res.stdout.splitlines()[0] == ("codings/reconcile-anna-ben.xlsx: 2 of 5 disagreements decided (40%), "
-                                          "3 undecided, 0 invalid")  # fmt: skip
+                                          "3 undecided, 0 invalid")
     res = runner.invoke(app, ["reconcile", "--status", str(out), "--json", *s])
     assert json.loads(res.stdout)["decided"] == 2
     res = runner.invoke(app, ["reconcile", "--apply", str(out), *s])
@@ -332,6 +332,7 @@ def test_sample_study_end_to_end(sample_store, tmp_path):
     import shutil
 
     from repo_paths import REPO
+
     from vbhc_code.coding.imports import import_codings
     from vbhc_code.store.store import Store
 

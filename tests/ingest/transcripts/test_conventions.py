@@ -34,7 +34,7 @@ def rows(parsed):
 # -- recurring Name: labels (MAXQDA's rule) ---------------------------------------------------------------
 def test_recurring_name_labels_are_speakers_once_only_stays_text_with_a_located_warning():
     text = ("Focus group 2\n\nJan Jansen: We measure outcomes.\nKarin Bos: Do we?\nStep one: measure what matters.\n"
-            "Jan Jansen: Yes.\nBob: only once here.\nKarin Bos: Right.\n")  # fmt: skip
+            "Jan Jansen: Yes.\nBob: only once here.\nKarin Bos: Right.\n")
     parsed = turns(text, SpeakerRules())
     assert rows(parsed) == [
         ("Jan Jansen", "participant", "We measure outcomes.", ()),
@@ -59,7 +59,9 @@ def test_lower_case_ids_and_their_family_admin_1_admin_2():
 def test_prose_with_colons_gets_no_speakers():
     text = "Step one: measure. Then we see.\nNote: once.\nIn short: it works.\nThe point is: yes.\n"
     parsed = turns(text, SpeakerRules())
-    assert {t.speaker for t in parsed.turns} == {None} and parsed.warnings[0].endswith("(use --participants or --speaker-pattern)")
+    assert {t.speaker for t in parsed.turns} == {None} and parsed.warnings[0].endswith(
+        "(use --participants or --speaker-pattern)"
+    )
     # Header fields never count, however often they recur; long phrases and sentences are no labels.
     scan = scan_text("Note: a\nNote: b\nWhat I mean is, really: x\nWhat I mean is, really: y\n")
     assert scan.colon_labels == set()
@@ -68,7 +70,7 @@ def test_prose_with_colons_gets_no_speakers():
 def test_interviewer_missing_from_the_sheet_is_never_glued_to_the_participant():
     """The issue's worst case: a named interviewer's question must not become the participant's words."""
     text = ("Anna de Vries: Welcome. How do you work?\nMax Bigman: In the clinic we rarely see outcome data.\n"
-            "Anna de Vries: What would value mean in your work?\nMax Bigman: Outcomes that matter.\n")  # fmt: skip
+            "Anna de Vries: What would value mean in your work?\nMax Bigman: Outcomes that matter.\n")
     parsed = turns(text, SpeakerRules(known_labels=["Max Bigman"]))
     assert [(t.speaker, t.text) for t in parsed.turns] == [
         ("Anna de Vries", "Welcome. How do you work?"),
@@ -107,11 +109,13 @@ def test_rev_speaker_time_colon_lines():
     assert [(t.speaker, t.text, t.timestamps) for t in turns(text, SpeakerRules()).turns] == [
         ("Speaker 1", "Hello there.", ("00:00:05",)), ("Karin de Boer", "Hi.", ("00:00:09",)),
         ("Speaker 1", "Bye.", ("01:00",)),
-    ]  # fmt: skip
+    ]
 
 
 def test_trint_and_descript_time_then_name_lines():
-    text = "[00:00:05] Karin Bos\nHello.\n\n[00:00:09] Jan de Wit\nHi back.\n[00:01:00] Yes.\n00:01:30 Karin Bos\nBye.\n"
+    text = (
+        "[00:00:05] Karin Bos\nHello.\n\n[00:00:09] Jan de Wit\nHi back.\n[00:01:00] Yes.\n00:01:30 Karin Bos\nBye.\n"
+    )
     parsed = turns(text, SpeakerRules())
     assert rows(parsed) == [
         ("Karin Bos", "participant", "Hello.", ("00:00:05",)),
@@ -145,7 +149,7 @@ def test_timestamp_first_lines_zoom_style():
 # -- f4transkript / easytranscript -----------------------------------------------------------------------------
 def test_f4_time_marks_are_metadata_and_i_b_r_are_labels():
     text = ("I: Wie geht es Ihnen? #00:00:05-2#\nB: Gut, danke. #00:00:09-1#\nUnd weiter so. #00:00:15-0#\n"
-            "I: Schön. #00:00:20-3#\n\nR: A respondent. #00:01:02-3#\n")  # fmt: skip
+            "I: Schön. #00:00:20-3#\n\nR: A respondent. #00:01:02-3#\n")
     parsed = turns(text, SpeakerRules())
     assert rows(parsed) == [
         ("I", "interviewer", "Wie geht es Ihnen?", ("00:00:05-2",)),
@@ -176,7 +180,11 @@ def test_bracketed_ids_and_annotations_are_never_labels():
 def test_speaker_pattern_keeps_default_rules_and_explicit_structure():
     rules = SpeakerRules(pattern=r"Spk\d")
     parsed = turns("Spk1: one\nInterviewer: two\nAnna de Vries  0:03\nthree\n", rules)
-    assert [(t.speaker, t.text) for t in parsed.turns] == [("Spk1", "one"), ("Interviewer", "two"), ("Anna de Vries", "three")]
+    assert [(t.speaker, t.text) for t in parsed.turns] == [
+        ("Spk1", "one"),
+        ("Interviewer", "two"),
+        ("Anna de Vries", "three"),
+    ]
     md = turns("**Karin:** one\n**Joost:** two\n", rules, fmt="md")
     assert [t.speaker for t in md.turns] == ["Karin", "Joost"]
     data = _docx(lambda d: _table(d, [("Speaker", "Text"), ("Karin", "Hello."), ("Joost", "Hi.")]))
@@ -234,10 +242,10 @@ def test_word_table_of_four_columns_header_number_time_and_multi_paragraph_cell(
 
 
 @pytest.mark.parametrize("header", [("Spreker", "Tekst", "Tijd"), ("Name", "Utterance", "Timestamp"),
-                                    ("Participant", "Transcript", "Start")])  # fmt: skip
+                                    ("Participant", "Transcript", "Start")])
 def test_word_table_header_names_and_text_column_anywhere(header):
     parsed = read_bytes(_docx(lambda d: _table(d, [header, ("Karin", "Hallo.", "00:01"), ("Jan", "Dag.", "00:02")])),
-                        fmt="docx", rules=SpeakerRules(), name="t.docx")  # fmt: skip
+                        fmt="docx", rules=SpeakerRules(), name="t.docx")
     assert rows(parsed) == [("Karin", "participant", "Hallo.", ("00:01",)), ("Jan", "participant", "Dag.", ("00:02",))]
 
 
@@ -250,7 +258,7 @@ def test_word_table_without_header_row_and_a_column_of_recurring_names():
     # A table of fields (no recurring names, header fields) is no speaker table.
     fields = read_bytes(_docx(lambda d: [d.add_paragraph("P01: Hi."), _table(d, [("Date", "2024"), ("Place", "Utrecht"),
                                                                                   ("Duration", "40 min")])]),
-                        fmt="docx", rules=SpeakerRules(), name="t.docx")  # fmt: skip
+                        fmt="docx", rules=SpeakerRules(), name="t.docx")
     assert [t.speaker for t in fields.turns] == ["P01"]
 
 

@@ -57,7 +57,9 @@ def test_clean_transcripts_round_trip(turns, fmt):
     lines = []
     for label, body, chat in turns:
         if chat:
-            lines.append(f"> **[chat 00:01:02] {label}:** {body}" if fmt == "md" else f"[chat 00:01:02] {label}: {body}")
+            lines.append(
+                f"> **[chat 00:01:02] {label}:** {body}" if fmt == "md" else f"[chat 00:01:02] {label}: {body}"
+            )
         else:
             lines.append(f"**{label}:** {body}" if fmt == "md" else f"{label}: {body}")
         lines.append("")

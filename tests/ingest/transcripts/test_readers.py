@@ -62,9 +62,14 @@ def test_header_fields_are_never_labels_and_unknown_names_are_text():
 
 
 def test_role_lines_among_header_fields_are_metadata_not_turns():
-    text = "Interview 3\nDate: 12-03-2024\nInterviewer: JdV\nRespondent: P03\n\nInterviewer: So, welcome.\nP03: Thanks.\n"
+    text = (
+        "Interview 3\nDate: 12-03-2024\nInterviewer: JdV\nRespondent: P03\n\nInterviewer: So, welcome.\nP03: Thanks.\n"
+    )
     parsed = turns_of(text)
-    assert [(t.speaker, t.text, t.line) for t in parsed.turns] == [("Interviewer", "So, welcome.", 6), ("P03", "Thanks.", 7)]
+    assert [(t.speaker, t.text, t.line) for t in parsed.turns] == [
+        ("Interviewer", "So, welcome.", 6),
+        ("P03", "Thanks.", 7),
+    ]
     # Without a header field in the first block, or with long speech, a label line is a turn as usual.
     assert [t.text for t in turns_of("Interviewer: JdV\n\nP03: Thanks.\n").turns] == ["JdV", "Thanks."]
     long = "Date: x\nInterviewer: " + "word " * 20 + "\n\nP03: Yes.\n"
@@ -72,8 +77,13 @@ def test_role_lines_among_header_fields_are_metadata_not_turns():
     speech = "Date: x\nInterviewer: Hi.\nP01: Hello there!\n\nInterviewer: Next.\n"
     assert [t.text for t in turns_of(speech).turns] == ["Hi.", "Hello there!", "Next."]
     # A title block before the header block ("Interview 7", "# Interview 7") is part of the header.
-    titled = "Interview 7\n\nDate: 2025-01-01\nInterviewer: A. Jansen\nRespondent: P03\n\nInterviewer: Hello.\nP03: Hi.\n"
-    assert [(t.speaker, t.text, t.line) for t in turns_of(titled).turns] == [("Interviewer", "Hello.", 7), ("P03", "Hi.", 8)]
+    titled = (
+        "Interview 7\n\nDate: 2025-01-01\nInterviewer: A. Jansen\nRespondent: P03\n\nInterviewer: Hello.\nP03: Hi.\n"
+    )
+    assert [(t.speaker, t.text, t.line) for t in turns_of(titled).turns] == [
+        ("Interviewer", "Hello.", 7),
+        ("P03", "Hi.", 8),
+    ]
     md = "# Interview 7\n\n**Date:** 2025-01-01\n**Interviewer:** A. Jansen\n\n**Interviewer:** Hello.\n**P03:** Hi.\n"
     assert [t.text for t in turns_of(md, fmt="md").turns] == ["Hello.", "Hi."]
     # Short turns before a block of fields are turns, not header.
@@ -87,7 +97,7 @@ def test_default_role_labels_and_participant_style_ids():
                         ("Researcher", "interviewer"), ("Int", "interviewer"), ("I", "interviewer"),
                         ("Q", "interviewer"), ("R", "participant"), ("A", "participant"), ("P01", "participant"),
                         ("P1", "participant"), ("R3", "participant"), ("Participant 4", "participant"),
-                        ("Respondent 2", "participant"), ("Interviewer 2", "interviewer")]:  # fmt: skip
+                        ("Respondent 2", "participant"), ("Interviewer 2", "interviewer")]:
         assert rules.accepts(label), label
         assert rules.role(label) == role, label
     for label in ["Date", "Note", "Location", "Duration", "Anna", "The point is", "http", "Participant"]:
@@ -149,7 +159,10 @@ def test_empty_turns_are_dropped():
 
 def test_no_labels_gives_paragraph_turns_with_a_warning():
     parsed = parse_plain_text("First para\nstill first.\n\n\nSecond.\n", fmt="txt", rules=RULES, display_name="x.txt")
-    assert [(t.speaker, t.text, t.line) for t in parsed.turns] == [(None, "First para\nstill first.", 1), (None, "Second.", 5)]
+    assert [(t.speaker, t.text, t.line) for t in parsed.turns] == [
+        (None, "First para\nstill first.", 1),
+        (None, "Second.", 5),
+    ]
     assert parsed.warnings == (
         "x.txt: no speaker labels found; each paragraph is a turn with no speaker (use --participants or --speaker-pattern)",
     )
@@ -279,7 +292,7 @@ def test_a_timing_line_without_a_blank_line_starts_the_next_cue():
 
 def test_cues_with_only_tags_give_no_empty_turns():
     text = ("WEBVTT\n\n00:01.000 --> 00:02.000\n<v P01>Hello.</v>\n\n00:02.000 --> 00:03.000\n<i></i>\n\n"
-            "00:03.000 --> 00:04.000\n<00:00:03.500>\n\n00:04.000 --> 00:05.000\n<v P02>Bye.</v>\n")  # fmt: skip
+            "00:03.000 --> 00:04.000\n<00:00:03.500>\n\n00:04.000 --> 00:05.000\n<v P02>Bye.</v>\n")
     parsed = turns_of(text, fmt="vtt")
     assert [(t.speaker, t.text, t.text_spans) for t in parsed.turns] == [
         ("P01", "Hello.", ((text.index("Hello."), text.index("Hello.") + 6),)),
@@ -316,10 +329,12 @@ def test_srt_labels_caps_labels_mid_cue_and_merging():
 def test_caption_labels_inside_formatting_tags():
     text = ("1\n00:00:01,000 --> 00:00:02,000\n<i>Interviewer:</i> Hello\n\n"
             "2\n00:00:02,000 --> 00:00:03,000\n<font color=\"#fff\">MAN: Yes</font>\n\n"
-            "3\n00:00:03,000 --> 00:00:04,000\n<b>not a label</b>\n")  # fmt: skip
+            "3\n00:00:03,000 --> 00:00:04,000\n<b>not a label</b>\n")
     parsed = parse_plain_text(text, fmt="srt", rules=RULES)
     assert [(t.speaker, t.text) for t in parsed.turns] == [("Interviewer", "Hello"), ("MAN", "Yes not a label")]
-    assert parsed.turns[0].start == text.index("Hello") and parsed.turns[0].text_spans == ((text.index("Hello"), text.index("Hello") + 5),)
+    assert parsed.turns[0].start == text.index("Hello") and parsed.turns[0].text_spans == (
+        (text.index("Hello"), text.index("Hello") + 5),
+    )
 
 
 # -- docx -------------------------------------------------------------------------------------------
@@ -379,13 +394,16 @@ def test_docx_speaker_time_text_table_read_row_by_row_in_document_order():
         d.add_paragraph("Before the table")
         table = d.add_table(rows=3, cols=3)
         for row, cells in zip(table.rows, [("Speaker", "Time", "Text"), ("Mila", "00:01:02", "Hello."),
-                                           ("Interviewer", "", "Go on.")]):  # fmt: skip
+                                           ("Interviewer", "", "Go on.")]):
             for cell, value in zip(row.cells, cells):
                 cell.text = value
         d.add_paragraph("After the table")
 
     parsed = read_bytes(_docx(build), fmt="docx", rules=SpeakerRules(), name="t.docx")
-    assert parsed.plain_text == "Before the table\nSpeaker\tTime\tText\nMila\t00:01:02\tHello.\nInterviewer\t\tGo on.\nAfter the table"
+    assert (
+        parsed.plain_text
+        == "Before the table\nSpeaker\tTime\tText\nMila\t00:01:02\tHello.\nInterviewer\t\tGo on.\nAfter the table"
+    )
     assert [(t.speaker, t.role, t.text, t.timestamps) for t in parsed.turns] == [
         ("Mila", "participant", "Hello.", ("00:01:02",)),
         ("Interviewer", "interviewer", "Go on.\nAfter the table", ()),
@@ -429,10 +447,10 @@ def test_docx_tracked_changes_read_as_accepted():
 
 def test_docx_chat_line_and_no_label_paragraphs():
     parsed = read_bytes(_docx(lambda d: [d.add_paragraph("P01: Hi."), d.add_paragraph("[chat 00:01:00] Mila: typed")]),
-                        fmt="docx", rules=SpeakerRules(), name="c.docx")  # fmt: skip
+                        fmt="docx", rules=SpeakerRules(), name="c.docx")
     assert [(t.speaker, t.turn_type) for t in parsed.turns] == [("P01", "speech"), ("Mila", "chat")]
     parsed = read_bytes(_docx(lambda d: [d.add_paragraph("One."), d.add_paragraph("Two.")]), fmt="docx",
-                        rules=SpeakerRules(), name="n.docx")  # fmt: skip
+                        rules=SpeakerRules(), name="n.docx")
     assert [t.text for t in parsed.turns] == ["One.", "Two."]  # .docx: every paragraph is a turn
     assert "no speaker labels found" in parsed.warnings[0]
 
@@ -452,7 +470,9 @@ def test_cp1252_fallback_warns_and_encoding_option_overrides(tmp_path: Path):
     path.write_bytes("Interviewer: caf\u00e9 \u2019quote\u2019\n".encode("cp1252"))
     parsed = read_transcript(path, rules=RULES, display_name="sub/w.txt")
     assert parsed.encoding == "cp1252" and parsed.turns[0].text == "caf\u00e9 \u2019quote\u2019"
-    assert parsed.warnings == ("sub/w.txt: not valid UTF-8 (line 1); read as cp1252 (Windows-1252); pass --encoding to override",)
+    assert parsed.warnings == (
+        "sub/w.txt: not valid UTF-8 (line 1); read as cp1252 (Windows-1252); pass --encoding to override",
+    )
     latin = read_transcript(path, rules=RULES, encoding="latin-1")
     assert latin.encoding == "iso8859-1" and latin.warnings == () and latin.turns[0].text == "caf\u00e9 \x92quote\x92"
 
@@ -471,8 +491,14 @@ def test_utf16_with_bom(tmp_path: Path):
         (b" \n\t\n", "e.txt: no text (only whitespace)"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "e.txt: a binary file, not a text transcript"),
         (b"\x01\x02\x03\x04\x05 control bytes only", "e.txt: a binary file, not a text transcript"),
-        (b"ok line\nP01: \x81\x8d\n", "e.txt line 2: neither UTF-8 nor cp1252 (byte 0x81 at offset 13); pass --encoding"),
-        (b"P01: " + b"x" * 1_000_001, "e.txt line 1: a line of more than 1,000,000 characters; not a transcript (no line breaks)"),
+        (
+            b"ok line\nP01: \x81\x8d\n",
+            "e.txt line 2: neither UTF-8 nor cp1252 (byte 0x81 at offset 13); pass --encoding",
+        ),
+        (
+            b"P01: " + b"x" * 1_000_001,
+            "e.txt line 1: a line of more than 1,000,000 characters; not a transcript (no line breaks)",
+        ),
     ],
 )
 def test_unreadable_text_files(data, message):

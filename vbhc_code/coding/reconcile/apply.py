@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.coding.workbook import check_coder_name
-from vbhc_code.files.csvfile import write_csv_atomic
-from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError, VbhcError
-from vbhc_code.models import Coding
 from vbhc_code.coding.reconcile.workbook import (
     Cell,
     DecisionRow,
@@ -30,14 +26,18 @@ from vbhc_code.coding.reconcile.workbook import (
     read_reconcile_xlsx,
     write_reconcile_xlsx,
 )
+from vbhc_code.coding.workbook import check_coder_name
+from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError, VbhcError
+from vbhc_code.files.csvfile import write_csv_atomic
+from vbhc_code.models import Coding
 from vbhc_code.store.store import Store, now_iso
 
 __all__ = ["ApplyReport", "Comparison", "ReconcileReport", "apply_reconciliation", "compare_coders",
-           "reconcile_status", "write_reconcile_workbook", "LOG_COLUMNS"]  # fmt: skip
+           "reconcile_status", "write_reconcile_workbook", "LOG_COLUMNS"]
 
 DEFAULT_LOG = Path("outputs") / "reconciliation-log.csv"
 LOG_COLUMNS = ("cell", "document", "turn_index", "code", "coder_a", "value_a", "coder_b", "value_b", "decision",
-               "consensus_value", "rationale", "decided_by", "decided_at", "consensus_coder")  # fmt: skip
+               "consensus_value", "rationale", "decided_by", "decided_at", "consensus_coder")
 
 
 @dataclass
@@ -64,7 +64,7 @@ def compare_coders(store: Store, coder_a: str, coder_b: str) -> Comparison:
     dis = {c: (1, 0) for c in cells_a - cells_b}
     dis.update({c: (0, 1) for c in cells_b - cells_a})
     return Comparison(coder_a, coder_b, both, docs_a - docs_b, docs_b - docs_a, cells_a & cells_b,
-                      dict(sorted(dis.items())))  # fmt: skip
+                      dict(sorted(dis.items())))
 
 
 def _check_pair(coders: tuple[str, str] | list[str]) -> tuple[str, str]:
@@ -74,7 +74,7 @@ def _check_pair(coders: tuple[str, str] | list[str]) -> tuple[str, str]:
     if a == b:
         raise UsageError(f"--coders: '{a}' named twice")
     reserved = {"document", "turn_index", "code", "speaker", "text", "decision", "rationale", "decided_by",
-                "apply", "omit"}  # fmt: skip
+                "apply", "omit"}
     for name in (a, b):
         if name.lower() in reserved:
             raise UsageError(f"coder name '{name}' clashes with a column or decision of the workbook")
@@ -124,7 +124,7 @@ def write_reconcile_workbook(
             old = None
     if old is not None and old.problems and not force:
         raise ValidationError(f"{out}: rows whose decisions cannot be carried over; fix them (or --force to drop "
-                              "them)", old.problems)  # fmt: skip
+                              "them)", old.problems)
     old_rows = {r.cell: r for r in old.rows} if old else {}
     earlier = {(r.cell, r.decision, r.rationale): r for r in old.earlier} if old else {}
     earlier_by_cell: dict[Cell, DecisionRow] = {}
@@ -162,7 +162,7 @@ def write_reconcile_workbook(
     for label, docs in ((a, comp.only_a), (b, comp.only_b)):
         if docs:
             warnings.append(f"{len(docs)} document(s) coded by {label} only are not reconciled: "
-                            f"{', '.join(sorted(docs)[:5])}{' ...' if len(docs) > 5 else ''}")  # fmt: skip
+                            f"{', '.join(sorted(docs)[:5])}{' ...' if len(docs) > 5 else ''}")
     cb_a, cb_b = store.coder_codebook(a), store.coder_codebook(b)
     if cb_a and cb_b and cb_a.sha256 != cb_b.sha256:
         warnings.append(f"{a} used codebook {cb_a.name} {cb_a.version}, {b} used {cb_b.name} {cb_b.version}")
@@ -171,9 +171,9 @@ def write_reconcile_workbook(
         out, coder_a=a, coder_b=b, rows=rows, agreed=sorted(comp.agreed), turn_info=info, changes=changes,
         earlier=sorted(earlier.values(), key=lambda r: (r.cell, r.noted_at)),
         meta={"documents": str(len(comp.documents)), "store": str(store.path)},
-    )  # fmt: skip
+    )
     return ReconcileReport(out, a, b, len(comp.documents), len(comp.agreed), len(rows),
-                           sum(1 for r in rows if r.decision), Counter(s for _, s, _ in changes), warnings)  # fmt: skip
+                           sum(1 for r in rows if r.decision), Counter(s for _, s, _ in changes), warnings)
 
 
 def _both_coded_docs(cell: Cell, comp: Comparison) -> bool:
@@ -212,22 +212,24 @@ def _validate(sheet: ReconcileSheet, comp: Comparison, *, partial: bool) -> tupl
         current = comp.disagreements.get(row.cell)
         if current is None:
             problems.append(f"[{where}] {cell_label(row.cell)} no longer disagrees in the store; "
-                            f"re-run 'vbhc-code reconcile --coders {a} {b}'")  # fmt: skip
+                            f"re-run 'vbhc-code reconcile --coders {a} {b}'")
             continue
         if current != (row.value_a, row.value_b):
             problems.append(f"[{decision_cell(sheet, row, a)}] the coders' values of {cell_label(row.cell)} changed "
-                            f"in the store; re-run 'vbhc-code reconcile --coders {a} {b}'")  # fmt: skip
+                            f"in the store; re-run 'vbhc-code reconcile --coders {a} {b}'")
             continue
         if not row.decision:
             undecided.append(row)
             if not partial:
                 problems.append(f"[{decision_cell(sheet, row)}] no decision for {cell_label(row.cell)}")
         elif normalise_decision(row.decision, a, b) is None:
-            problems.append(f"[{decision_cell(sheet, row)}] decision '{row.decision[:20]}' is not apply, omit, {a} or {b}")
+            problems.append(
+                f"[{decision_cell(sheet, row)}] decision '{row.decision[:20]}' is not apply, omit, {a} or {b}"
+            )
     for cell in comp.disagreements:
         if cell not in seen:
             problems.append(f"[{name} Disagreements] {cell_label(cell)} disagrees in the store but is not listed; "
-                            f"re-run 'vbhc-code reconcile --coders {a} {b}'")  # fmt: skip
+                            f"re-run 'vbhc-code reconcile --coders {a} {b}'")
     return problems, undecided
 
 
@@ -252,8 +254,10 @@ def apply_reconciliation(
         raise UsageError(f"--as {as_coder}: the consensus must not overwrite one of the reconciled coders")
     existing = {c.name: c for c in store.coders()}.get(as_coder)
     if existing is not None and not (existing.source or "").startswith("reconcile "):
-        raise HumanWorkExists(f"--as {as_coder}: coder '{as_coder}' holds codings from {existing.source or 'elsewhere'}, "
-                              "not from a reconciliation; choose another --as")  # fmt: skip
+        raise HumanWorkExists(
+            f"--as {as_coder}: coder '{as_coder}' holds codings from {existing.source or 'elsewhere'}, "
+            "not from a reconciliation; choose another --as"
+        )
     comp = compare_coders(store, a, b)
     problems, undecided = _validate(sheet, comp, partial=partial)
     if problems:
@@ -276,7 +280,7 @@ def apply_reconciliation(
             "document": row.cell[0], "turn_index": row.cell[1], "code": row.cell[2], "coder_a": a, "coder_b": b,
             "value_a": row.value_a, "value_b": row.value_b, "decision": d, "rationale": row.rationale,
             "decided_by": row.decided_by, "decided_at": stamp, "consensus_coder": as_coder,
-        })  # fmt: skip
+        })
     codebook = store.coder_codebook(a) or store.coder_codebook(b)
     warnings = []
     nobody = sum(1 for row in sheet.rows if row.decision and not row.decided_by)
@@ -285,13 +289,13 @@ def apply_reconciliation(
     codings = [Coding(d, i, c, as_coder) for d, i, c in sorted(cells)]
     with store.transaction():
         store.replace_codings(as_coder, codings, coded_documents=docs, codebook=codebook,
-                              source=f"reconcile {path.name} ({a} + {b})")  # fmt: skip
+                              source=f"reconcile {path.name} ({a} + {b})")
         store.add_reconciliation_log(log_rows)
     if log_csv is not None:
         write_log_csv(store, Path(log_csv))
     agreement = _agreement(store, [a, b], as_coder, scope, warnings)
     return ApplyReport(as_coder, a, b, len(codings), len(docs), settled, sum(1 for c in comp.agreed if c[0] in docs),
-                       len(undecided), skipped, agreement, log_csv, warnings)  # fmt: skip
+                       len(undecided), skipped, agreement, log_csv, warnings)
 
 
 def write_log_csv(store: Store, path: Path) -> Path:
@@ -302,7 +306,7 @@ def write_log_csv(store: Store, path: Path) -> Path:
         cell = (r["document"], r["turn_index"], r["code"])
         rows.append([cell_label(cell), r["document"], r["turn_index"], r["code"], r["coder_a"], r["value_a"],
                      r["coder_b"], r["value_b"], r["decision"], value, r["rationale"], r["decided_by"],
-                     r["decided_at"], r["consensus_coder"]])  # fmt: skip
+                     r["decided_at"], r["consensus_coder"]])
     return write_csv_atomic(path, LOG_COLUMNS, rows)
 
 
@@ -344,7 +348,7 @@ def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
             code["invalid"] += 1
             # same located line as --apply, so the researcher can find the cell to fix
             invalid_cells.append(f"[{decision_cell(sheet, row)}] decision '{row.decision[:20]}' is not apply, omit, "
-                                 f"{a} or {b}")  # fmt: skip
+                                 f"{a} or {b}")
         else:
             by_decision[d if d in ("apply", "omit") else f"as {d}"] += 1
             code["decided"] += 1
@@ -362,4 +366,4 @@ def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
         "percent_decided": (100.0 * decided / total) if total else 100.0,
         "by_decision": dict(by_decision), "by_code": {k: dict(v) for k, v in sorted(by_code.items())},
         "earlier_decisions": len(sheet.earlier), "stale": stale,
-    }  # fmt: skip
+    }

@@ -21,7 +21,7 @@ from vbhc_code.store.store import now_iso
 RECONCILE_KIND = "vbhc-code reconciliation workbook"
 DECISIONS = ("apply", "omit")
 EARLIER_COLUMNS = ("document", "turn_index", "code", "value_a", "value_b", "decision", "rationale", "decided_by",
-                   "status", "noted_at")  # fmt: skip
+                   "status", "noted_at")
 
 Cell = tuple[str, int, str]  # document, turn_index, code
 
@@ -61,7 +61,9 @@ def cell_label(cell: Cell) -> str:
     return f"{cell[0]} #{cell[1]} {cell[2]}"
 
 
-def decision_value(decision: str, coder_a: str, coder_b: str, value_a: int, value_b: int) -> int | None:
+def decision_value(
+    decision: str | None, coder_a: str, coder_b: str, value_a: int | None, value_b: int | None
+) -> int | None:
     """The consensus value a decision gives (1 present, 0 absent), None for an invalid decision.
 
     >>> decision_value("apply", "anna", "ben", 1, 0), decision_value("omit", "anna", "ben", 1, 0)
@@ -69,7 +71,7 @@ def decision_value(decision: str, coder_a: str, coder_b: str, value_a: int, valu
     >>> decision_value("as ben", "anna", "ben", 1, 0), decision_value("maybe", "anna", "ben", 1, 0)
     (0, None)
     """
-    d = normalise_decision(decision, coder_a, coder_b)
+    d = normalise_decision(decision, coder_a, coder_b) if decision else None
     return {"apply": 1, "omit": 0, coder_a: value_a, coder_b: value_b}.get(d) if d else None
 
 
@@ -127,12 +129,12 @@ def write_reconcile_xlsx(
         Column("decision", width=12.0, choices=[*DECISIONS, coder_a, coder_b],
                comment=f"apply, omit, or a coder's name (= as {coder_a} / as {coder_b})"),
         Column("rationale", width=50.0, wrap=True), Column("decided_by", width=12.0),
-    ]  # fmt: skip
+    ]
     dis_rows = [
         [r.cell[0], r.cell[1], r.cell[2], info(r.cell)[0], info(r.cell)[1], r.value_a, r.value_b,
          r.decision or None, r.rationale or None, r.decided_by or None]
         for r in rows
-    ]  # fmt: skip
+    ]
     agreed_rows = [[c[0], c[1], c[2], info(c)[0], info(c)[1]] for c in agreed]
     change_rows = [
         [c[0], c[1], c[2], status, *(_old(old))] for c, status, old in changes
@@ -141,21 +143,21 @@ def write_reconcile_xlsx(
         [r.cell[0], r.cell[1], r.cell[2], r.value_a, r.value_b, r.decision or None, r.rationale or None,
          r.decided_by or None, r.status, r.noted_at]
         for r in earlier
-    ]  # fmt: skip
+    ]
     meta = {"kind": RECONCILE_KIND, "coder_a": coder_a, "coder_b": coder_b, "created_at": now_iso(),
-            "vbhc_code_version": __version__, **meta}  # fmt: skip
+            "vbhc_code_version": __version__, **meta}
     sheets: list[Sheet | TextSheet] = [
         Sheet("Disagreements", dis_cols, dis_rows),
         Sheet("Agreed", [Column("document", width=22.0), Column("turn_index", kind="int", width=10.0),
                          Column("code", width=9.0), Column("speaker", width=12.0),
-                         Column("text", width=80.0, wrap=True)], agreed_rows),  # fmt: skip
+                         Column("text", width=80.0, wrap=True)], agreed_rows),
         Sheet("Changes", [Column("document", width=22.0), Column("turn_index", kind="int", width=10.0),
                           Column("code", width=9.0), Column("status", width=22.0), Column("old decision", width=14.0),
                           Column("old rationale", width=40.0, wrap=True), Column("old decided_by", width=12.0)],
-              change_rows),  # fmt: skip
+              change_rows),
         Sheet("Earlier decisions", [Column(c, kind="int" if c in ("turn_index", "value_a", "value_b") else "text",
                                            wrap=c == "rationale", width=40.0 if c == "rationale" else None)
-                                    for c in EARLIER_COLUMNS], earlier_rows),  # fmt: skip
+                                    for c in EARLIER_COLUMNS], earlier_rows),
         TextSheet("Instructions", _instructions(coder_a, coder_b), title="How to reconcile"),
         Sheet("_meta", [Column("key"), Column("value")], [[k, v] for k, v in meta.items()], hidden=True),
     ]
@@ -226,7 +228,7 @@ def read_reconcile_xlsx(path: Path) -> ReconcileSheet:
             result.rows.append(DecisionRow(
                 r, (_text(get["document"]), idx, _text(get["code"])), _int(get[a]), _int(get[b]),
                 _text(get["decision"]), _text(get["rationale"]), _text(get["decided_by"]),
-            ))  # fmt: skip
+            ))
         if "Earlier decisions" in wb.sheetnames:
             it = wb["Earlier decisions"].iter_rows(values_only=True)
             eh = {h: j for j, h in enumerate(_text(h) for h in next(it, ())) if h}
@@ -240,7 +242,7 @@ def read_reconcile_xlsx(path: Path) -> ReconcileSheet:
                         r, (_text(g["document"]), idx, _text(g["code"])), _int(g["value_a"]), _int(g["value_b"]),
                         _text(g["decision"]), _text(g["rationale"]), _text(g["decided_by"]), _text(g["status"]),
                         _text(g["noted_at"]),
-                    ))  # fmt: skip
+                    ))
         return result
     finally:
         wb.close()

@@ -13,16 +13,24 @@ from dataclasses import replace
 from pathlib import Path
 
 from vbhc_code.errors import DataError
-from vbhc_code.models import ParsedTranscript
 from vbhc_code.ingest.transcripts.captions import parse_captions
 from vbhc_code.ingest.transcripts.decode import check_line_lengths, decode_bytes
 from vbhc_code.ingest.transcripts.labels import SpeakerRules
 from vbhc_code.ingest.transcripts.lines import parse_lines
+from vbhc_code.models import ParsedTranscript
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt")
 FORMATS = tuple(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
 
-__all__ = ["SUPPORTED_SUFFIXES", "FORMATS", "SpeakerRules", "read_transcript", "read_bytes", "parse_plain_text", "sniff_format"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "FORMATS",
+    "SpeakerRules",
+    "read_transcript",
+    "read_bytes",
+    "parse_plain_text",
+    "sniff_format",
+]
 
 
 def read_transcript(
@@ -50,7 +58,9 @@ def sniff_format(text: str, fmt: str) -> str:
     return "srt" if m else fmt
 
 
-_SRT_START = re.compile(r"\s*\d{1,6}[ \t]*\n[ \t]*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}[ \t]*-->[ \t]*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}")
+_SRT_START = re.compile(
+    r"\s*\d{1,6}[ \t]*\n[ \t]*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}[ \t]*-->[ \t]*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}"
+)
 
 
 def read_bytes(

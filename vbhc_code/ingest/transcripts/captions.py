@@ -14,13 +14,16 @@ import html
 import re
 from dataclasses import dataclass
 
-from vbhc_code.models import Turn
 from vbhc_code.files.sheets import label_key
 from vbhc_code.ingest.transcripts.labels import SpeakerRules, is_caps_label, is_header_field, looks_like_name
 from vbhc_code.ingest.transcripts.lines import _CHAT_LINE
+from vbhc_code.models import Turn
 
 _MARK = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+(?P<v>[^>\n]*))?>|</v>|(?P<chev>(?:>>|&gt;&gt;)(?:>|&gt;)*)")
-_LABEL = re.compile(r"(?P<label>[^\s:<>()\[\]][^:\n<>()\[\]]{0,59}?)[ \t]*(?:\([^)\n]{0,40}\)[ \t]*)?:(?P<tight>(?=[^\W\d_]))?(?=\s|$|[^\W\d_]|</)[ \t]*")
+_LABEL = re.compile(
+    r"(?P<label>[^\s:<>()\[\]][^:\n<>()\[\]]{0,59}?)[ \t]*(?:\([^)\n]{0,40}\)[ \t]*)?"
+    r":(?P<tight>(?=[^\W\d_]))?(?=\s|$|[^\W\d_]|</)[ \t]*"
+)
 _TIMING = re.compile(r"[ \t]*(?P<a>\d[\d:.,]*)[ \t]*-->[ \t]*(?P<b>\d[\d:.,]*)")
 _TAG = re.compile(r"</?[A-Za-z][^>\n]*>|<\d[\d:.]*>")
 
@@ -96,6 +99,7 @@ def parse_captions(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") 
             else:
                 cue += 1
                 tm = _TIMING.match(text, block[t][0], block[t][1])
+                assert tm is not None  # t is the line that matched _TIMING above
                 timing = f"{tm['a']} --> {tm['b']}"
                 for k, (ls, le) in enumerate(block[t + 1:]):
                     if "-->" in text[ls:le] and _TIMING.match(text, ls, le):
@@ -138,7 +142,11 @@ def _payload_line(text, ls, le, lineno, first_line, cue, timing, pieces, state, 
     line = text[ls:le]
     if "<" in line or ">" in line or "&gt;" in line:
         for m in _MARK.finditer(text, ls, le):
-            if m["chev"] is not None and m.start() > ls and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "<>;"):
+            if (
+                m["chev"] is not None
+                and m.start() > ls
+                and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "<>;")
+            ):
                 continue
             segments.append((marker, voice, pos, m.start()))
             marker = "v" if m.group(0).startswith("<v") else "close" if m.group(0) == "</v>" else "chev"
@@ -166,20 +174,20 @@ def _payload_line(text, ls, le, lineno, first_line, cue, timing, pieces, state, 
                 at = tag.end()  # "<font color=...>MAN: Yes</font>": the label follows formatting tags
                 while at < e and text[at].isspace():
                     at += 1
-            m = _LABEL.match(text, at, e)
-            if m:
-                label = m["label"].strip()
+            lab = _LABEL.match(text, at, e)
+            if lab:
+                label = lab["label"].strip()
                 ok = rules.accepts(label) or (
                     not is_header_field(label)
                     and rules.pattern is None
                     and (is_caps_label(label) or ((first_line or marker == "chev") and looks_like_name(label)))
                 )
-                if ok and m["tight"] is not None and not is_caps_label(label):
+                if ok and lab["tight"] is not None and not is_caps_label(label):
                     ok = False  # "MAN:Jacques" is a caption typo; "Note:text" in speech is not a label
                 if ok:
                     state["seq"] += 1
                     state["key"], state["label"], state["named"] = label_key(label), label, True
-                    s = m.end()
+                    s = lab.end()
                     while text.startswith("</", s) and (tag := _TAG.match(text, s, e)):
                         s = tag.end()  # "<i>Interviewer:</i> Hello": the closing tag is not text
                         while s < e and text[s].isspace():
@@ -216,5 +224,5 @@ def _merge(text: str, pieces: list[_Piece], rules: SpeakerRules) -> list[Turn]:
             spans=tuple((p.start, p.end) for p in g) if len(g) > 1 else (),
             speaker=label, role=rules.role(label), turn_type="chat" if g[0].chat else "speech",
             timestamps=tuple(timings), line=g[0].line,
-        ))  # fmt: skip
+        ))
     return turns

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 
 from vbhc_code.files.sheets import label_key
 from vbhc_code.ingest.transcripts.labels import (
-    TS, TS_ANY, SpeakerRules, is_participant_style, label_base, is_timestamp, looks_like_name, name_shaped,
+    TS,
+    TS_ANY,
+    SpeakerRules,
+    is_participant_style,
+    is_timestamp,
+    label_base,
+    looks_like_name,
+    name_shaped,
 )
 
 # "[00:01:02] Name: text", "Name (00:01:02): text", "Name:" -- the candidate label of a line.
@@ -88,7 +95,12 @@ def scan_text(text: str) -> Scan:
                 first_line.setdefault(key, (lineno, m["label"].strip()))
         if head.lstrip().startswith("["):
             b = BRACKET_LINE.match(head)
-            if b and name_shaped(b["label"], fields=True) and not is_annotation(b["label"]) and not is_timestamp(b["label"]):
+            if (
+                b
+                and name_shaped(b["label"], fields=True)
+                and not is_annotation(b["label"])
+                and not is_timestamp(b["label"])
+            ):
                 bracket[label_key(b["label"])] += 1
         if head and head.rstrip()[-1:] in "0123456789]):":
             n = NAME_TS_LINE.match(head) or TS_NAME_LINE.match(head)

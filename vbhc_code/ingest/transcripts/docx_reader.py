@@ -13,11 +13,10 @@ import io
 import re
 import zipfile
 import zlib
-
-from vbhc_code.errors import DataError
 from typing import NamedTuple
 
-from vbhc_code.ingest.transcripts.labels import TS, TS_ANY, is_header_field, is_timestamp
+from vbhc_code.errors import DataError
+from vbhc_code.ingest.transcripts.labels import TS, TS_ANY, is_header_field
 from vbhc_code.ingest.transcripts.tables import TableLayout, table_layout
 
 MAX_UNPACKED = 256 * 1024 * 1024  # bytes, all parts together
@@ -47,9 +46,15 @@ def check_archive(data: bytes, *, name: str) -> None:
             if "word/document.xml" not in names:
                 raise DataError(f"{name}: not a Word document (no word/document.xml in the archive)")
             for info in infos:
-                if info.file_size > 1_000_000 and info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
-                    raise DataError(f"{name}: refused: {info.filename} is compressed {info.file_size // max(info.compress_size, 1)}"
-                                    f"x (zip bomb?)")
+                if (
+                    info.file_size > 1_000_000
+                    and info.compress_size
+                    and info.file_size / info.compress_size > MAX_RATIO
+                ):
+                    raise DataError(
+                        f"{name}: refused: {info.filename} is compressed {info.file_size // max(info.compress_size, 1)}"
+                        f"x (zip bomb?)"
+                    )
                 if info.filename.endswith((".xml", ".rels")):
                     with zf.open(info) as fh:
                         chunk = fh.read(info.file_size + 1)
@@ -191,8 +196,9 @@ def _bold_label(p, text: str, cache: dict, document) -> str | None:
     if not bold.strip() or not text.startswith(bold):
         return None
     rest = text[len(bold):]
-    if _NAME_TIME.fullmatch(text) and len(bold.strip()) >= len(_NAME_TIME.fullmatch(text)["label"].strip()):
-        label = _NAME_TIME.fullmatch(text)["label"].strip()  # a bold "Name<TAB>0:03" line (Word, Teams)
+    name_time = _NAME_TIME.fullmatch(text)
+    if name_time and len(bold.strip()) >= len(name_time["label"].strip()):
+        label = name_time["label"].strip()  # a bold "Name<TAB>0:03" line (Word, Teams)
         return None if is_header_field(label) else label
     if ":" not in bold and not rest.lstrip().startswith(":"):
         return None

@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from vbhc_code.files.sheets import label_key
-from vbhc_code.models import Turn
 from vbhc_code.ingest.transcripts.conventions import BRACKET_LINE, TIME_MARK, TS_NAME_LINE, Scan, scan_text, warn_worthy
 from vbhc_code.ingest.transcripts.labels import TABLE_HEADERS, TS, TS_ANY, SpeakerRules, looks_like_name, name_shaped
+from vbhc_code.models import Turn
 
 # [ts] Label [ (ts) ] : [ts]   -- the label itself has no ':' and does not start with markup.
 _LABEL_LINE = re.compile(
@@ -28,10 +28,15 @@ _LABEL_TS_LINE = re.compile(rf"[ \t]*(?P<label>[^\s:\[\]()*>#|`][^:\n\t]{{0,59}}
 # "[Anna de Vries] 10:15:02" (Zoom's saved transcript): a bracketed name and a time alone on a line.
 _BRACKET_NAME_TS = re.compile(rf"[ \t]*\[(?P<label>[^\W\d_][^\[\]\n:]{{0,39}})\][ \t]+(?P<ts1>{TS_ANY})[ \t]*$")
 # "0:0:5.100 --> 0:0:8.250" alone on a line (older Teams .docx): the next line names the speaker.
-_RANGE_LINE = re.compile(r"[ \t]*\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?[ \t]*-->[ \t]*\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?[ \t]*$")
-_CHAT_LINE = re.compile(rf"[ \t]*\[chat[ \t]+(?P<ts0>{TS})\][ \t]+(?P<label>[^:\n]{{1,60}}?)[ \t]*:(?=\s|$)[ \t]*", re.I)
+_RANGE_LINE = re.compile(
+    r"[ \t]*\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?[ \t]*-->[ \t]*\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?[ \t]*$"
+)
+_CHAT_LINE = re.compile(
+    rf"[ \t]*\[chat[ \t]+(?P<ts0>{TS})\][ \t]+(?P<label>[^:\n]{{1,60}}?)[ \t]*:(?=\s|$)[ \t]*", re.I
+)
 _MD_SPEECH = re.compile(
-    rf"[ \t]*\*\*[ \t]*(?:(?P<ts0>{TS_ANY})[ \t]+)?(?P<label>[^*:\n\[]{{1,60}}?)[ \t]*(?:(?P<ts1>\[{TS}\]|\({TS}\))[ \t]*)?"
+    rf"[ \t]*\*\*[ \t]*(?:(?P<ts0>{TS_ANY})[ \t]+)?(?P<label>[^*:\n\[]{{1,60}}?)[ \t]*"
+    rf"(?:(?P<ts1>\[{TS}\]|\({TS}\))[ \t]*)?"
     rf"(?::[ \t]*\*\*|\*\*[ \t]*(?:(?P<ts3>\[{TS}\]|\({TS}\))[ \t]*)?:)[ \t]*(?:(?P<ts2>{TS_ANY})(?=\s|$))?"
 )
 _MD_CHAT = re.compile(
@@ -106,7 +111,7 @@ class _Reader:
             turn_index=len(self.turns) + 1, start=spans[0][0], end=spans[-1][1], text=body,
             spans=spans if len(spans) > 1 else (), speaker=cur.label, role=cur.role, turn_type=cur.turn_type,
             timestamps=tuple(cur.timestamps), line=cur.line,
-        ))  # fmt: skip
+        ))
 
     def open(self, label: str | None, lineno: int, kind: str, timestamps=(), turn_type: str = "speech") -> None:
         self.close()
@@ -156,7 +161,7 @@ class _Reader:
             m = _MD_SPEECH.match(line)
             if m and rules.accepts(m["label"], explicit=True):
                 return _Start(m["label"].strip().strip("*").strip(), line_start + m.end(), "markdown labels", _ts(m),
-                              match=m)  # fmt: skip
+                              match=m)
             if _MD_BOUNDARY.match(line):
                 return _Start("", -1, "boundary")
         if ":" in head:
