@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 # distribution name -> module it is imported as
 MODULES = {"python-docx": "docx", "spacy-lookups-data": "spacy_lookups_data", "tomli-w": "tomli_w",
-           "scikit-learn": "sklearn", "irrCAC": "irrCAC"}  # fmt: skip
+           "scikit-learn": "sklearn", "irrCAC": "irrCAC"}
 
 
 def _names(specs: list[str]) -> list[str]:
