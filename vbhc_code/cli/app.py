@@ -16,11 +16,12 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal, TextIO, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Literal, TextIO, TypeVar, Union, get_args, get_origin
 
 import typer
 from rich.console import Console
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from vbhc_code import __version__
 from vbhc_code.errors import VbhcError
@@ -168,6 +169,64 @@ def _choice_message(flag: str, choices: Sequence[str], value: str) -> str:
     return f"{flag} must be {listed}, not {value!r}"
 
 
+class _PlainValue:
+    """Converts an option value of a plain type (str, Path, a Literal choice, their lists and Optionals).
+
+    typer hands every value to a pydantic TypeAdapter, and importing pydantic alone takes longer than
+    importing typer: a command such as ``codings list`` would start up at twice the time of a bare typer app.
+    """
+
+    def __init__(self, convert: Callable[[Any], Any], multi: bool) -> None:
+        self.convert, self.multi = convert, multi
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None:
+            return () if param.multiple or param.nargs == -1 else None
+        if self.multi:
+            return [self.convert(v) for v in value]
+        return self.convert(value)
+
+
+def _plain_value(annotation: Any) -> _PlainValue | None:
+    multi = get_origin(annotation) in (list, tuple)
+    if multi:
+        args = get_args(annotation)
+        if len(args) != 1:  # tuple[str, int]: typer's own conversion
+            return None
+        annotation = args[0]
+    if get_origin(annotation) in (Union, UnionType):
+        rest = [a for a in get_args(annotation) if a is not type(None)]
+        if len(rest) != 1:
+            return None
+        annotation = rest[0]
+    if annotation is str or get_origin(annotation) is Literal:
+        return _PlainValue(str, multi)
+    if annotation is Path:
+        return _PlainValue(Path, multi)
+    if annotation is bool and not multi:
+        return _PlainValue(bool, multi)
+    return None
+
+
+def _use_plain_values(command: Any, ctx: Any) -> None:
+    """Give the plain-typed parameters of ``command`` a ``_PlainValue`` (when typer converts lazily)."""
+    for param in command.get_params(ctx):  # with --help, which typer adds as a parameter of its own
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is None or getattr(param, "_runtime_param", False) is not None or descriptor.is_file:
+            continue  # another typer version, or already converted once
+        plain = _plain_value(descriptor.annotation)
+        if plain is not None:
+            param._runtime_param = plain
+
+
+class VbhcGroup(TyperGroup):
+    """The root and the sub-command groups: their own options (--version, --help) convert without pydantic."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _use_plain_values(self, ctx)
+        return super().parse_args(ctx, args)
+
+
 class VbhcCommand(TyperCommand):
     """Every vbhc-code command: the coders grammar, one-line choice errors and one-line stray-argument errors."""
 
@@ -175,6 +234,7 @@ class VbhcCommand(TyperCommand):
         return [flag for p in self.params if p.name == "coders" for flag in p.opts]
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _use_plain_values(self, ctx)
         flags = self._coders_flags()
         if flags:
             args = expand_coders(args, flags)
@@ -215,6 +275,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=VbhcGroup,
 )
 
 DEFAULT_STORE = Path("outputs") / "vbhc-code.sqlite"

@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from vbhc_code.cli.app import StoreOption, app, command, console, resolve_store_path, say
+from vbhc_code.cli.app import StoreOption, VbhcGroup, app, command, console, resolve_store_path, say
 from vbhc_code.errors import ValidationError
 
-group = typer.Typer(help="Codebooks: validate, show, export for coders, import from a sheet.", no_args_is_help=True)
+group = typer.Typer(
+    help="Codebooks: validate, show, export for coders, import from a sheet.", no_args_is_help=True, cls=VbhcGroup
+)
 app.add_typer(group, name="codebook")
 
 FileArg = Annotated[

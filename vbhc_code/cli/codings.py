@@ -12,6 +12,7 @@ from rich.table import Table
 from vbhc_code.cli.app import (
     Scope,
     StoreOption,
+    VbhcGroup,
     app,
     coders_option,
     command,
@@ -22,7 +23,10 @@ from vbhc_code.cli.app import (
 )
 
 codings_app = typer.Typer(
-    help="Coder workbooks, importing and exporting human codings.", no_args_is_help=True, rich_markup_mode=None
+    help="Coder workbooks, importing and exporting human codings.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    cls=VbhcGroup,
 )
 app.add_typer(codings_app, name="codings")
 
@@ -120,7 +124,7 @@ def list_cmd(
     store: StoreOption = None,
 ) -> None:
     """Coders in the store: codebook, documents coded, codings."""
-    from vbhc_code.coding.imports import list_codings
+    from vbhc_code.coding.listing import list_codings
     from vbhc_code.store.store import Store
 
     with Store.open(resolve_store_path(store), create=False) as st:

@@ -10,6 +10,7 @@ import typer
 from vbhc_code.cli.app import (
     LineEndings,
     StoreOption,
+    VbhcGroup,
     app,
     coders_option,
     command,
@@ -23,6 +24,7 @@ refi_app = typer.Typer(
     help="REFI-QDA exchange with NVivo, ATLAS.ti, MAXQDA and others: .qdpx projects and .qdc codebooks.",
     no_args_is_help=True,
     rich_markup_mode=None,
+    cls=VbhcGroup,
 )
 app.add_typer(refi_app, name="refi")
 

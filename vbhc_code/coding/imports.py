@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from vbhc_code.coding.listing import list_codings
 from vbhc_code.coding.read import _shown, is_coder_workbook, read_workbook
 from vbhc_code.coding.workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
@@ -341,19 +342,3 @@ def export_codings(
         cols = [Column(c, kind=kinds.get(c, "text"), width=40.0 if c == "evidence" else None) for c in EXPORT_COLUMNS]
         write_workbook(Path(out), [Sheet("Codings", cols, rows)])
     return len(rows)
-
-
-def list_codings(store: Store) -> list[dict[str, Any]]:
-    """One dict per coder: coder, codebook, documents coded, codings, source, updated_at."""
-    return [
-        {
-            "coder": c.name,
-            "codebook": f"{c.codebook_name} {c.codebook_version}" if c.codebook_name else "",
-            "codebook_sha256": c.codebook_sha256 or "",
-            "documents_coded": c.n_documents,
-            "codings": c.n_codings,
-            "source": c.source,
-            "updated_at": c.updated_at,
-        }
-        for c in store.coders()
-    ]
