@@ -30,7 +30,7 @@ def codebook(**extra):
         "context": {"en": ["client", "insurance physician"]},
         "interview_talk": {"en": ["the recording"]},
         **extra,
-    }  # fmt: skip
+    }
     cb, problems = codebook_from_data(raw, sha256="")
     assert cb is not None, [str(p) for p in problems]
     return cb
@@ -61,7 +61,7 @@ def store(tmp_path):
             "The insurance physician needs consent before calling the GP.",  # single word with context
             "You have my consent for the recording. We use a bundled payment.",  # interview talk: first sentence only
             "We have DRG prices.",  # an acronym needs no context
-        ]))  # fmt: skip
+        ]))
         yield st
 
 
@@ -154,7 +154,7 @@ def test_study_codebook_problems_are_located(tmp_path):
     path.write_text('extends = "other"\nversion = "1"\n', encoding="utf-8")
     problems = [str(p) for p in check_codebook(path)]
     assert problems == ["[extends] only the built-in 'vbhc-sim' can be extended, not 'other'",
-                        "[name] a study codebook needs its own name"]  # fmt: skip
+                        "[name] a study codebook needs its own name"]
     with pytest.raises(ValidationError):
         load_codebook(path)
     path.write_text(STUDY.replace('weak.en = ["package"]', 'weak.xx = ["package"]'), encoding="utf-8")

@@ -46,7 +46,7 @@ def autocode_cmd(
     ] = "participant",
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", help="Leave out codings whose confidence (0-1, from their evidence) "
-                            "is below this.")  # fmt: skip
+                            "is below this.")
     ] = 0.0,
     explain: Annotated[
         tuple[str, int] | None,
