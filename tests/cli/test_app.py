@@ -237,3 +237,40 @@ def test_the_probe_sees_a_heavy_import(tmp_path):
     proc = subprocess.run([sys.executable, "-c", "import pandas\n" + PROBE.format(heavy=set(HEAVY)), "--version"],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.stderr.strip().splitlines()[-1].startswith("EXIT 0 HEAVY pandas"), proc.stderr
+
+
+def _documented_command_lines() -> list[str]:
+    """Concrete ``vbhc-code ...`` lines of the fenced blocks in README.md and docs/*.md (no placeholders)."""
+    lines: set[str] = set()
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for block in re.findall(r"```[a-z]*\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S):
+            for line in block.splitlines():
+                line = line.split(" #", 1)[0].strip()
+                if not line.startswith("vbhc-code ") or any(c in line for c in "[|\\<>") or "..." in line:
+                    continue
+                if any(re.fullmatch(r"[A-Z]+(\.[a-z]+)?", tok) for tok in line.split()):
+                    continue  # DOC TURN, FILE, F.qdpx: placeholders, not values
+                lines.add(line)
+    return sorted(lines)
+
+
+@pytest.mark.parametrize("line", _documented_command_lines())
+def test_every_documented_command_line_parses(line):
+    """The grammar accepts every concrete command line the README and docs show (parsing only, nothing runs)."""
+    import shlex
+
+    args = shlex.split(line)[1:]
+    command = typer.main.get_command(app)
+    name = "vbhc-code"
+    while hasattr(command, "commands") and args and args[0] in command.commands:
+        name, command = args[0], command.commands[args[0]]
+        args = args[1:]
+    assert not hasattr(command, "commands"), line
+    command.make_context(name, args)  # raises a usage error (exit 2) when the line does not parse
+
+
+def test_documented_command_lines_are_found():
+    lines = _documented_command_lines()
+    assert "vbhc-code agreement --coders anna ben --out outputs/agreement.xlsx" in lines
+    assert "vbhc-code refi export --out outputs/study.qdpx --coders anna ben consensus" in lines
+    assert len(lines) >= 15
