@@ -24,7 +24,7 @@ def study(tmp_path: Path) -> tuple[Path, Path]:
     (folder / "broken.docx").write_bytes(b"not a zip")
     sheet = tmp_path / "participants.csv"
     sheet.write_text("participant_id,aliases,speaker_role\nP01,Max Bigman,\nINT,Anna de Vries,interviewer\n",
-                     encoding="utf-8")  # fmt: skip
+                     encoding="utf-8")
     return folder, sheet
 
 

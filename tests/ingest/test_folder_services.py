@@ -127,7 +127,7 @@ DOCX_FILES = {
     "teams.docx": (_teams_docx, [("Anna de Vries", *A, "Welcome both."), ("Lisa Smit", *P2, "Happy to be here.")]),
     "word.docx": (_word_labels, [("Joost Dam", *J, "Shall we start?"), ("Max Bigman", *P1, "Sure."),
                                  ("Joost Dam", *J, "Good.")]),
-}  # fmt: skip
+}
 
 
 @pytest.fixture

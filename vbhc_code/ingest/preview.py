@@ -69,7 +69,7 @@ def preview_folder(
         raise DataError(f"{folder}: no transcripts found (.txt, .docx, .vtt, .srt, .md)")
     matcher = SpeakerMatcher(participants)
     rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern,
-                         interviewer_labels=matcher.interviewer_labels)  # fmt: skip
+                         interviewer_labels=matcher.interviewer_labels)
     out: list[DocumentPreview] = []
     for i, path in enumerate(files, 1):
         name = path.relative_to(folder).as_posix()
@@ -97,5 +97,5 @@ def preview_folder(
                 else:
                     doc.unknown.append(t.speaker)
         doc.first = [TurnPreview(t.turn_index, t.speaker, t.role, ids.get(t.speaker or ""), shorten(t.text))
-                     for t in parsed.turns[:first]]  # fmt: skip
+                     for t in parsed.turns[:first]]
     return out, skipped
