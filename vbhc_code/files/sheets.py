@@ -10,10 +10,10 @@ import csv
 import io
 import re
 import zlib
-from functools import lru_cache
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 

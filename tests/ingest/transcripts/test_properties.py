@@ -170,7 +170,7 @@ def test_word_tables_round_trip(turns, header):
     rows = [] if header is None else [header]
     for i, (k, body, _) in enumerate(turns):
         cells = {"#": str(i + 1), "Speaker": NAMES[k], "Spreker": NAMES[k], "Name": NAMES[k], "Time": _ts(i),
-                 "Tijd": _ts(i), "Text": body, "Tekst": body, "Utterance": body}  # fmt: skip
+                 "Tijd": _ts(i), "Text": body, "Tekst": body, "Utterance": body}
         rows.append(tuple(cells[c] for c in cols))
     table = d.add_table(rows=len(rows), cols=len(cols))
     for row, values in zip(table.rows, rows):

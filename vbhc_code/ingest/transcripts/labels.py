@@ -10,8 +10,8 @@ The participants sheet may name interviewers (``speaker_role``); their labels ge
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterable
+from functools import lru_cache
 
 from vbhc_code.files.sheets import label_key
 
