@@ -53,24 +53,24 @@ def learn(folder: Path, out: Path, *, accept: int, min_precision: float) -> Path
     builtin = load_codebook()
     with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "learn.sqlite") as store:
         ingest_folder(folder, store=store, participants_file=folder / "participants.csv",
-                      documents_file=folder / "documents.csv")  # fmt: skip
+                      documents_file=folder / "documents.csv")
         import_codings(store, [folder / "reference.csv"], coder="reference", codebook=builtin)
         found = suggest_terms(store, coder="reference", codebook=builtin, top=10)
     out.write_text(study_codebook_toml(found, coder="reference", name=f"study-{folder.name}", accept=accept,
-                                       min_precision=min_precision), encoding="utf-8")  # fmt: skip
+                                       min_precision=min_precision), encoding="utf-8")
     return out
 
 
 def _merge(a: TurnTable, b: TurnTable) -> TurnTable:
     return TurnTable(a.turns + b.turns, a.words + b.words, a.reference + b.reference, a.auto + b.auto, a.codes,
-                     a.documents + b.documents)  # fmt: skip
+                     a.documents + b.documents)
 
 
 def _row(label: str, r: dict) -> str:
     ci = "-" if r["kappa_ci95"] is None else f"{r['kappa_ci95'][0]:.2f} to {r['kappa_ci95'][1]:.2f}"
     f = lambda v, d=2: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
     return (f"{label:34} {r['turns']:>5} {r['tp']:>4} {r['fp']:>4} {r['fn']:>4} {f(r['precision']):>5} "
-            f"{f(r['recall']):>5} {f(r['cohen_kappa']):>6} {ci:>13} {f(r['codings_per_10k_words'], 1):>6}")  # fmt: skip
+            f"{f(r['recall']):>5} {f(r['cohen_kappa']):>6} {ci:>13} {f(r['codings_per_10k_words'], 1):>6}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -82,14 +82,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     src, _, _ = SETS[args.set]
     names = sorted(p.name for p in src.iterdir() if p.suffix in (".txt", ".md", ".docx", ".vtt", ".srt")
-                   and p.name != "README.md")  # fmt: skip
+                   and p.name != "README.md")
     halves = {"A": names[0::2], "B": names[1::2]}
     builtin = load_codebook()
     print(f"set {args.set}: A = {', '.join(halves['A'])}; B = {', '.join(halves['B'])}")
     print(f"accept the best {args.accept} per code with precision >= {args.min_precision:g} on the learning half; "
-          f"kappa interval: {N_BOOT} bootstrap resamples of turns, seed {SEED}")  # fmt: skip
+          f"kappa interval: {N_BOOT} bootstrap resamples of turns, seed {SEED}")
     print(f"{'test half, codebook':34} {'turns':>5} {'TP':>4} {'FP':>4} {'FN':>4} {'prec':>5} {'rec':>5} {'kappa':>6} "
-          f"{'95% CI':>13} {'/10k w':>6}")  # fmt: skip
+          f"{'95% CI':>13} {'/10k w':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         folders = {h: half_folder(src, n, root / h) for h, n in halves.items()}
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         studies = {}
         for learn_on, test_on in (("A", "B"), ("B", "A")):
             path = learn(folders[learn_on], root / f"study-{learn_on}.toml", accept=args.accept,
-                         min_precision=args.min_precision)  # fmt: skip
+                         min_precision=args.min_precision)
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, args.keep / path.name)
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
             for learn_on, study in studies.items():
                 r = score_table(build_table(folder, None, study))
                 print(f"{control} with the study codebook learnt on {learn_on}: {r['codings']} codings in {r['words']} words "
-                      f"({r['codings_per_10k_words']:.1f} per 10k words)")  # fmt: skip
+                      f"({r['codings_per_10k_words']:.1f} per 10k words)")
 
 
 if __name__ == "__main__":

@@ -280,7 +280,7 @@ def test_no_document_in_common(tmp_path):
 def test_evaluate_hand_computed(store):
     e = evaluate(store, coder="B", against="A")
     assert list(e) == ["coder", "against", "unit", "scope", "n_units", "pooled", "macro", "per_code",
-                       "confidence_bands", "reasons"]  # fmt: skip
+                       "confidence_bands", "reasons"]
     assert e["confidence_bands"] is None and "only autocode" in e["reasons"]["confidence_bands"]
     c1 = e["per_code"]["C1"]
     assert (c1["tp"], c1["fp"], c1["fn"], c1["tn"]) == (1, 1, 2, 2)

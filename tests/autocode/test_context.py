@@ -191,5 +191,5 @@ def test_evaluate_reports_precision_and_recall_by_confidence_band(tmp_path):
         assert (low["codings_at_or_above"], low["precision_at_or_above"], low["recall_at_or_above"]) == (4, 0.5, 2 / 3)
         assert bands[(0.7, 0.85)]["codings"] == 0 and bands[(0.7, 0.85)]["precision"] is None
         shown = runner.invoke(app, ["evaluate", "--coder", "auto", "--against", "ref", "--store", str(st.path)],
-                              terminal_width=200)  # fmt: skip
+                              terminal_width=200)
         assert shown.exit_code == 0 and "auto by confidence" in shown.stdout and "0.85-1.00" in shown.stdout

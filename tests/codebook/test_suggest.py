@@ -49,7 +49,7 @@ def store(tmp_path):
                     codings.append(Coding(name, i, "VBHC4", "anna"))
             st.save_document(Document(name, "txt", "utf-8", "0" * 64, plain, tuple(turns), language="en"))
         st.replace_codings("anna", codings, coded_documents=["a.txt", "b.txt"], codebook=load_codebook(),
-                           source="anna.xlsx")  # fmt: skip
+                           source="anna.xlsx")
         yield st
 
 
@@ -68,7 +68,7 @@ def test_cli_writes_a_study_codebook_that_check_and_autocode_accept(store, tmp_p
     out = tmp_path / "study.toml"
     path = str(store.path)
     result = runner.invoke(app, ["codebook", "suggest-terms", "--from", "anna", "--store", path, "--out", str(out),
-                                 "--accept", "1", "--name", "my-study"], terminal_width=200)  # fmt: skip
+                                 "--accept", "1", "--name", "my-study"], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "episode fee" in result.stdout and "a.txt#1" in result.stdout
     text = out.read_text(encoding="utf-8")
@@ -90,6 +90,6 @@ def test_cli_writes_a_study_codebook_that_check_and_autocode_accept(store, tmp_p
 def test_nothing_accepted_by_default(store, tmp_path):
     out = tmp_path / "study.toml"
     assert runner.invoke(app, ["codebook", "suggest-terms", "--from", "anna", "--store", str(store.path),
-                               "--out", str(out)]).exit_code == 0  # fmt: skip
+                               "--out", str(out)]).exit_code == 0
     assert load_codebook(out).code("VBHC4").terms == load_codebook().code("VBHC4").terms
     assert '#     "episode fee",' in out.read_text(encoding="utf-8")

@@ -489,7 +489,7 @@ def test_workbook_prefilled_from_autocode_shows_confidence_and_imports(store, tm
     store.replace_codings("auto", [Coding("int01.txt", 2, "C1", "auto", confidence=0.55),
                                    Coding("int01.txt", 2, "C2", "auto", confidence=0.91),
                                    Coding("int02.txt", 3, "C3", "auto", confidence=0.7)],
-                          coded_documents=["int01.txt", "int02.txt"], codebook=CB, source="autocode unit=turn")  # fmt: skip
+                          coded_documents=["int01.txt", "int02.txt"], codebook=CB, source="autocode unit=turn")
     (issued,) = write(store, coders=["anna"], codebook=CB, out_dir=tmp_path, prefill="auto")
     wb = load_workbook(issued.path)
     rows = list(wb["Turns"].iter_rows(values_only=True))

@@ -651,7 +651,7 @@ def test_methods_name_the_autocoder_settings_of_used_codings(store):
 
     codings = [Coding("FG1.txt", 2, "A", "auto")]
     store.replace_codings("auto", codings, coded_documents=["FG1.txt"], codebook=CODEBOOK,
-                          source=autocode_source("turn", "participant", 0.6))  # fmt: skip
+                          source=autocode_source("turn", "participant", 0.6))
     text = "\n".join(build_themes(store, coder="auto").methods)
     assert ("The codings of 'auto' were made by the vbhc-code autocoder (terms and patterns of codebook 'VBHC' version "
             "1.2, with its domain-context rules and vetoes) with unit turn, participant turns only (interviewer and "

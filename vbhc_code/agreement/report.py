@@ -135,7 +135,7 @@ def evaluate(
         "macro": macro,
         "per_code": per_code,
         "confidence_bands": confidence_bands(store, coder=coder, against=against, scope=scope, unit=unit,
-                                             reasons=reasons),  # fmt: skip
+                                             reasons=reasons),
         "reasons": reasons,
     }
 
@@ -153,7 +153,9 @@ def confidence_bands(
         return None
     common = store.coded_documents(coder) & store.coded_documents(against)
     turns = {(t.document, t.turn_index) for t in store.turns(scope=scope) if t.document in common}
-    reference = {(c.document, c.turn_index, c.code) for c in store.codings(against) if (c.document, c.turn_index) in turns}
+    reference = {
+        (c.document, c.turn_index, c.code) for c in store.codings(against) if (c.document, c.turn_index) in turns
+    }
     scores: dict[tuple[str, int, str], float] = {}
     for c in store.codings(coder):
         if (c.document, c.turn_index) in turns and c.confidence is not None:
@@ -173,7 +175,7 @@ def confidence_bands(
             "codings_at_or_above": len(above),
             "precision_at_or_above": sum(above) / len(above) if above else None,
             "recall_at_or_above": sum(above) / len(reference) if reference else None,
-        })  # fmt: skip
+        })
     return out
 
 

@@ -191,12 +191,12 @@ def evaluate_cmd(
     if result.get("confidence_bands"):
         bands = Table(title=f"{coder} by confidence (turn codings)", title_justify="left")
         for col in ("confidence", "codings", "TP", "precision", "recall", "codings >= low", "precision >= low",
-                    "recall >= low"):  # fmt: skip
+                    "recall >= low"):
             bands.add_column(col, justify="right")
         for b in result["confidence_bands"]:
             bands.add_row(f"{b['band'][0]:.2f}-{b['band'][1]:.2f}", str(b["codings"]), str(b["tp"]),
                           _fmt(b["precision"], "float"), _fmt(b["recall"], "float"), str(b["codings_at_or_above"]),
-                          _fmt(b["precision_at_or_above"], "float"), _fmt(b["recall_at_or_above"], "float"))  # fmt: skip
+                          _fmt(b["precision_at_or_above"], "float"), _fmt(b["recall_at_or_above"], "float"))
         console.print(bands)
     for key, why in result["reasons"].items():
         if "." not in key and key != "confidence_bands":

@@ -139,19 +139,30 @@ def _n(count: int, noun: str) -> str:
 
 @command("suggest-terms", group=group)
 def suggest_terms_cmd(
-    from_coder: Annotated[str, typer.Option("--from", help="The human coder whose codings show the study's language.")] = ...,  # type: ignore[assignment]
+    from_coder: Annotated[
+        str, typer.Option("--from", help="The human coder whose codings show the study's language.")
+    ] = ...,  # type: ignore[assignment]
     codebook: Annotated[
-        Path | None, typer.Option("--codebook", help="Codebook TOML (default: the coder's codebook, else vbhc-sim).",
-                                  show_default=False)  # fmt: skip
+        Path | None,
+        typer.Option(
+            "--codebook", help="Codebook TOML (default: the coder's codebook, else vbhc-sim).", show_default=False
+        ),
     ] = None,
     top: Annotated[int, typer.Option("--top", help="Candidates per code.", min=1)] = 10,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write a study codebook (extends vbhc-sim) with the candidates as terms.",
-                                  show_default=False)  # fmt: skip
+        Path | None,
+        typer.Option(
+            "--out", help="Write a study codebook (extends vbhc-sim) with the candidates as terms.", show_default=False
+        ),
     ] = None,
     accept: Annotated[
-        int, typer.Option("--accept", help="With --out: accept the best N per code with precision >= --min-precision; "
-                          "the rest are written commented out.", min=0)  # fmt: skip
+        int,
+        typer.Option(
+            "--accept",
+            help="With --out: accept the best N per code with precision >= --min-precision; "
+            "the rest are written commented out.",
+            min=0,
+        ),
     ] = 0,
     min_precision: Annotated[float, typer.Option("--min-precision", help="With --accept: the least precision.")] = 0.7,
     name: Annotated[str, typer.Option("--name", help="With --out: the study codebook's name.")] = "study",
@@ -180,13 +191,13 @@ def suggest_terms_cmd(
         console.print_json(json.dumps({code: [c.as_dict() for c in items] for code, items in found.items()}))
     else:
         table = Table(title=Text(f"Candidate terms from coder '{from_coder}' (codebook {cb.name} {cb.version})"),
-                      title_justify="left")  # fmt: skip
+                      title_justify="left")
         for col in ("code", "lang", "candidate", "z", "precision", "recall", "turns", "examples"):
             table.add_column(col, justify="right" if col in ("z", "precision", "recall", "turns") else "left")
         for items in found.values():
             for c in items:
                 table.add_row(c.code, c.lang, Text(c.term), f"{c.z:.1f}", f"{c.precision:.2f}", f"{c.recall:.2f}",
-                              f"{c.coded}/{c.turns}", Text(", ".join(c.examples)))  # fmt: skip
+                              f"{c.coded}/{c.turns}", Text(", ".join(c.examples)))
         console.print(table)
     if out is not None:
         text = study_codebook_toml(found, coder=from_coder, name=name, accept=accept, min_precision=min_precision)

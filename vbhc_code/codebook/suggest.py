@@ -78,7 +78,7 @@ def suggest_terms(
         codes_of[(c.document, c.turn_index)].add(c.code)
     turns = [t for t in store.turns(scope="participant") if t.document in docs]
     existing = {(code.id, lang): {normalise_term(t) for t in terms} for code in codebook.codes
-                for lang, terms in code.terms.items()}  # fmt: skip
+                for lang, terms in code.terms.items()}
     out: dict[str, list[Candidate]] = {code: [] for code in codebook.code_ids}
     for lang in sorted(set(languages.values())):
         lang_turns = [t for t in turns if languages[t.document] == lang]
@@ -122,7 +122,7 @@ def _rank(code, lang, turns, grams, codes_of, existing, min_turns) -> list[Candi
         examples = [f"{turns[k].document}#{turns[k].turn_index}" for k in holding if inside[k]]
         n_docs = len({turns[k].document for k in holding if inside[k]})
         found.append(Candidate(code, lang, term, z, coded / len(holding), coded / n_coded, len(holding), coded,
-                               examples[:3], n_docs))  # fmt: skip
+                               examples[:3], n_docs))
     return _drop_nested(found)
 
 
@@ -131,7 +131,7 @@ def _drop_nested(found: list[Candidate]) -> list[Candidate]:
     keep = []
     for c in found:
         if not any(o is not c and o.turns == c.turns and o.coded == c.coded and f" {c.term} " in f" {o.term} "
-                   and len(o.term) > len(c.term) for o in found):  # fmt: skip
+                   and len(o.term) > len(c.term) for o in found):
             keep.append(c)
     return keep
 
@@ -147,8 +147,8 @@ def study_codebook_toml(
         f"# Study codebook: candidate terms from the coding of '{coder}' (vbhc-code codebook suggest-terms, "
         f"{date.today().isoformat()}).",
         "# Each line shows the candidate's z (weighted log-odds), its precision and recall on that coding and example",
-        f"# turns. Accepted: the best {accept} per code with precision >= {min_precision:g} in {ACCEPT_TURNS}+ turns of "
-        f"{ACCEPT_DOCUMENTS}+ documents; the others are commented",
+        f"# turns. Accepted: the best {accept} per code with precision >= {min_precision:g} in {ACCEPT_TURNS}+ turns "
+        f"of {ACCEPT_DOCUMENTS}+ documents; the others are commented",
         "# out: remove the leading '#' to accept one, or delete the line. Check with: vbhc-code codebook check FILE",
         f'extends = "{BUILTIN_NAME}"',
         f'name = "{name}"',
@@ -164,8 +164,10 @@ def study_codebook_toml(
             for c in (c for c in found if c.lang == lang):
                 ok = accepted < accept and acceptable(c, min_precision)
                 accepted += ok
-                note = (f"z {c.z:.1f}, precision {c.precision:.2f}, recall {c.recall:.2f} ({c.coded} of {c.turns} turns), "
-                        f"e.g. {', '.join(c.examples)}")  # fmt: skip
+                note = (
+                    f"z {c.z:.1f}, precision {c.precision:.2f}, recall {c.recall:.2f} ({c.coded} of {c.turns} turns), "
+                    f"e.g. {', '.join(c.examples)}"
+                )
                 lines.append(f"{'' if ok else '# '}    {_toml_string(c.term)},  # {note}")
             lines.append("]")
     return "\n".join(lines) + "\n"

@@ -137,7 +137,13 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
     if result.problems:
         return
     issued_codes = [c for c in result.meta.get("codes", "").split(",") if c]
-    fixed = {*TURN_COLUMNS, "text", "memo", *CONFIDENCE_COLUMNS, *[a for a in result.meta.get("attribute_columns", "").split(",") if a]}
+    fixed = {
+        *TURN_COLUMNS,
+        "text",
+        "memo",
+        *CONFIDENCE_COLUMNS,
+        *[a for a in result.meta.get("attribute_columns", "").split(",") if a],
+    }
     code_cols: dict[int, str] = {}
     extra_cols: dict[int, str] = {}
     for j, h in enumerate(header):

@@ -71,7 +71,7 @@ def _instructions(coder: str, codebook: Codebook, scope: str, prefill: str | Non
     scope_words = (
         "participant turns only (interviewer and moderator questions are not coded)"
         if scope == "participant" else "every turn, interviewer and moderator turns included"
-    )  # fmt: skip
+    )
     paragraphs = [
         f"This workbook is for coder '{coder}'. Code independently: do not look at anyone else's coding "
         "until agreement has been measured.",
@@ -114,7 +114,7 @@ class IssuedWorkbook:
     def warning(self) -> str | None:
         if self.prefill and self.prefill != self.coder:
             return (f"{self.path.name} is pre-filled with the codings of '{self.prefill}': {self.coder} codes with "
-                    "them in view (not blind to that coder)")  # fmt: skip
+                    "them in view (not blind to that coder)")
         return None
 
 
@@ -168,10 +168,10 @@ def write_workbooks(
     for coder, path in zip(names, paths):
         own = prefill == coder  # re-issuing a coder's own work keeps their 'coded' marks
         sheets = _sheets(store, turns, coder=coder, codebook=codebook, sha=sha, scope=scope, prefill=prefill,
-                         prefilled=prefilled, coded_docs=prefill_docs if own else set(), scores=scores)  # fmt: skip
+                         prefilled=prefilled, coded_docs=prefill_docs if own else set(), scores=scores)
         write_workbook(path, sheets, overwrite=True, constant_memory=len(turns) > _BIG)
         issued.append(IssuedWorkbook(coder, path, len(turns), len({t.document for t in turns}),
-                                     len(codebook.codes), prefill))  # fmt: skip
+                                     len(codebook.codes), prefill))
     return issued
 
 
@@ -183,7 +183,7 @@ def codebook_sha(store: Store, codebook: Codebook) -> str:
 def _sheets(
     store: Store, turns: list[Turn], *, coder: str, codebook: Codebook, sha: str, scope: str, prefill: str | None,
     prefilled: dict[tuple[str, int], set[str]], coded_docs: set[str], scores: dict | None = None,
-) -> list[Sheet | TextSheet]:  # fmt: skip
+) -> list[Sheet | TextSheet]:
     codes = list(codebook.code_ids)
     attrs = attribute_columns(store, [*TURN_COLUMNS, "text", "memo", *CONFIDENCE_COLUMNS, *codes])
     participants = store.participants()
@@ -191,7 +191,7 @@ def _sheets(
         Column(code, width=8.0, choices=["1", "x"], fills={"1": "#D9EAD3", "x": "#D9EAD3"},
                comment=_code_comment(codebook, code))
         for code in codes
-    ]  # fmt: skip
+    ]
     def fit(values, header: str) -> float:
         """Wide enough for the longest value (speaker labels like 'Participant 8 (VBHC)'), within reason."""
         return float(min(32, max(12, len(header) + 2, *(len(str(v)) + 2 for v in values))))
@@ -204,9 +204,14 @@ def _sheets(
         Column("participant_id", width=14.0),
         *(Column(h, width=fit((p.attributes.get(k, "") for p in people if p), h)) for k, h in attrs.items()),
         Column("text", width=90.0, wrap=True),
-        *([Column("suggested", width=22.0, wrap=True), Column("confidence", kind="float", width=11.0)] if scores else []),
-        *code_cols, Column("memo", width=40.0, wrap=True),
-    ]  # fmt: skip
+        *(
+            [Column("suggested", width=22.0, wrap=True), Column("confidence", kind="float", width=11.0)]
+            if scores
+            else []
+        ),
+        *code_cols,
+        Column("memo", width=40.0, wrap=True),
+    ]
 
     def turn_rows():
         for t in turns:
@@ -217,7 +222,7 @@ def _sheets(
                 *((str(p.attributes.get(k, "")) if p else "") for k in attrs),
                 t.text, *(_suggested(scores.get((t.document, t.turn_index), {})) if scores else ()),
                 *(1 if c in marks else None for c in codes), None,
-            ]  # fmt: skip
+            ]
 
     docs: dict[str, int] = {}
     for t in turns:
@@ -250,15 +255,15 @@ def _sheets(
                             Column("turns", kind="int", width=8.0),
                             Column("coded", width=10.0, choices=[YES, NO], fills={YES: "#D9EAD3"},
                                    comment="yes = every turn of this document has been coded")],
-              doc_rows),  # fmt: skip
+              doc_rows),
         Sheet("Codebook", [Column("code", width=10.0), Column("theme", width=10.0), Column("label", width=22.0),
                            Column("definition", width=60.0, wrap=True), Column("include", width=45.0, wrap=True),
                            Column("exclude", width=45.0, wrap=True), Column("examples", width=45.0, wrap=True)],
-              cb_rows),  # fmt: skip
+              cb_rows),
         TextSheet("Instructions", _instructions(coder, codebook, scope, prefill), title="How to code this workbook"),
         Sheet("_meta", [Column("key"), Column("value")], [[k, v] for k, v in meta.items()], hidden=True),
         Sheet("_turns", [Column("document"), Column("turn_index", kind="int"), Column("sha256")],
-              ([t.document, t.turn_index, text_hash(t.text)] for t in turns), hidden=True),  # fmt: skip
+              ([t.document, t.turn_index, text_hash(t.text)] for t in turns), hidden=True),
     ]
 
 

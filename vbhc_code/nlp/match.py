@@ -343,7 +343,8 @@ def word_lemmas(texts: Iterable[str], lang: str) -> Iterator[list[tuple[str, str
     """Per text, its words as (lower-case form, lookup lemma), punctuation, numbers and spaces left out."""
     nlp = blank_nlp(lang)
     lemmas = lemma_lookup(lang)
-    for doc in nlp.tokenizer.pipe(normalise_for_matching(t) for t in texts):
+    tokenizer: Any = nlp.tokenizer  # spaCy types it as a plain callable
+    for doc in tokenizer.pipe(normalise_for_matching(t) for t in texts):
         yield [(t.lower_, lemmas.get(t.lower_, t.lower_)) for t in doc if t.is_alpha and len(t) > 1]
 
 

@@ -208,13 +208,19 @@ def autocoder_settings(store: Any, used: list[str]) -> str:
             continue
         settings = dict(part.split("=", 1) for part in info.source.split()[1:] if "=" in part)
         scope = settings.get("scope", "participant")
-        turns = ("participant turns only (interviewer and moderator turns were not auto-coded)" if scope == "participant"
-                 else "all turns, interviewer and moderator turns included")  # fmt: skip
-        codebook = f"codebook '{info.codebook_name}' version {info.codebook_version}" if info.codebook_name else "its codebook"
+        turns = (
+            "participant turns only (interviewer and moderator turns were not auto-coded)"
+            if scope == "participant"
+            else "all turns, interviewer and moderator turns included"
+        )
+        codebook = (
+            f"codebook '{info.codebook_name}' version {info.codebook_version}" if info.codebook_name else "its codebook"
+        )
         sentences.append(
             f"The codings of '{name}' were made by the vbhc-code autocoder (terms and patterns of {codebook}, with its "
-            f"domain-context rules and vetoes) with unit {settings.get('unit', 'turn')}, {turns}, and minimum confidence "
-            f"{settings.get('min_confidence', '0 (not recorded)')}; they are machine suggestions, not a human coding."
+            f"domain-context rules and vetoes) with unit {settings.get('unit', 'turn')}, {turns}, and minimum "
+            f"confidence {settings.get('min_confidence', '0 (not recorded)')}; they are machine suggestions, not a "
+            "human coding."
         )
     return " ".join(sentences)
 
