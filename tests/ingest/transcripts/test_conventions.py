@@ -286,7 +286,7 @@ def test_word_bold_name_tab_time_and_teams_name_time_paragraphs():
 def test_older_teams_docx_time_range_then_name_then_text():
     def build(d):
         for line in ["0:0:0.0 --> 0:0:5.100", "Anna de Vries", "Hello everyone.", "0:0:5.100 --> 0:0:8.250",
-                     "Max Bigman", "Hi.", "0:0:8.250 --> 0:0:9.0", "And more from Max."]:  # fmt: skip
+                     "Max Bigman", "Hi.", "0:0:8.250 --> 0:0:9.0", "And more from Max."]:
             d.add_paragraph(line)
 
     parsed = read_bytes(_docx(build), fmt="docx", rules=SHEET, name="t.docx")

@@ -277,7 +277,9 @@ class _Reader:
         """The line after a time range names the speaker (a name, not a sentence)."""
         if len(label) > 40 or label.endswith((".", "?", "!", ",", ":")):
             return False
-        return self._name_ok(label, ts_first=False) or (name_shaped(label) and label_key(label) in self.scan.colon_labels)
+        return self._name_ok(label, ts_first=False) or (
+            name_shaped(label) and label_key(label) in self.scan.colon_labels
+        )
 
     def _row(self, row, lineno: int) -> int:
         """A speaker-table row: a turn of its own (an empty speaker cell continues the turn above)."""
