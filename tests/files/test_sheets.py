@@ -95,3 +95,19 @@ def test_label_key_and_matcher():
     # ambiguous: two participants share an alias -> no match
     amb = SpeakerMatcher([Participant("P01", ("Sam",)), Participant("P02", ("Sam",))])
     assert amb.match("Sam") is None
+
+
+def test_speaker_role_column_names_interviewers_and_refuses_other_values(tmp_path):
+    f = tmp_path / "participants.csv"
+    f.write_text("participant_id,aliases,speaker_role\nP01,Max,\nINT,Anna de Vries;AdV,Interviewer\nP02,,participant\n",
+                 encoding="utf-8")  # fmt: skip
+    ps = load_participants(f)
+    assert [p.attributes["speaker_role"] for p in ps] == ["participant", "interviewer", "participant"]
+    m = SpeakerMatcher(ps)
+    assert m.match("Max") == "P01" and m.match("AdV") is None and m.match("INT") is None  # never a participant
+    assert m.is_interviewer("adv") and m.is_interviewer("Anna de Vries") and not m.is_interviewer("Max")
+    assert m.interviewer_labels == ["INT", "Anna de Vries", "AdV"] and "AdV" not in m.labels
+    f.write_text("participant_id,speaker_role\nP01,moderator\nP02,\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as exc:
+        load_participants(f)
+    assert exc.value.problems == ["[participants.csv line 2] speaker_role 'moderator' is not one of participant, interviewer"]
