@@ -107,6 +107,18 @@ class Code:
     negative: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_mapping)  # lang -> veto phrases
     weak: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_mapping)  # lang -> terms needing domain context
     color: str | None = None  # '#RRGGBB'
+    title: str = ""  # readable name for tables and quotes ("Integrated practice units")
+
+    @property
+    def display_title(self) -> str:
+        """The title; for a code without one (an older stored codebook), its label made readable."""
+        return self.title or readable_label(self.label or self.id)
+
+
+def readable_label(label: str) -> str:
+    """``outcome_measurement`` -> ``Outcome measurement``: a fallback title from an identifier-like label."""
+    text = " ".join(label.replace("_", " ").split())
+    return text[:1].upper() + text[1:] if text else label
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ label = "Access"
 id = "A1"
 theme = "access"
 label = "waiting"
+title = "Waiting times"
 definition = "Waiting times."
 terms = { en = ["waiting list", "queue"] }
 
@@ -55,12 +56,14 @@ terms = { en = ["waiting list", "queue"] }
 id = "A2"
 theme = "access"
 label = "no definition"
+title = "No definition"
 terms = { en = ["distance"] }
 
 [[codes]]
 id = "A1"
 theme = "access"
 label = "duplicate"
+title = "Duplicate"
 definition = "Same id again."
 terms = { en = ["x"] }
 
@@ -117,6 +120,7 @@ def test_every_problem_is_collected_and_located(tmp_path):
         "[codes[1].definition] missing definition",
         "[codes[2].id] duplicate code id 'A1' (also codes[0])",
         "[codes[3].theme] unknown theme 'acces'",
+        '[codes[3].title] no title: add a readable name for tables, e.g. title = "Integrated practice units"',
         "[codes[3].terms.nl] terms for undeclared language 'nl' (languages: en)",
         "[codes[3].patterns.en[0]] spaCy's Matcher rejects it: token 0 LOWERR: Extra inputs are not permitted",
         "warning: [codes[3].terms.en[0]] term 'Waiting  List' is also a term of A1 (codes[0].terms.en[0])",
@@ -127,8 +131,8 @@ def test_load_raises_once_with_errors_only(tmp_path):
     path = write(tmp_path, BAD)
     with pytest.raises(ValidationError) as info:
         load_codebook(path)
-    assert info.value.message == f"{path}: 5 problems in the codebook"
-    assert len(info.value.problems) == 5 and not any(p.startswith("warning") for p in info.value.problems)
+    assert info.value.message == f"{path}: 6 problems in the codebook"
+    assert len(info.value.problems) == 6 and not any(p.startswith("warning") for p in info.value.problems)
 
 
 def test_toml_syntax_error_is_located(tmp_path):
@@ -138,7 +142,7 @@ def test_toml_syntax_error_is_located(tmp_path):
 
 def test_structure_problems(tmp_path):
     text = 'name = "x"\nlanguages = ["en", "de"]\n[[themes]]\nid = "T"\n[[codes]]\nid = "1bad"\ntheme = "T"\n' \
-           'label = "l"\ndefinition = "d"\ncolor = "red"\nexamples = "one"\nterms = { en = "single" }\n'
+           'label = "l"\ntitle = "L"\ndefinition = "d"\ncolor = "red"\nexamples = "one"\nterms = { en = "single" }\n'
     assert [str(p) for p in check_codebook(write(tmp_path, text))] == [
         "[version] missing codebook version",
         "[languages[1]] unsupported language 'de' (supported: en, nl)",
@@ -252,7 +256,7 @@ def test_cli_check_exit_codes(tmp_path):
     bad = runner.invoke(app, ["codebook", "check", str(write(tmp_path, BAD))])
     assert bad.exit_code == 1
     lines = bad.stderr.splitlines()
-    assert lines[0] == f"error: {tmp_path / 'cb.toml'}: 5 errors in the codebook"
+    assert lines[0] == f"error: {tmp_path / 'cb.toml'}: 6 errors in the codebook"
     assert "[codes[3].theme] unknown theme 'acces'" in lines
     assert runner.invoke(app, ["codebook", "check", str(tmp_path / "missing.toml")]).exit_code == 1
 
@@ -297,10 +301,11 @@ def test_cli_check_prints_every_problem_once_exactly(tmp_path):
     bad = runner.invoke(app, ["codebook", "check", str(path)])
     assert bad.exit_code == 1 and bad.stdout == ""
     assert bad.stderr.splitlines() == [
-        f"error: {path}: 5 errors in the codebook",
+        f"error: {path}: 6 errors in the codebook",
         "[codes[1].definition] missing definition",
         "[codes[2].id] duplicate code id 'A1' (also codes[0])",
         "[codes[3].theme] unknown theme 'acces'",
+        '[codes[3].title] no title: add a readable name for tables, e.g. title = "Integrated practice units"',
         "[codes[3].terms.nl] terms for undeclared language 'nl' (languages: en)",
         "[codes[3].patterns.en[0]] spaCy's Matcher rejects it: token 0 LOWERR: Extra inputs are not permitted",
         "warning: [codes[3].terms.en[0]] term 'Waiting  List' is also a term of A1 (codes[0].terms.en[0])",
@@ -310,7 +315,7 @@ def test_cli_check_prints_every_problem_once_exactly(tmp_path):
 def test_pattern_on_an_attribute_autocode_never_sets_is_a_warning(tmp_path):
     text = (
         'name = "x"\nversion = "1"\nlanguages = ["en"]\n[[themes]]\nid = "T"\n[[codes]]\nid = "A"\ntheme = "T"\n'
-        'label = "a"\ndefinition = "d"\n[codes.patterns]\nen = [[{ LOWER = "value" }, { POS = "NOUN", OP = "?" }]]\n'
+        'label = "a"\ntitle = "A"\ndefinition = "d"\n[codes.patterns]\nen = [[{ LOWER = "value" }, { POS = "NOUN", OP = "?" }]]\n'
     )
     path = write(tmp_path, text)
     assert [str(p) for p in check_codebook(path)] == [
@@ -375,3 +380,20 @@ def test_xlsx_import_problems_name_the_sheet_row(tmp_path):
         "[team.xlsx Themes row 3: id] duplicate theme id 'T' (also team.xlsx Themes row 2)",
         "[team.xlsx Codes row 4: definition] missing definition",
     ]
+
+
+def test_every_code_has_a_readable_title(tmp_path):
+    cb = load_codebook()
+    titles = [c.title for c in cb.codes]
+    assert titles[0] == "Integrated practice units" and len(set(titles)) == len(titles)
+    assert all(t and "_" not in t and t[0].isupper() for t in titles)
+    # the export carries titles and the import gives them back
+    out = tmp_path / "cb.xlsx"
+    export_codebook(cb, out)
+    back = import_codebook(out, out=tmp_path / "back.toml")
+    assert [c.title for c in back.codes] == titles
+    # a team's sheet without a title column: titles are derived from the labels (as REFI names are used)
+    csv = tmp_path / "codes.csv"
+    csv.write_text("id,theme,label,definition,terms_en\nW1,WORK,return_to_work,Back at work.,back to work\n",
+                   encoding="utf-8")
+    assert import_codebook(csv, out=tmp_path / "w.toml").code("W1").title == "Return to work"

@@ -43,15 +43,13 @@ def test_export_structure_users_codes_sets_cases_and_variables(study, tmp_path):
     themes = root.findall("q:CodeBook/q:Codes/q:Code", NS)
     assert [(t.get("name"), t.get("isCodable")) for t in themes] == [("VBHC vbhc", "false"), ("SIM sim", "false")]
     codes = root.findall("q:CodeBook/q:Codes/q:Code/q:Code", NS)
-    assert [c.get("name") for c in codes] == ["VBHC2 outcome_measurement", "VBHC3 cost_measurement",
-                                              "SIM4 work_outcomes", "SIM7 it_exchange"]
+    # codes without a title show their label made readable; the label itself travels in the description
+    assert [c.get("name") for c in codes] == ["VBHC2 Outcome measurement", "VBHC3 Cost measurement",
+                                              "SIM4 Work outcomes", "SIM7 It exchange"]
     assert all(re.fullmatch(r"#[0-9A-F]{6}", c.get("color")) for c in codes)
     assert codes[0].get("color") == "#AA0000"
-    assert (
-        codes[0]
-        .findtext("q:Description", namespaces=NS)
-        .startswith("Measuring outcomes that matter.\n\nInclude: PROMs")
-    )
+    assert codes[0].findtext("q:Description", namespaces=NS).startswith(
+        "Measuring outcomes that matter.\n\nLabel: outcome_measurement\n\nInclude: PROMs")
     sets = {s.get("name"): s for s in root.findall("q:Sets/q:Set", NS)}
     assert set(sets) == {"VBHC vbhc", "SIM sim", "coded by anna", "coded by ben", "coded by consensus"}
     assert all(len(s) > 0 for s in sets.values())

@@ -20,6 +20,7 @@ from vbhc_code.themes.build import (
     themes_markdown,
     write_themes_xlsx,
 )
+from vbhc_code.themes.prose import verbatim_pieces
 from vbhc_code.themes.quotes import MAX_WORDS, MIN_WORDS, trim, word_count
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -57,10 +58,10 @@ def test_counts(store):
     co = r.cooccurrence.set_index("code")
     assert co.loc["A", "C"] == 3 and co.loc["A", "B"] == 1 and co.loc["B", "B"] == 1 and co.loc["C", "A"] == 3
     m = r.matrix.set_index("code")
-    assert list(m.columns) == ["label", "P1", "P2", "P3", "P4"]
+    assert list(m.columns) == ["label", "title", "P1", "P2", "P3", "P4"]
     assert m.loc["A", ["P1", "P2", "P3", "P4"]].tolist() == [2, 1, 1, 1]
     g = r.groups.set_index("code")
-    assert list(g.columns) == ["label", "turns [SIM]", "turns [VBHC]", "participants [SIM]", "participants [VBHC]",
+    assert list(g.columns) == ["label", "title", "turns [SIM]", "turns [VBHC]", "participants [SIM]", "participants [VBHC]",
                                "participants_pct [SIM]", "participants_pct [VBHC]"]
     assert g.loc["C", ["turns [SIM]", "turns [VBHC]", "participants_pct [SIM]"]].tolist() == [1, 2, 0.5]
     fw = r.framework_table.set_index(["code", "health_system"])
@@ -90,11 +91,18 @@ def test_by_document_attribute(store):
     assert {q.attribution for q in r2.quote_objects if q.participant_id == "P4"} == {"P4, expert in VBHC, DE"}
 
 
+def _norm(text):
+    return " ".join(text.split())
+
+
 def _check_quote(q, turns, store):
     turn = turns[(q.document, q.turn_index)]
     plain = store.document(q.document, with_turns=False).plain_text
-    core = q.text.removeprefix("... ").removesuffix(" ...")
-    assert core == q.core and core in turn.text
+    core = q.core
+    assert core in turn.text
+    pieces = verbatim_pieces(q.text)  # every piece between '...' marks is verbatim (line breaks read as spaces)
+    assert pieces and all(_norm(p) in _norm(turn.text) for p in pieces)
+    assert _norm(core).startswith(pieces[0]) and _norm(core).endswith(pieces[-1])
     spans = turn.text_spans
     if any(s <= q.start and q.end <= e for s, e in spans):
         assert plain[q.start:q.end] == core
@@ -105,9 +113,12 @@ def _check_quote(q, turns, store):
     pos = turn.text.index(core)
     assert q.text.startswith("... ") == bool(turn.text[:pos].strip())
     assert q.text.endswith(" ...") == bool(turn.text[pos + len(core):].strip())
-    sentences = [(a, b) for a, b in turn.sentences if q.start <= a and b <= q.end]
-    assert sentences and sentences[0][0] == q.start and sentences[-1][1] == q.end  # whole sentences
-    assert MIN_WORDS <= word_count(core) <= MAX_WORDS or len(sentences) == 1
+    sentences = [(a, b) for a, b in turn.sentences if q.start <= a < q.end]
+    assert sentences and sentences[0][0] == q.start  # starts at a sentence
+    # ends with a sentence, or was cut (at a clause) because the sentence ran over MAX_WORDS
+    assert sentences[-1][1] == q.end or q.text.endswith(" ...")
+    assert word_count(" ".join(pieces)) <= MAX_WORDS or q.pinned
+    assert MIN_WORDS <= word_count(core) or len(sentences) == 1
 
 
 def test_quote_rules(store):
@@ -224,7 +235,7 @@ def test_pin_exact_offsets_from_quotes_sheet(store, tmp_path):
     wb = openpyxl.load_workbook(out)
     ws = wb["Quotes"]
     ws.delete_rows(2, ws.max_row)
-    ws.append(["C", "Data trust", "edited text is ignored", "", "FG1.txt", 2, "P1", start, end, "yes"])
+    ws.append(["C", "Data trust", "Data trust", "edited text is ignored", "", "FG1.txt", 2, "P1", start, end, "yes"])
     wb.save(tmp_path / "keep.xlsx")
     r = build_themes(store, coder="consensus", pins=tmp_path / "keep.xlsx", quotes=1)
     c = [q for q in r.quote_objects if q.code == "C"]
@@ -307,7 +318,7 @@ def test_workbook_safe_and_equals_json(tmp_path):
                              "Charts", "Methods"]
     assert all(cell.data_type != "f" for cell in _all_cells(wb))
     quotes = list(wb["Quotes"].iter_rows(values_only=True))
-    assert any(str(v[2]).startswith("=HYPERLINK") for v in quotes[1:])
+    assert any(str(v[3]).startswith("=HYPERLINK") for v in quotes[1:])
     data = themes_json(r)
     head = quotes[0]
     got = [dict(zip(head, v)) for v in quotes[1:]]
@@ -331,7 +342,7 @@ def test_workbook_safe_and_equals_json(tmp_path):
         row = dict(zip(groups[0], v))
         assert row["turns [SIM]"] == data["codes"][row["code"]]["by_group"]["SIM"]["turns"]
     matrix = list(wb["Matrix"].iter_rows(values_only=True))
-    assert {v[0]: sum(v[2:]) for v in matrix[1:]} == {c: js["turns"] for c, js in data["codes"].items()}
+    assert {v[0]: sum(v[3:]) for v in matrix[1:]} == {c: js["turns"] for c, js in data["codes"].items()}
     fw = wb["Framework"]
     dvs = list(fw.data_validations.dataValidation)
     assert len(dvs) == 1 and dvs[0].formula1 == '"red,amber,green"' and str(dvs[0].sqref) == "G2:G7"
@@ -341,8 +352,8 @@ def test_workbook_safe_and_equals_json(tmp_path):
     charts = wb["Charts"]._charts
     refs = [[(x.val.numRef.f, x.cat.strRef.f, x.tx.v) for x in ch.series] for ch in charts]
     assert refs == [  # participants per code (Themes), then share of participants by group (Groups)
-        [("Themes!$F$2:$F$4", "Themes!$B$2:$B$4", "participants")],
-        [("Groups!$G$2:$G$4", "Groups!$A$2:$A$4", "SIM"), ("Groups!$H$2:$H$4", "Groups!$A$2:$A$4", "VBHC")],
+        [("Themes!$G$2:$G$4", "Themes!$D$2:$D$4", "participants")],  # categories: the codes' titles
+        [("Groups!$H$2:$H$4", "Groups!$C$2:$C$4", "SIM"), ("Groups!$I$2:$I$4", "Groups!$C$2:$C$4", "VBHC")],
     ]
     assert [ch.tagname for ch in charts] == ["barChart", "barChart"]
     # codes read top-down in the table's order; the share axis reads in percent
@@ -352,12 +363,12 @@ def test_workbook_safe_and_equals_json(tmp_path):
     assert wb["Quotes"].freeze_panes == "A2" and wb["Matrix"].freeze_panes == "C2"
     # wrapped text gets a row height (LibreOffice does not fit rows itself): a longer quote, a taller row
     qs = wb["Quotes"]
-    heights = {len(qs.cell(r, 3).value): qs.row_dimensions[r].height for r in range(2, qs.max_row + 1)}
+    heights = {len(qs.cell(r, 4).value): qs.row_dimensions[r].height for r in range(2, qs.max_row + 1)}
     assert all(h and h >= 30 for h in heights.values())
     assert heights[max(heights)] >= heights[min(heights)]
     assert qs.page_setup.orientation == "landscape" and qs.print_title_rows == "$1:$1"
-    assert wb["Themes"].cell(1, 7).number_format == "General"
-    assert wb["Themes"].cell(2, 7).number_format == "0.0%"  # participants_pct
+    assert wb["Themes"].cell(1, 8).number_format == "General"
+    assert wb["Themes"].cell(2, 8).number_format == "0.0%"  # participants_pct
     methods = [c.value for c in wb["Methods"]["A"] if c.value]
     assert methods[0] == "Methods" and methods[1:] == r.methods
     overview = {v[0]: v[1] for v in wb["Overview"].iter_rows(min_row=2, values_only=True)}
@@ -378,9 +389,9 @@ def test_libreoffice_opens_the_themes_workbook(tmp_path):
     assert list(sheets) == ["Overview", "Themes", "Quotes", "Matrix", "Groups", "Cooccurrence", "Framework",
                             "Charts", "Methods"]
     quotes = sheets["Quotes"]
-    assert [q[2] for q in quotes[1:]] == [q["text"] for q in themes_json(r)["quotes"]]
-    assert any(q[2].startswith('=HYPERLINK("http://x")') for q in quotes[1:])  # text, not a formula result
-    assert [int(q[5]) for q in quotes[1:]] == [q.turn_index for q in r.quote_objects]
+    assert [q[3] for q in quotes[1:]] == [q["text"] for q in themes_json(r)["quotes"]]
+    assert any(q[3].startswith('=HYPERLINK("http://x")') for q in quotes[1:])  # text, not a formula result
+    assert [int(q[6]) for q in quotes[1:]] == [q.turn_index for q in r.quote_objects]
 
 
 def test_ratings_carried_over(store, tmp_path):
@@ -412,7 +423,8 @@ def test_markdown_escapes_interview_text(tmp_path):
     md = themes_markdown(build_themes(st, coder="consensus", quotes=5))
     st.close()
     line = next(x for x in md.splitlines() if "HYPERLINK" in x)
-    assert '“=HYPERLINK("http://x") says it.' in line and line.count(" | ") == 3  # no stray cell breaks
+    # Table 2: code title (on a code's first quote only), quote, attribution; no stray cell breaks
+    assert '“=HYPERLINK("http://x") says it.' in line and line.count(" | ") == 2
     from vbhc_code.themes.report import _md_cell
 
     assert _md_cell("a\x07b | *c*\ud800\n d") == "ab \\| \\*c\\* d"  # no control characters in a paper

@@ -42,7 +42,8 @@ def demo_steps(*, study: Path, codings: Path, outputs: Path, store: Path) -> lis
         steps.append(["reconcile", "--coders", "anna", "ben", "--out", str(out / "reconcile-anna-ben.xlsx"), *s])
         coder = "anna"
     steps += [
-        ["themes", "--coder", coder, "--out", str(out / "themes.xlsx"), "--md", str(out / "themes.md"), *s],
+        ["themes", "--coder", coder, "--out", str(out / "themes.xlsx"), "--md", str(out / "themes.md"),
+         "--docx", str(out / "themes.docx"), *s],
         ["refi", "export", "--out", str(out / "study.qdpx"), "--coders", "anna", "ben", *(
             ["consensus"] if coder == "consensus" else []), *s],
     ]
@@ -62,7 +63,7 @@ def run_demo(*, study: Path, codings: Path, outputs: Path, store: Path) -> None:
         code = run_command(argv)
         if code != 0:
             raise DataError(f"demo step {i} ('vbhc-code {argv[0]}') failed with exit code {code}")
-    console_err.print(f"\nDone: results in {outputs}/ (themes.xlsx, themes.md, agreement.xlsx, study.qdpx, ...)")
+    console_err.print(f"\nDone: results in {outputs}/ (themes.xlsx, themes.docx, themes.md, agreement.xlsx, study.qdpx, ...)")
 
 
 @command("demo")

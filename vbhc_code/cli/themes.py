@@ -34,6 +34,9 @@ def themes(
     scope: Annotated[Scope, typer.Option("--scope", help="participant (default) or all turns.")] = "participant",
     out: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("outputs/themes.xlsx"),
     md: Annotated[Path | None, typer.Option("--md", help="Also write Themes, Quotes and Methods as Markdown.")] = None,
+    docx: Annotated[Path | None, typer.Option(
+        "--docx", help="Also write the manuscript pieces as Word: Table 1 (codes by group), Table 2 (quotes), "
+        "Methods and a note on the quotes.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print codes, quotes and co-occurrence as JSON.")] = False,
     store: StoreOption = None,
     attribution: Annotated[
@@ -46,7 +49,7 @@ def themes(
     exclude: Annotated[Path | None, typer.Option(
         "--exclude", help="CSV/XLSX of turns never to quote (columns document, turn_index[, code]).")] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="Overwrite --out/--md even when they are not earlier themes outputs.")] = False,
+        "--force", help="Overwrite --out/--md/--docx even when they are not earlier themes outputs.")] = False,
     framework: Annotated[
         str | None, typer.Option("--framework", help="Document attribute for the Framework sheet (health_system).")
     ] = None,
@@ -65,7 +68,9 @@ def themes(
     check_attribution(attribution)  # usage errors before touching the store
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"--out {out}: the workbook must be a .xlsx file")
-    for option, path in (("--out", out), ("--md", md)):
+    if docx is not None and docx.suffix.lower() != ".docx":
+        raise UsageError(f"--docx {docx}: the Word document must be a .docx file")
+    for option, path in (("--out", out), ("--md", md), ("--docx", docx)):
         if path is not None and path.is_dir():
             raise UsageError(f"{option} {path}: is a folder; give a file name")
     cb = _load_codebook(codebook) if codebook else None
@@ -73,12 +78,18 @@ def themes(
         result = build_themes(st, coder=coder, codebook=cb, by=by, quotes=quotes, scope=scope,
                               attribution=attribution, pins=pin, excludes=exclude, framework=framework)
     print_warnings(result.warnings)
-    if md:
-        check_replaceable(md, force=force)  # before writing anything
+    for extra in (md, docx):
+        if extra:
+            check_replaceable(extra, force=force)  # before writing anything
     write_themes_xlsx(result, out, force=force)
     if md:
         write_text_atomic(md, themes_markdown(result))
+    if docx:
+        from vbhc_code.themes.paper import write_themes_docx
+
+        write_themes_docx(result, docx, force=force)
     if as_json:
         typer.echo(json.dumps(themes_json(result), ensure_ascii=False, indent=2))
     kept = f" (kept {result.kept_ratings} Framework ratings/notes)" if result.kept_ratings else ""
-    say(f"wrote {out}{kept}" + (f" and {md}" if md else ""))
+    written = [str(p) for p in (md, docx) if p]
+    say(f"wrote {out}{kept}" + (" and " + " and ".join(written) if written else ""))

@@ -16,9 +16,9 @@ from typing import Any
 from vbhc_code.codebook.load import codebook_from_data
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
 from vbhc_code.files.atomic import write_text_atomic as _write_text_atomic
-from vbhc_code.models import Codebook
+from vbhc_code.models import Codebook, readable_label
 
-CODE_COLUMNS = ("id", "theme", "label", "definition", "include", "exclude", "examples", "color")
+CODE_COLUMNS = ("id", "theme", "label", "title", "definition", "include", "exclude", "examples", "color")
 LIST_FIELDS = ("terms", "negative", "patterns", "weak")
 CONTEXT_FIELDS = ("context", "interview_talk")  # codebook-wide per-language lists
 
@@ -48,7 +48,7 @@ def _code_table(code: Any) -> dict[str, Any]:
     # Empty text fields are left out (the loader's defaults); examples always (the list a coder extends).
     table: dict[str, Any] = {
         key: getattr(code, key)
-        for key in ("id", "theme", "label", "color", "definition", "include", "exclude")
+        for key in ("id", "theme", "label", "title", "color", "definition", "include", "exclude")
         if getattr(code, key)
     }
     table["examples"] = list(code.examples)
@@ -78,7 +78,7 @@ def _code_rows(codebook: Codebook) -> tuple[list[str], list[list[str]]]:
     header = list(CODE_COLUMNS) + [f"{f}_{lang}" for f in LIST_FIELDS for lang in langs]
     rows = []
     for code in codebook.codes:
-        row = [code.id, code.theme, code.label, code.definition, code.include, code.exclude,
+        row = [code.id, code.theme, code.label, code.title, code.definition, code.include, code.exclude,
                "\n".join(e.replace("\n", " ") for e in code.examples), code.color or ""]
         for f in LIST_FIELDS:
             for lang in langs:
@@ -257,9 +257,11 @@ def _split_lines(text: str) -> list[str]:
 
 def _code_from_row(values: dict[str, str], where: str, problems: list[str]) -> dict[str, Any]:
     code: dict[str, Any] = {}
-    for key in ("id", "theme", "label", "definition", "include", "exclude", "color"):
+    for key in ("id", "theme", "label", "title", "definition", "include", "exclude", "color"):
         if values.get(key):
             code[key] = values[key]
+    if "title" not in values and values.get("label"):  # a sheet without titles: derive them, as REFI names do
+        code["title"] = readable_label(values["label"])
     if values.get("examples"):
         code["examples"] = _split_lines(values["examples"])
     for col, value in values.items():

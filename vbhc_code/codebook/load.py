@@ -1,11 +1,12 @@
 """Codebooks as TOML files: loading, validation with located problems, and the built-in vbhc-sim.
 
 A codebook file has ``name``, ``version``, ``languages``, ``description``, ``source``, a list of
-``[[themes]]`` (id, label, description) and a list of ``[[codes]]`` (id, theme, label, definition,
+``[[themes]]`` (id, label, description) and a list of ``[[codes]]`` (id, theme, label, title, definition,
 include, exclude, examples, color, and per language ``terms``, ``patterns``, ``negative`` and ``weak``: terms
 that code only with domain context in the turn), and per language ``context`` (domain words) and
 ``interview_talk`` (phrases about the interview itself: they veto every match in their sentence).
 A study codebook has ``extends = "vbhc-sim"`` and adds to the built-in one (see ``_extend``).
+``title`` is the readable name tables and the paper use ("Integrated practice units"); every code needs one.
 Problems are located by their path in the file, 0-based like the TOML arrays:
 ``[codes[3].theme] unknown theme 'acces'``.
 """
@@ -28,7 +29,7 @@ TOP_KEYS = ("name", "version", "languages", "description", "source", "themes", "
             "context", "interview_talk", "extends")
 THEME_KEYS = ("id", "label", "description")
 CODE_KEYS = (
-    "id", "theme", "label", "definition", "include", "exclude", "examples", "color", "terms", "patterns", "negative",
+    "id", "theme", "label", "title", "definition", "include", "exclude", "examples", "color", "terms", "patterns", "negative",
     "weak",
 )
 _LISTS = ("terms", "patterns", "negative", "weak")  # per-language lists a study codebook adds to
@@ -291,6 +292,7 @@ class _Validator:
             if theme and theme not in theme_ids:
                 self.error(f"{where}theme", f"unknown theme '{theme}'")
             label = self.text(table, "label", where, required=True)
+            title = self.title(table, where)
             definition = self.text(table, "definition", where, required=True, what="definition")
             color = self.text(table, "color", where)
             if color and not _COLOR.match(color):
@@ -303,7 +305,7 @@ class _Validator:
                 patterns=self.per_language(table.get("patterns"), f"{where}patterns", languages, self.patterns),
                 negative=self.per_language(table.get("negative"), f"{where}negative", languages, self.terms),
                 weak=self.per_language(table.get("weak"), f"{where}weak", languages, self.terms),
-                color=color or None,
+                color=color or None, title=title,
             )
             if not any(code.terms.values()) and not any(code.patterns.values()) and not any(code.weak.values()):
                 self.warn(f"{where}terms", "no terms or patterns: autocode will never apply this code")
@@ -311,6 +313,18 @@ class _Validator:
             if not duplicate:
                 codes.append(code)
         return codes
+
+    def title(self, table: dict, where: str) -> str:
+        """A code's readable one-line title (what Table 1 of a paper shows)."""
+        title = self.text(table, "title", where)
+        if not title:
+            if "title" not in table or isinstance(table.get("title"), str):
+                self.error(f"{where}title", 'no title: add a readable name for tables, e.g. '
+                           'title = "Integrated practice units"')
+            return ""
+        if "\n" in title:
+            self.error(f"{where}title", "title must be one line")
+        return " ".join(title.split())
 
     def strings(self, value: Any, where: str) -> list[str]:
         if value is None:

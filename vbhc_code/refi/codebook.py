@@ -97,11 +97,14 @@ def codebook_from_refi(refi: RefiFile, warnings: list[str]) -> tuple[Codebook, d
             themes.append(Theme(n.id, label, desc.strip() if (n.ours_theme or not n.codable) else ""))
         if n.codable and not n.ours_theme:
             theme = n.parent.id if n.parent is not None else UNGROUPED.id
-            label = n.ours[1] if n.ours else n.name
+            # our export names a code "ID title" and keeps its label in the description; another tool's
+            # code name is already what a reader should see, so it is both label and title
+            title = n.ours[1] if n.ours else n.name
             parts = parse_code_description(desc)
+            label = parts["label"] or title
             codes.append(Code(n.id, theme, label, definition=parts["definition"], include=parts["include"],
                               exclude=parts["exclude"], examples=parts["examples"],
-                              color=_color(n.el.get("color"))))
+                              color=_color(n.el.get("color")), title=title))
             code_ids[n.key] = n.id
         else:
             theme_only.add(n.key)

@@ -71,9 +71,11 @@ def _code_elements(codebook: Codebook, ns: str) -> etree._Element:
             etree.SubElement(t_el, f"{{{ns}}}Description").text = xml_safe(theme.description)
         for i, code in by_theme.get(theme.id, ()):
             c_el = etree.SubElement(t_el, f"{{{ns}}}Code", guid=code_guid(code.id),
-                                    name=xml_safe(display_name(code.id, code.label)), isCodable="true",
+                                    name=xml_safe(display_name(code.id, code.display_title)), isCodable="true",
                                     color=color_for(i, code.color))
-            desc = code_description(code.definition, code.include, code.exclude, code.examples)
+            # the name carries the readable title; the short label travels in the description
+            label = code.label if code.label not in (code.id, code.display_title) else ""
+            desc = code_description(code.definition, code.include, code.exclude, code.examples, label)
             if desc:
                 etree.SubElement(c_el, f"{{{ns}}}Description").text = xml_safe(desc)
     return codes_el

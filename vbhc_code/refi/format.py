@@ -25,7 +25,7 @@ _PALETTE = (
     "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF", "#393B79", "#637939",
 )
 _HEX6 = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_SECTIONS = (("include", "Include: "), ("exclude", "Exclude: "), ("examples", "Examples:\n"))
+_SECTIONS = (("label", "Label: "), ("include", "Include: "), ("exclude", "Exclude: "), ("examples", "Examples:\n"))
 
 
 def make_guid(*parts: str) -> str:
@@ -71,9 +71,13 @@ def color_for(index: int, color: str | None) -> str:
     return _PALETTE[index % len(_PALETTE)]
 
 
-def code_description(definition: str, include: str = "", exclude: str = "", examples: tuple[str, ...] = ()) -> str:
-    """The definition, then include/exclude rules and examples as labelled paragraphs."""
+def code_description(definition: str, include: str = "", exclude: str = "", examples: tuple[str, ...] = (),
+                     label: str = "") -> str:
+    """The definition, then the short label (the name shows the title), include/exclude rules and examples
+    as labelled paragraphs."""
     parts = [definition.strip()] if definition.strip() else []
+    if label.strip():
+        parts.append("Label: " + " ".join(label.split()))
     if include.strip():
         parts.append("Include: " + include.strip())
     if exclude.strip():
@@ -85,7 +89,7 @@ def code_description(definition: str, include: str = "", exclude: str = "", exam
 
 def parse_code_description(text: str) -> dict[str, Any]:
     """Inverse of ``code_description`` (a plain description is all definition)."""
-    out: dict[str, Any] = {"definition": "", "include": "", "exclude": "", "examples": ()}
+    out: dict[str, Any] = {"definition": "", "label": "", "include": "", "exclude": "", "examples": ()}
     paragraphs = text.strip().split("\n\n") if text.strip() else []
     definition: list[str] = []
     current: str | None = None

@@ -19,13 +19,16 @@ import pandas as pd
 from vbhc_code.errors import DataError, UsageError
 from vbhc_code.models import Codebook, Participant, Turn
 from vbhc_code.themes.methods import methods_paragraphs, overview
+from vbhc_code.themes.prose import prose
 from vbhc_code.themes.quotes import (
     DEFAULT_ATTRIBUTION,
+    MAX_WORDS,
     Candidate,
     Quote,
     TurnRef,
     attribution,
     check_attribution,
+    doc_offset,
     doc_type_label,
     exact_window,
     group_label,
@@ -33,12 +36,13 @@ from vbhc_code.themes.quotes import (
     select_quotes,
     term_focus,
     term_pattern,
+    text_offsets,
     trim,
 )
 from vbhc_code.themes.report import themes_json, themes_markdown, write_themes_xlsx
 
 NONE = "(none)"
-QUOTE_COLUMNS = ["code", "label", "quote", "attribution", "document", "turn_index", "participant_id", "start", "end",
+QUOTE_COLUMNS = ["code", "label", "title", "quote", "attribution", "document", "turn_index", "participant_id", "start", "end",
                  "pinned"]
 
 
@@ -60,6 +64,9 @@ class ThemesResult:
     codes: dict[str, Any] = field(default_factory=dict)  # per-code counts in the --json shape
     warnings: list[str] = field(default_factory=list)  # located, without interview text
     kept_ratings: int = 0  # Framework ratings/notes carried over from the previous workbook
+    masked_quotes: int | None = None  # quotes with identifiers masked, once a masking step ran (None: none ran)
+    quote_limit: int = 3  # --quotes
+    attribution_format: str = DEFAULT_ATTRIBUTION
 
 
 def _pct(n: int, d: int) -> float:
@@ -225,6 +232,7 @@ class _Builder:
         theme_label = {t.id: t.label for t in self.codebook.themes}
         code_rows = [(c.id, theme_label.get(c.theme, c.theme), c.label, c.definition) for c in self.codebook.codes]
         code_rows += [(x, "", x, "") for x in extra]
+        title_of = {c.id: c.display_title for c in self.codebook.codes} | {x: x for x in extra}
         ids = [r[0] for r in code_rows]
 
         group_at = {k: self.group(t) for k, t in by_key.items()}
@@ -253,9 +261,10 @@ class _Builder:
         for code, theme, label, definition in code_rows:
             ts = turns_with.get(code, [])
             n_t, n_p, pct, n_d = counts(ts, len(people))
-            row = {"theme": theme, "code": code, "label": label, "definition": definition, "turns": n_t,
+            row = {"theme": theme, "code": code, "label": label, "title": title_of[code], "definition": definition,
+                   "turns": n_t,
                    "participants": n_p, "participants_pct": pct, "documents": n_d}
-            grow: dict[str, Any] = {"code": code, "label": label}
+            grow: dict[str, Any] = {"code": code, "label": label, "title": title_of[code]}
             by_group = {}
             for v in by_values:
                 g = counts([t for t in ts if group_at[(t.document, t.turn_index)] == v], len(people_in[("by", v)]))
@@ -270,18 +279,19 @@ class _Builder:
                             f"participants_pct [{col}]": g[2], f"documents [{col}]": g[3]})
             rows.append(row)
             group_rows.append(grow)
-            json_codes[code] = {"theme": theme, "label": label, "turns": n_t, "participants": n_p,
-                                "documents": n_d, "by_group": by_group}
+            json_codes[code] = {"theme": theme, "label": label, "title": title_of[code], "turns": n_t,
+                                "participants": n_p, "documents": n_d, "by_group": by_group}
 
         cooc = cooccurrence(codes_at, ids)
         matrix = code_by_person(code_rows, turns_with, self.who, people_all)
-        group_cols = ["code", "label", *[f"{m} [{v}]" for m in ("turns", "participants", "participants_pct")
+        matrix.insert(2, "title", [title_of[c] for c in matrix["code"]])
+        group_cols = ["code", "label", "title", *[f"{m} [{v}]" for m in ("turns", "participants", "participants_pct")
                                          for v in by_values]]
 
         quote_objs = self._quotes(code_rows, turns_with, codes_at, evidence, group_at, by_key)
         labels = {r[0]: r[2] for r in code_rows}
         quotes_df = pd.DataFrame(
-            [[q.code, labels[q.code], q.text, q.attribution, q.document, q.turn_index, q.participant_id, q.start,
+            [[q.code, labels[q.code], title_of[q.code], q.text, q.attribution, q.document, q.turn_index, q.participant_id, q.start,
               q.end, "yes" if q.pinned else ""] for q in quote_objs],
             columns=QUOTE_COLUMNS,
         )
@@ -297,7 +307,7 @@ class _Builder:
             groups=pd.DataFrame(group_rows, columns=group_cols),
             cooccurrence=cooc, framework_table=self._framework(code_rows, turns_with, quote_objs),
             overview=ov, methods=methods, quote_objects=quote_objs, by_values=by_values, codes=json_codes,
-            warnings=self.warnings,
+            warnings=self.warnings, quote_limit=self.n_quotes, attribution_format=self.attr_fmt,
         )
 
     # -- quotes -----------------------------------------------------------------------------------
@@ -337,8 +347,10 @@ class _Builder:
                 window = trim(turn, text_of(turn.document), focus)
             if window is None:
                 return None
-            ds, de, core, before, after = window
-            text = ("... " if before else "") + core + (" ..." if after else "")
+            prose_window = self._prose(turn, text_of(turn.document), window, pinned=pin is not None)
+            if prose_window is None:
+                return None
+            ds, de, core, text = prose_window
             pid = self.who(turn)
             participant = self.participants.get(turn.participant_id or "")
             label_attr = self.by if self.by_source == "participant" else "group"
@@ -368,6 +380,23 @@ class _Builder:
             out.extend(select_quotes(list(cands.values()), n=self.n_quotes, make=functools.partial(make, code),
                                      pinned=pinned))
         return out
+
+    @staticmethod
+    def _prose(turn: Turn, plain: str, window, *, pinned: bool) -> tuple[int, int, str, str] | None:
+        """(doc_start, doc_end, core, text): the window as prose (``themes.prose``); a pinned window keeps its
+        length, as the researcher chose it."""
+        ds, de, _core, before, after = window
+        offsets = text_offsets(turn, plain, ds, de)
+        if offsets is None:
+            return None
+        p = prose(turn.text, *offsets, cut_before=before, cut_after=after, max_words=None if pinned else MAX_WORDS)
+        if not p.pieces:
+            return None
+        (ts, _), (_, te) = p.pieces[0], p.pieces[-1]
+        start, end = doc_offset(turn, plain, ts), doc_offset(turn, plain, te, end=True)
+        if start is None or end is None:
+            return None
+        return start, end, turn.text[ts:te], p.text
 
     def _check_pins(self, codes_at, by_key) -> None:
         excluded = {(r.document, r.turn_index, r.code) for r in self.excludes}

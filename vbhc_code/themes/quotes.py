@@ -14,15 +14,17 @@ from pathlib import Path
 from vbhc_code.errors import DataError, UsageError, ValidationError
 from vbhc_code.models import Participant, Turn
 
-MIN_WORDS, MAX_WORDS = 15, 80
+MIN_WORDS, MAX_WORDS = 15, 60
 QUOTE_RULES = (
     "Quotes were selected deterministically from turns coded with the code. Turns where the code is the "
     "main point came first (fewest other codes, then turns with coding evidence, then document order). A "
     f"turn of {MIN_WORDS}-{MAX_WORDS} words is quoted whole; a longer one is trimmed to the shortest run of whole "
     f"sentences reaching {MIN_WORDS} words, starting at the coded evidence when there is some, else at the first "
-    f"sentence with one of the code's codebook terms, else at the first sentence (a single sentence over {MAX_WORDS} "
-    "words is kept whole); "
-    "'...' marks text cut before or after the quote and the words are "
+    "sentence with one of the code's codebook terms, else at the first sentence. A quote is at most "
+    f"{MAX_WORDS} words: a longer sentence is cut at a clause boundary (a comma, semicolon, colon or dash, else "
+    "before a conjunction), never inside a word. Caption line breaks read as spaces and sound or speaker "
+    "descriptions in brackets or parentheses are left out. "
+    "'...' marks text left out before, inside or after the quote and the words are "
     "never otherwise changed. Quotes were spread over participants and groups: no participant is quoted twice "
     "for a code until every candidate participant has been quoted, and participants from groups not yet quoted "
     f"come first. A turn under {MIN_WORDS} words is quoted whole, and only when no longer turn with the code is left. "
@@ -124,6 +126,22 @@ def _span_map(turn: Turn, plain: str) -> list[tuple[int, int, int]]:
     return out
 
 
+def text_offsets(turn: Turn, plain: str, doc_start: int, doc_end: int) -> tuple[int, int] | None:
+    """Turn-text offsets of a window given by the document offsets of its first and last character."""
+    spans = _span_map(turn, plain)
+    a = next((tpos + doc_start - s for s, e, tpos in spans if s <= doc_start < e), None)
+    b = next((tpos + doc_end - s for s, e, tpos in spans if s < doc_end <= e), None)
+    return None if a is None or b is None or a >= b else (a, b)
+
+
+def doc_offset(turn: Turn, plain: str, text_pos: int, *, end: bool = False) -> int | None:
+    """The document offset of a turn-text offset (``end``: of the character before it, plus one)."""
+    for s, e, tpos in _span_map(turn, plain):
+        if tpos <= text_pos < tpos + (e - s) or end and tpos < text_pos <= tpos + (e - s):
+            return s + text_pos - tpos
+    return None
+
+
 _END = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
@@ -162,7 +180,7 @@ def word_count(text: str) -> int:
 def trim(turn: Turn, plain: str, focus: int | None = None) -> tuple[int, int, str, bool, bool] | None:
     """The quote window of a turn: (doc_start, doc_end, core_text, cut_before, cut_after).
 
-    A turn of 15-80 words is quoted whole; otherwise the shortest run of whole sentences reaching 15
+    A turn of 15-60 words is quoted whole; otherwise the shortest run of whole sentences reaching 15
     words, starting at the sentence holding ``focus`` (an evidence offset) when there is one, else at the
     first sentence. ``core_text`` is a substring of ``turn.text``; ``doc_start``/``doc_end`` are the
     document offsets of its first and last character (for a single-span turn ``plain[doc_start:doc_end]``
@@ -317,7 +335,7 @@ def rank(candidates: Sequence[Candidate]) -> list[Candidate]:
 
 
 def too_short(candidate: Candidate) -> bool:
-    """A turn under MIN_WORDS words cannot give a 15-80 word quote: it is a last resort."""
+    """A turn under MIN_WORDS words cannot give a 15-60 word quote: it is a last resort."""
     return word_count(candidate.turn.text) < MIN_WORDS
 
 

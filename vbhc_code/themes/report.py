@@ -60,7 +60,8 @@ THEMES_SHEETS = ("Themes", "Quotes", "Methods")
 def check_replaceable(path: Path, *, force: bool = False) -> None:
     """Refuse to replace a file at ``path`` that is not an earlier themes output, unless ``force``.
 
-    A themes workbook has Themes, Quotes and Methods sheets; a themes Markdown starts with ``## Themes``.
+    A themes workbook has Themes, Quotes and Methods sheets; a themes Markdown starts with ``## Themes``; a
+    themes Word document names ``vbhc-code themes`` as its subject.
     Anything else (a coder workbook, a paper draft) is someone's work.
     """
     from vbhc_code.errors import HumanWorkExists
@@ -69,7 +70,12 @@ def check_replaceable(path: Path, *, force: bool = False) -> None:
     if force or not path.exists():
         return
     ours = False
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() == ".docx":
+        from vbhc_code.files.docx_write import has_subject
+        from vbhc_code.themes.paper import DOCX_SUBJECT
+
+        ours = has_subject(path, DOCX_SUBJECT)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
         import zipfile
 
         import openpyxl
@@ -136,9 +142,10 @@ def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) 
         pct_cols = [i for i, c in enumerate(groups.columns) if str(c).startswith("participants_pct [")]
         if pct_cols:
             names = [str(groups.columns[i])[len("participants_pct ["):-1] for i in pct_cols]
-            charts.append(("Groups", Chart(f"Share of participants raising each code, by {result.by}", 0, pct_cols,
+            charts.append(("Groups", Chart(f"Share of participants raising each code, by {result.by}",
+                                           list(groups.columns).index("title"), pct_cols,
                                            kind="bar", sheet="Charts", names=names, percent=True)))
-        charts.append(("Themes", Chart("Participants who raised each code", 1,
+        charts.append(("Themes", Chart("Participants who raised each code", list(themes.columns).index("title"),
                                        [list(themes.columns).index("participants")], kind="bar", sheet="Charts",
                                        names=["participants"])))
     fw = result.framework_table.copy()
@@ -190,24 +197,30 @@ def _md_table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _md_paper_table(table: Any) -> str:
+    """A paper table in Markdown: the caption, then the table; a theme's heading row in bold."""
+    lines = [_md_cell(table.caption), "", _md_table(list(table.header), [])]
+    for row in table.rows:
+        cells = list(row.cells) + [""] * (len(table.header) - len(row.cells))
+        text = [_md_cell(c) for c in cells]
+        if row.kind == "theme":
+            text[0] = f"**{text[0]}**"
+        lines.append("| " + " | ".join(text) + " |")
+    return "\n".join(lines)
+
+
 def themes_markdown(result: ThemesResult) -> str:
-    """Themes (Table 1), Quotes (Table 2) and Methods as Markdown ready to paste into a paper."""
-    heads = ["Theme", "Code", "Label", "Turns", "Participants, n (%)", "Documents"]
-    for v in result.by_values:
-        heads += [f"{v}: turns", f"{v}: participants, n (%)"]
-    rows = []
-    for r in result.themes.to_dict("records"):
-        row = [r["theme"], r["code"], r["label"], r["turns"], f"{r['participants']} ({r['participants_pct']:.0%})",
-               r["documents"]]
-        for v in result.by_values:
-            row += [r[f"turns [{v}]"], f"{r[f'participants [{v}]']} ({r[f'participants_pct [{v}]']:.0%})"]
-        rows.append(row)
-    qrows = [[r["code"], r["label"], f"\u201c{r['quote']}\u201d", r["attribution"]]
-             for r in result.quotes.to_dict("records")]
+    """Table 1 (codes by group), Table 2 (quotes) and Methods as Markdown ready to paste into a paper: the
+    same tables and quotes as the Word document (``themes.paper``)."""
+    from vbhc_code.themes.paper import paper
+
+    doc = paper(result)
     parts = [
-        "## Themes", "", _md_table(heads, rows), "",
-        "## Quotes", "", _md_table(["Code", "Label", "Quote", "Attribution"], qrows), "",
-        "## Methods", "", *[p + "\n" for p in result.methods],
+        "## Themes", "", _md_paper_table(doc.table1), "",
+        "## Quotes", "", _md_paper_table(doc.table2), "",
+        # generated text: escaped like a cell, but a `command` stays code
+        "## Methods", "", *[_md_cell(p).replace("\\`", "`") + "\n" for p in doc.methods],
+        _md_cell(doc.quote_note) + "\n",
     ]
     return "\n".join(parts).rstrip() + "\n"
 
