@@ -25,7 +25,7 @@ def make_codebook(codes: list[dict], languages=("en", "nl"), sha: str = "") -> o
     raw = {
         "name": "test", "version": "1", "languages": list(languages),
         "themes": [{"id": "T", "label": "Test"}],
-        "codes": [{"theme": "T", "label": c["id"].lower(), "definition": "d", **c} for c in codes],
+        "codes": [{"theme": "T", "label": c["id"].lower(), "title": c["id"], "definition": "d", **c} for c in codes],
     }
     cb, problems = codebook_from_data(raw, sha256=sha)
     assert cb is not None, [str(p) for p in problems]
