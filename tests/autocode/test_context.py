@@ -23,9 +23,9 @@ def codebook(**extra):
     raw = {
         "name": "t", "version": "1", "languages": ["en"], "themes": [{"id": "T", "label": "T"}],
         "codes": [
-            {"id": "PAY", "theme": "T", "label": "pay", "definition": "d", "terms": {"en": ["bundled payment", "DRG"]},
+            {"id": "PAY", "theme": "T", "label": "pay", "title": "Payment", "definition": "d", "terms": {"en": ["bundled payment", "DRG"]},
              "weak": {"en": ["bundle"]}},
-            {"id": "CON", "theme": "T", "label": "consent", "definition": "d", "terms": {"en": ["consent"]}},
+            {"id": "CON", "theme": "T", "label": "consent", "title": "Consent", "definition": "d", "terms": {"en": ["consent"]}},
         ],
         "context": {"en": ["client", "insurance physician"]},
         "interview_talk": {"en": ["the recording"]},
