@@ -63,7 +63,8 @@ def run_demo(*, study: Path, codings: Path, outputs: Path, store: Path) -> None:
         code = run_command(argv)
         if code != 0:
             raise DataError(f"demo step {i} ('vbhc-code {argv[0]}') failed with exit code {code}")
-    console_err.print(f"\nDone: results in {outputs}/ (themes.xlsx, themes.docx, themes.md, agreement.xlsx, study.qdpx, ...)")
+    console_err.print(f"\nDone: results in {outputs}/ (themes.xlsx, themes.docx, themes.md, agreement.xlsx, "
+                      "study.qdpx, ...)")
 
 
 @command("demo")

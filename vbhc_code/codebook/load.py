@@ -29,7 +29,8 @@ TOP_KEYS = ("name", "version", "languages", "description", "source", "themes", "
             "context", "interview_talk", "extends")
 THEME_KEYS = ("id", "label", "description")
 CODE_KEYS = (
-    "id", "theme", "label", "title", "definition", "include", "exclude", "examples", "color", "terms", "patterns", "negative",
+    "id", "theme", "label", "title", "definition", "include", "exclude", "examples", "color", "terms", "patterns",
+    "negative",
     "weak",
 )
 _LISTS = ("terms", "patterns", "negative", "weak")  # per-language lists a study codebook adds to

@@ -42,7 +42,8 @@ from vbhc_code.themes.quotes import (
 from vbhc_code.themes.report import themes_json, themes_markdown, write_themes_xlsx
 
 NONE = "(none)"
-QUOTE_COLUMNS = ["code", "label", "title", "quote", "attribution", "document", "turn_index", "participant_id", "start", "end",
+QUOTE_COLUMNS = ["code", "label", "title", "quote", "attribution", "document", "turn_index", "participant_id",
+                 "start", "end",
                  "pinned"]
 
 
@@ -291,7 +292,8 @@ class _Builder:
         quote_objs = self._quotes(code_rows, turns_with, codes_at, evidence, group_at, by_key)
         labels = {r[0]: r[2] for r in code_rows}
         quotes_df = pd.DataFrame(
-            [[q.code, labels[q.code], title_of[q.code], q.text, q.attribution, q.document, q.turn_index, q.participant_id, q.start,
+            [[q.code, labels[q.code], title_of[q.code], q.text, q.attribution, q.document, q.turn_index,
+              q.participant_id, q.start,
               q.end, "yes" if q.pinned else ""] for q in quote_objs],
             columns=QUOTE_COLUMNS,
         )

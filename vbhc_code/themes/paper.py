@@ -102,7 +102,8 @@ def quote_note(result: ThemesResult) -> str:
         "line breaks left out and '...' wherever words are left out; the words themselves are never changed."
     )
     if pinned:
-        text += f" {pinned} quote{'' if pinned == 1 else 's'} {'was' if pinned == 1 else 'were'} chosen by the researchers."
+        verb = "was" if pinned == 1 else "were"
+        text += f" {pinned} quote{'' if pinned == 1 else 's'} {verb} chosen by the researchers."
     if masked is not None:  # None: no masking step ran, so nothing can be said about it
         text += (f" Identifiers were masked in {masked} quote{'' if masked == 1 else 's'}." if masked
                  else " No quote needed identifiers masked.")
@@ -139,7 +140,7 @@ def write_themes_docx(result: ThemesResult, path: Path, *, force: bool = False) 
         rows = [("heading" if r.kind == "theme" else "row", r.cells) for r in table.rows]
         return TableBlock(table.caption, table.header, rows, table.widths)
 
-    blocks = [
+    blocks: list[Heading | Paragraph | TableBlock] = [
         Heading("Methods", 1), *[Paragraph(p) for p in doc.methods],
         Heading("Selection of quotes", 2), Paragraph(doc.quote_note),
         Heading("Results", 1), block(doc.table1), block(doc.table2),
