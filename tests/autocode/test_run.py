@@ -432,3 +432,25 @@ def test_coder_help_says_imported_coders_are_refused():
     assert res.exit_code == 0
     assert ("Store the codings as this coder (replaces an earlier autocode run; a coder with imported codings is "
             "refused).") in " ".join(res.stdout.split())
+
+
+def test_matcher_start_up_is_timed_apart_from_coding(store, monkeypatch):
+    """A cold start (building spaCy and the codebook's matchers) is not counted in the coding rate."""
+    from vbhc_code.autocode import run
+
+    clock = [100.0]
+    monkeypatch.setattr(run.time, "perf_counter", lambda: clock[0])
+    build, cold = run.codebook_matcher, set()
+
+    def slow_build(codebook, lang):  # noqa: ANN001, ANN202
+        if lang not in cold:  # a cold start; coding itself takes no time on this clock
+            cold.add(lang)
+            clock[0] += 7.0
+        return build(codebook, lang)
+
+    monkeypatch.setattr(run, "codebook_matcher", slow_build)
+    report = autocode(store, codebook=load_codebook())
+    assert cold == {"en", "nl"}
+    assert report.startup_seconds == 14.0
+    assert report.seconds == 0.0
+    assert report.words > 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -458,3 +459,22 @@ def test_reader_and_store_agree(tmp_path):
         ("a & b c", ((a, a + 9), (c, c + 1)), ("00:01.000 --> 00:02.000", "00:02.000 --> 00:03.000"))
     ]
     assert [(t.text, t.text_spans) for t in parsed.turns] == [("a & b c", ((a, a + 9), (c, c + 1)))]
+
+
+def test_one_warning_line_for_many_files_and_one_summary_line(tmp_path):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    for i in range(6):  # cp1252 files with a phone number: the same two warnings for each
+        (folder / f"i{i}.txt").write_bytes(b"Interviewer: Caf\xe9?\n\nP01: Yes. Call me on 06-12345678.\n")
+    store = tmp_path / "s.sqlite"
+    r = run("ingest", str(folder), "--store", str(store))
+    assert r.exit_code == 0, r.output
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 2, warnings
+    assert "read as cp1252" in warnings[0] and warnings[0].endswith("(6 documents: i0.txt, i1.txt, i2.txt and 3 more)")
+    assert warnings[1].startswith("warning: possible identifiers (6 phone) in 6 documents: i0.txt, i1.txt, i2.txt")
+    last = r.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(rf"ingest: 6 documents \(6 stored\); 36 words read in \d+\.\d s \([\d,]+ words/s\) "
+                        rf"into {re.escape(str(store))}", last), last
+    again = run("ingest", str(folder), "--store", str(store))
+    assert again.stderr.strip().splitlines()[-1].startswith("ingest: 6 documents (6 unchanged); 0 words read")

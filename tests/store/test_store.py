@@ -117,8 +117,10 @@ def test_unwritable_location(tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_writer_leaves_a_store_that_opens(tmp_path):
-    """A process killed in the middle of writing documents leaves only whole documents behind."""
+@pytest.mark.parametrize("fast", [False, True], ids=["rollback-journal", "fast_writes-WAL"])
+def test_killed_writer_leaves_a_store_that_opens(tmp_path, fast):
+    """A process killed in the middle of writing documents leaves only whole documents behind
+    (also in ``fast_writes`` mode, WAL with synchronous=NORMAL, as ingest writes)."""
     path = tmp_path / "s.sqlite"
     script = textwrap.dedent(
         f"""
@@ -127,6 +129,8 @@ def test_killed_writer_leaves_a_store_that_opens(tmp_path):
         from test_store import make_doc
         from vbhc_code.store.store import Store
         st = Store.open({str(path)!r})
+        if {fast!r}:
+            st.fast_writes().__enter__()
         i = 0
         while True:
             st.save_document(make_doc(f"d{{i:06d}}.txt", n=50))

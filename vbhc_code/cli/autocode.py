@@ -96,7 +96,8 @@ def autocode_cmd(
     console.print(table)
     rate = report.words / report.seconds if report.seconds else 0.0
     say(f"{report.documents} documents, {report.turns} turns, {report.words} words, {report.codings} codings "
-        f"in {report.seconds:.1f} s ({rate:,.0f} words/s); stored in {store_path}")
+        f"in {report.seconds:.1f} s ({rate:,.0f} words/s) after {report.startup_seconds:.1f} s of start-up "
+        f"(spaCy pipeline and codebook matchers, timed apart); stored in {store_path}")
 
 
 def _print_explain(result: dict, coder: str) -> None:

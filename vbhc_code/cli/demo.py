@@ -7,6 +7,7 @@ as a worked example. Human work (``codings/``) is only read, never written.
 from __future__ import annotations
 
 import shlex
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -58,13 +59,23 @@ def run_demo(*, study: Path, codings: Path, outputs: Path, store: Path) -> None:
         raise UsageError(f"{study}: not the sample study folder (no participants.csv); run from the repository root")
     outputs.mkdir(parents=True, exist_ok=True)
     steps = demo_steps(study=study, codings=codings, outputs=outputs, store=store)
+    started = time.perf_counter()
     for i, argv in enumerate(steps, 1):
         console_err.rule(f"[{i}/{len(steps)}] vbhc-code {shlex.join(argv)}", style="dim")
+        t0 = time.perf_counter()
         code = run_command(argv)
         if code != 0:
             raise DataError(f"demo step {i} ('vbhc-code {argv[0]}') failed with exit code {code}")
-    console_err.print(f"\nDone: results in {outputs}/ (themes.xlsx, themes.docx, themes.md, agreement.xlsx, "
-                      "study.qdpx, ...)")
+        console_err.print(step_time(i, len(steps), argv, time.perf_counter() - t0), markup=False, highlight=False)
+    total = time.perf_counter() - started
+    console_err.print(f"\nDone in {total:.1f} s: results in {outputs}/ (themes.xlsx, themes.docx, "
+                      "themes.md, agreement.xlsx, study.qdpx, ...)")
+
+
+def step_time(i: int, n: int, argv: list[str], seconds: float) -> str:
+    """The line after each demo step (the first step includes loading spaCy, once for the whole demo)."""
+    name = " ".join(argv[:2]) if argv[0] in ("codebook", "codings", "refi") else argv[0]
+    return f"[{i}/{n}] {name}: {seconds:.2f} s"
 
 
 @command("demo")

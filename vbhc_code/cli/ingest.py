@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -68,11 +69,12 @@ def ingest_cmd(
                  speaker_pattern=speaker_pattern)
         return
     store_path = resolve_store_path(store)
+    started = time.perf_counter()
     report = _run_ingest(
         store_path, folder, participants=participants, documents=documents, language=language,
         encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune,
     )
-    _print_ingest_report(report, store_path, verbose=verbose)
+    _print_ingest_report(report, store_path, verbose=verbose, seconds=time.perf_counter() - started)
     if report.failed:
         raise typer.Exit(1)
 
@@ -120,7 +122,7 @@ def _run_ingest(store_path: Path, folder: Path, **options: Any) -> IngestReport:
     from vbhc_code.ingest.folder import ingest_folder
     from vbhc_code.store.store import open_store
 
-    with open_store(store_path) as st:  # a failed first run leaves no store behind
+    with open_store(store_path) as st, st.fast_writes():  # a failed first run leaves no store behind
         with progress("ingest", unit="files") as advance:
 
             def on_progress(name: str, i: int, n: int) -> None:
@@ -135,11 +137,28 @@ def _run_ingest(store_path: Path, folder: Path, **options: Any) -> IngestReport:
     return report
 
 
+def _summary_line(report: IngestReport, store_path: Path, seconds: float) -> str:
+    """The one line an ingest ends with: what happened to how many documents, how fast, where."""
+    from collections import Counter
+
+    from vbhc_code.cli.messages import rate
+
+    status = Counter(d.status for d in report.documents)
+    parts = ", ".join(f"{n:,} {s}" for s, n in sorted(status.items()))
+    words = sum(d.words for d in report.documents if d.status == "stored")
+    return (f"ingest: {len(report.documents):,} documents ({parts}); {words:,} words read in {seconds:.1f} s "
+            f"({rate(words, seconds)}) into {store_path}")
+
+
 # Above this many documents the report lists only the documents with warnings or errors (unless --verbose).
 SUMMARY_ABOVE = 40
 
 
-def _print_ingest_report(report: IngestReport, store_path: Path, *, verbose: bool = False) -> None:
+def _print_ingest_report(
+    report: IngestReport, store_path: Path, *, verbose: bool = False, seconds: float = 0.0
+) -> None:
+    from vbhc_code.cli.messages import fold_warnings, identifier_warnings
+
     unknown = report.unmatched_speakers
     rows = report.documents
     summary = len(rows) > SUMMARY_ABOVE and not verbose
@@ -176,13 +195,12 @@ def _print_ingest_report(report: IngestReport, store_path: Path, *, verbose: boo
     warnings = [w for d in report.documents for w in d.warnings] + report.warnings
     for name, labels in report.unmatched_speakers.items():
         warnings.append(f"{name}: speakers not in the participants sheet: {', '.join(labels)}")
-    for name, kinds in report.identifier_findings.items():
-        listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-        warnings.append(f"{name}: possible identifiers ({listed}); run 'vbhc-code check-identifiers'")
-    print_warnings(warnings)
+    warnings += identifier_warnings(report.identifier_findings)
+    print_warnings(fold_warnings(warnings, (d.name for d in report.documents)))
     for d in report.documents:
         if d.error:
             say(f"error: {d.error}")
+    say(_summary_line(report, store_path, seconds))
 
 
 def _print_summary(report: IngestReport, *, shown: int) -> None:
