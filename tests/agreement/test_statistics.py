@@ -321,3 +321,13 @@ def test_gwet_fleiss_with_missing_against_irrcac():
         assert c["brennan_prediger"] == pytest.approx(cac.bp()["est"]["coefficient_value"], abs=1e-8)
         assert c["krippendorff_alpha_nominal"] == pytest.approx(
             cac.krippendorff()["est"]["coefficient_value"], abs=1e-8)
+
+
+def test_kappa_interval_is_clipped_to_minus_one_one():
+    """kappa 0.80 on 10 units: the normal interval reaches 1.164; kappa cannot exceed 1, so the bound is 1."""
+    c = coefficients_from_table([[5, 0], [1, 4]])
+    assert c["cohen_kappa"] == pytest.approx(0.8)
+    assert c["cohen_kappa"] + 1.959964 * c["cohen_kappa_se"] > 1.1
+    lo, hi = cohen_kappa_ci95(c["cohen_kappa"], c["cohen_kappa_se"])
+    assert hi == 1.0 and lo == pytest.approx(c["cohen_kappa"] - 1.959964 * c["cohen_kappa_se"])
+    assert cohen_kappa_ci95(-0.9, 0.2) == (-1.0, pytest.approx(-0.9 + 1.959964 * 0.2))

@@ -273,3 +273,41 @@ def test_meta_codebook_sha_and_coding_spans(store):
                           coded_documents=["a.txt"])
     assert sorted(store.coding_spans("anna")) == [("a.txt", 1, "C1", None, None), ("a.txt", 2, "C2", 16, 20)]
     assert store.coding_spans("bob") == []
+
+
+def test_version_1_store_gains_reconciled_from(tmp_path):
+    """A store written before reconciliations were remembered opens, keeps its coders and gains the column."""
+    from vbhc_code.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("INSERT INTO coders (name, source, updated_at) VALUES ('anna', 'coder-anna.xlsx', 'x')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Store.open(path) as st:
+        assert st.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 3
+        assert [c.name for c in st.coders()] == ["anna"]
+        assert st.reconciled_from("anna") is None
+
+
+def test_consensus_remembers_its_sources_and_goes_stale(store):
+    from vbhc_code.store.store import Reconciliation
+
+    store.save_document(make_doc())
+    store.replace_codings("anna", [Coding("a.txt", 1, "C1", "anna")], coded_documents=["a.txt"])
+    store.replace_codings("ben", [Coding("a.txt", 2, "C1", "ben")], coded_documents=["a.txt"])
+    origin = Reconciliation("consensus", "r.xlsx", (("anna", store.codings_fingerprint("anna")),
+                                                     ("ben", store.codings_fingerprint("ben"))))
+    store.replace_codings("consensus", [Coding("a.txt", 1, "C1", "consensus")], coded_documents=["a.txt"],
+                          reconciled_from=origin)
+    assert store.reconciled_from("consensus").sources == ("anna", "ben")
+    assert store.stale_reconciliations() == []
+    # the same codings again: same fingerprint, not stale; a different span: stale
+    store.replace_codings("anna", [Coding("a.txt", 1, "C1", "anna")], coded_documents=["a.txt"])
+    assert store.stale_reconciliations() == []
+    store.replace_codings("anna", [Coding("a.txt", 1, "C1", "anna", 0, 3)], coded_documents=["a.txt"])
+    (stale,) = store.stale_reconciliations()
+    assert (stale.coder, stale.workbook, stale.changed) == ("consensus", "r.xlsx", ("anna",))
+    assert store.stale_reconciliations(["anna", "ben"]) == []

@@ -176,7 +176,10 @@ def coefficients_from_rows(
 
 
 def cohen_kappa_ci95(kappa: float, se: float) -> tuple[float, float]:
-    """Normal 95% interval kappa +/- 1.959964 SE (SAS, statsmodels), not truncated at 1.
+    """Normal 95% interval kappa +/- 1.959964 SE (SAS, statsmodels), clipped to kappa's range [-1, 1].
+
+    Small tables with a high kappa give a normal interval past 1 (0.66 to 1.11); kappa cannot exceed 1,
+    so a bound outside is clipped to it (documented in docs/agreement.md); inside, the bounds are SAS's.
 
     SAS PROC FREQ example (n = 19): kappa 0.4842, ASE 0.1380, 95% CI (0.2137, 0.7547).
 
@@ -189,7 +192,7 @@ def cohen_kappa_ci95(kappa: float, se: float) -> tuple[float, float]:
     """
     if not (math.isfinite(kappa) and math.isfinite(se)):
         return (math.nan, math.nan)
-    return (kappa - Z95 * se, kappa + Z95 * se)
+    return (max(-1.0, kappa - Z95 * se), min(1.0, kappa + Z95 * se))
 
 
 def positive_agreement(both: float, first_only: float, second_only: float) -> float:

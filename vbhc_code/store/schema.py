@@ -102,8 +102,14 @@ SCHEMA_V2 = """
 ALTER TABLE codings ADD COLUMN confidence REAL;
 """
 
+# v3: a coder made by a reconciliation remembers what it was reconciled from (JSON: the workbook
+# and a fingerprint of each source coder's codings), so a later re-import makes it visibly stale.
+SCHEMA_V3 = """
+ALTER TABLE coders ADD COLUMN reconciled_from TEXT NOT NULL DEFAULT '';
+"""
+
 # MIGRATIONS[n] upgrades a store at user_version n to n + 1.
-MIGRATIONS: list[str] = [SCHEMA_V1, SCHEMA_V2]
+MIGRATIONS: list[str] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

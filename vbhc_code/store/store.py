@@ -43,6 +43,31 @@ class CoderInfo:
     updated_at: str
 
 
+@dataclass(frozen=True)
+class Reconciliation:
+    """Where a consensus coder came from: the workbook, and each source coder's codings fingerprint."""
+
+    coder: str
+    workbook: str
+    fingerprints: tuple[tuple[str, str], ...]  # (source coder, codings_fingerprint) at apply time
+    applied_at: str = ""
+    changed: tuple[str, ...] = ()  # filled by Store.stale_reconciliations
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.fingerprints)
+
+    def to_json(self) -> str:
+        return json.dumps({"workbook": self.workbook, "coders": dict(self.fingerprints),
+                           "applied_at": self.applied_at}, ensure_ascii=False)  # fmt: skip
+
+    @classmethod
+    def from_json(cls, coder: str, text: str) -> Reconciliation:
+        data = json.loads(text)
+        return cls(coder, str(data.get("workbook", "")), tuple(data.get("coders", {}).items()),
+                   str(data.get("applied_at", "")))  # fmt: skip
+
+
 class Store:
     """A study store. Use ``Store.open(path)``; it is also a context manager that closes itself."""
 
@@ -380,6 +405,18 @@ class Store:
             assert cur.lastrowid is not None  # an INSERT always sets it
             return cur.lastrowid
 
+    def set_study_codebook(self, codebook: Codebook) -> str:
+        """Save ``codebook`` as the study's own (an imported REFI project's): the default of every command
+        that needs a codebook and is given none. Returns its sha256."""
+        sha = self.codebook_sha(codebook)
+        self.set_meta("study_codebook", sha)
+        return sha
+
+    def study_codebook(self) -> Codebook | None:
+        """The study's own codebook (``set_study_codebook``), or None: then the built-in one applies."""
+        sha = self.get_meta("study_codebook")
+        return self.codebook_by_sha(sha) if sha else None
+
     def codebook_sha(self, codebook: Codebook) -> str:
         """Save ``codebook`` (once) and return the sha256 the store knows it by."""
         cb_id = self.save_codebook(codebook)
@@ -409,16 +446,21 @@ class Store:
         coded_documents: Iterable[str],
         codebook: Codebook | None = None,
         source: str = "",
+        reconciled_from: Reconciliation | None = None,
     ) -> int:
-        """Atomically replace everything ``coder`` has: codings and the set of documents coded."""
+        """Atomically replace everything ``coder`` has: codings and the set of documents coded.
+
+        ``reconciled_from`` records, for a consensus coder, the workbook and the fingerprints of the
+        source coders' codings it was made from (see ``stale_reconciliations``).
+        """
         if not coder:
             raise DataError("a coder needs a name")
         with self.transaction():
             codebook_id = self.save_codebook(codebook) if codebook is not None else None
             self.conn.execute("DELETE FROM coders WHERE name = ?", (coder,))
             self.conn.execute(
-                "INSERT INTO coders (name, codebook_id, source, updated_at) VALUES (?, ?, ?, ?)",
-                (coder, codebook_id, source, now_iso()),
+                "INSERT INTO coders (name, codebook_id, source, updated_at, reconciled_from) VALUES (?, ?, ?, ?, ?)",
+                (coder, codebook_id, source, now_iso(), reconciled_from.to_json() if reconciled_from else ""),
             )
             doc_ids = {
                 name: did for did, name in self.conn.execute("SELECT id, name FROM documents")
@@ -477,6 +519,43 @@ class Store:
                       r["n_codings"], r["updated_at"])
             for r in rows
         ]
+
+    def codings_fingerprint(self, coder: str) -> str:
+        """sha256 of what ``coder`` coded: the documents marked coded and every coding's cell and span."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for name in sorted(self.coded_documents(coder)):
+            digest.update(f"D\t{name}\n".encode())
+        for c in self.codings(coder):
+            digest.update(f"C\t{c.document}\t{c.turn_index}\t{c.code}\t{c.start}\t{c.end}\n".encode())
+        return digest.hexdigest()
+
+    def reconciled_from(self, coder: str) -> Reconciliation | None:
+        """What a consensus coder was reconciled from (None for any other coder)."""
+        row = self.conn.execute("SELECT reconciled_from FROM coders WHERE name = ?", (coder,)).fetchone()
+        if row is None or not row[0]:
+            return None
+        return Reconciliation.from_json(coder, row[0])
+
+    def stale_reconciliations(self, coders: Iterable[str] | None = None) -> list[Reconciliation]:
+        """Consensus coders (all, or those among ``coders``) whose source coders' codings changed since.
+
+        Each returned record has ``changed`` set to the source coders whose codings differ now (or are gone).
+        """
+        names = [c.name for c in self.coders()] if coders is None else list(coders)
+        out = []
+        for name in names:
+            rec = self.reconciled_from(name)
+            if rec is None:
+                continue
+            known = {c.name for c in self.coders()}
+            changed = tuple(
+                c for c, fp in rec.fingerprints if c not in known or self.codings_fingerprint(c) != fp
+            )
+            if changed:
+                out.append(Reconciliation(rec.coder, rec.workbook, rec.fingerprints, rec.applied_at, changed))
+        return out
 
     def coded_documents(self, coder: str) -> set[str]:
         rows = self.conn.execute(

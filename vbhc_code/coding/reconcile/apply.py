@@ -30,7 +30,7 @@ from vbhc_code.coding.workbook import check_coder_name
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError, VbhcError
 from vbhc_code.files.csvfile import write_csv_atomic
 from vbhc_code.models import Coding
-from vbhc_code.store.store import Store, now_iso
+from vbhc_code.store.store import Reconciliation, Store, now_iso
 
 __all__ = ["ApplyReport", "Comparison", "ReconcileReport", "apply_reconciliation", "compare_coders",
            "reconcile_status", "write_reconcile_workbook", "LOG_COLUMNS"]
@@ -287,9 +287,11 @@ def apply_reconciliation(
     if nobody:
         warnings.append(f"{nobody} decision(s) have no decided_by")
     codings = [Coding(d, i, c, as_coder) for d, i, c in sorted(cells)]
+    fingerprints = ((a, store.codings_fingerprint(a)), (b, store.codings_fingerprint(b)))
+    origin = Reconciliation(as_coder, path.name, fingerprints, stamp)
     with store.transaction():
         store.replace_codings(as_coder, codings, coded_documents=docs, codebook=codebook,
-                              source=f"reconcile {path.name} ({a} + {b})")
+                              source=f"reconcile {path.name} ({a} + {b})", reconciled_from=origin)
         store.add_reconciliation_log(log_rows)
     if log_csv is not None:
         write_log_csv(store, Path(log_csv))
