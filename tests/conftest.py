@@ -33,8 +33,6 @@ def nlp_nl():
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory) -> Path:
     """A store ingested from the bundled sample study (read-only: shutil.copy it to tmp_path before writing)."""
-    if not (SAMPLE / "participants.csv").is_file():
-        pytest.skip("the bundled sample study (transcripts/) is not there yet")
     from vbhc_code.ingest.folder import ingest_folder
     from vbhc_code.store.store import Store
 

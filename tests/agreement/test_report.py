@@ -351,8 +351,6 @@ def test_sample_study_anna_ben_against_sklearn(sample_store, tmp_path):
     from sklearn.metrics import cohen_kappa_score
 
     codings_dir = Path(__file__).resolve().parents[2] / "codings"
-    if not (codings_dir / "coder-ben.csv").is_file():
-        pytest.skip("the sample codings are not there yet")
     path = tmp_path / "s.sqlite"
     shutil.copy(sample_store, path)
     rows = {}

@@ -405,6 +405,7 @@ with Store.open(Path(sys.argv[2])) as st:
 """
 
 
+@pytest.mark.slow
 def test_killed_ingest_leaves_a_store_with_only_whole_documents(tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()

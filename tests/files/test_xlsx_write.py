@@ -125,6 +125,7 @@ def test_sheet_names_helper():
         "History_", "quoted", "Sheet_", "a" * 31, "A" * 27 + " (2)"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not soffice(), reason="LibreOffice absent")
 def test_libreoffice_opens_every_sheet_and_keeps_text(tmp_path):
     path = tmp_path / "out.xlsx"

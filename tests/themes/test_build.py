@@ -379,6 +379,7 @@ def test_workbook_safe_and_equals_json(tmp_path):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not soffice(), reason="LibreOffice absent")
 def test_libreoffice_opens_the_themes_workbook(tmp_path):
     st = build_store(tmp_path / "hostile.sqlite", hostile=True)
@@ -536,8 +537,6 @@ def test_bundled_sample_with_annas_codings(sample_store, tmp_path):
     from vbhc_code.store.store import Store
 
     anna = REPO / "codings" / "coder-anna.csv"
-    if not anna.is_file():
-        pytest.skip("codings/coder-anna.csv is not there yet")
     path = tmp_path / "sample.sqlite"
     shutil.copy(sample_store, path)
     with Store.open(path) as st:
