@@ -98,7 +98,7 @@ def test_a_selection_past_the_end_is_skipped_visibly(tmp_path):
     r = _run("refi", "import", str(f), "--store", str(tmp_path / "s.sqlite"))
     assert r.exit_code == 0, r.output
     assert (
-        "skipped: [past.qdpx: project.qde line 7] selection 0-999 is outside its source (18 characters); skipped"
+        "skipped: [past.qdpx: project.qde line 7] selection 0-999 is outside its source (18 characters)"
         in r.output
     )
     assert "1 of 1 text sources, 1 codes, 1 users, 0 of 1 codings (0 turn codings) by coders none" in r.output

@@ -164,9 +164,16 @@ def test_workbook_round_trip(store, tmp_path):
     info = {c.name: c for c in store.coders()}
     assert (info["anna"].codebook_name, info["anna"].codebook_version, info["anna"].source) == (
         "test-cb", "1.0", "coder-anna.xlsx")
-    # a re-import replaces the coder's codings, it does not add to them
+    # a re-import of different codings is refused; --replace replaces them, it does not add to them
     fill(tmp_path / "coder-anna.xlsx", {"Turns": {"I2": None, "J3": None, "I4": None}, "Documents": {"E3": "no"}})
-    import_codings(store, [tmp_path / "coder-anna.xlsx"])
+    with pytest.raises(DataError) as exc:
+        import_codings(store, [tmp_path / "coder-anna.xlsx"])
+    assert exc.value.problems == [
+        "coder 'anna' already has 4 codings (from coder-anna.xlsx); this import would change them: "
+        "+0 added / -3 removed cells, +0 / -1 coded documents, source coder-anna.xlsx"]
+    assert len(cells(store, "anna")) == 4  # nothing changed
+    report = import_codings(store, [tmp_path / "coder-anna.xlsx"], replace=True)
+    assert report.coders[0].change.status == "replaced" and report.coders[0].change.removed == 3
     assert cells(store, "anna") == {("int01.txt", 2, "C1")} and store.coded_documents("anna") == {"int01.txt"}
 
 
@@ -307,6 +314,7 @@ def test_long_import_spans_must_lie_in_their_turn(store, tmp_path):
 
 def test_same_coder_from_two_files(store, tmp_path):
     write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path)
+    fill(tmp_path / "coder-anna.xlsx", {"Documents": {"E2": "yes"}})
     csv_path = tmp_path / "coder-anna.csv"
     csv_path.write_text("document,turn_index,code\nint01.txt,2,C1\n", encoding="utf-8")
     with pytest.raises(ValidationError) as exc:
@@ -502,3 +510,50 @@ def test_workbook_prefilled_from_autocode_shows_confidence_and_imports(store, tm
     fill(issued.path, {"Documents": {"E2": "yes", "E3": "yes"}})
     import_codings(store, [issued.path])  # the two columns are not codes and import cleanly
     assert cells(store, "anna") == {("int01.txt", 2, "C1"), ("int01.txt", 2, "C2"), ("int02.txt", 3, "C3")}
+
+
+def test_reimport_is_refused_replaced_or_a_no_op(store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = tmp_path / "coder-anna.csv"
+    first.write_text("document,turn_index,code\nint01.txt,2,C1\nint01.txt,2,C2\nint02.txt,2,C2\n", encoding="utf-8")
+    second = tmp_path / "one.csv"
+    second.write_text("document,turn_index,code\nint01.txt,2,C3\n", encoding="utf-8")
+    args = ["--store", str(store.path), "--codebook", str(_codebook_toml(tmp_path))]
+    assert runner.invoke(app, ["codings", "import", str(first), *args]).exit_code == 0
+    fingerprint = store.codings_fingerprint("anna")
+    refused = runner.invoke(app, ["codings", "import", str(second), "--coder", "anna", *args])
+    assert refused.exit_code == 1
+    assert "+1 added / -3 removed cells, +0 / -1 coded documents, source one.csv" in refused.output
+    assert "--replace" in refused.output and store.codings_fingerprint("anna") == fingerprint
+    again = runner.invoke(app, ["codings", "import", str(first), *args])
+    assert again.exit_code == 0 and "coder 'anna' unchanged" in again.output
+    assert store.codings_fingerprint("anna") == fingerprint
+    replaced = runner.invoke(app, ["codings", "import", str(second), "--coder", "anna", "--replace", *args])
+    assert replaced.exit_code == 0
+    assert "replaced coder 'anna': +1 added / -3 removed cells, +0 / -1 coded documents, source one.csv" in (
+        replaced.output)
+    assert cells(store, "anna") == {("int01.txt", 2, "C3")}
+
+
+def test_blank_workbook_is_a_warning_and_duplicates_are_counted(store, tmp_path):
+    (issued,) = write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path)
+    report = import_codings(store, [issued.path])
+    assert report.coders == [] and "anna" not in {c.name for c in store.coders()}
+    assert report.warnings == ["no coded documents in coder-anna.xlsx (a blank workbook?): nothing imported for "
+                               "coder 'anna'"]
+    dup = tmp_path / "coder-ben.csv"
+    dup.write_text("document,turn_index,code\nint01.txt,2,C1\nint01.txt,2,C1\nint01.txt,2,C1\n", encoding="utf-8")
+    (item,) = import_codings(store, [dup], codebook=CB).coders
+    assert item.duplicates == 2 and len(item.codings) == 1
+    from vbhc_code.cli.codings import import_line
+
+    assert "2 duplicate row(s) merged" in import_line(item)
+
+
+def _codebook_toml(tmp_path: Path) -> Path:
+    from vbhc_code.codebook.io import codebook_to_toml
+
+    path = tmp_path / "cb.toml"
+    titled = replace(CB, codes=tuple(replace(c, title=f"Code {c.id}") for c in CB.codes))
+    path.write_text(codebook_to_toml(titled), encoding="utf-8")
+    return path

@@ -171,12 +171,12 @@ def test_missing_source_and_selection_past_the_end_are_skipped_not_crashes(tmp_p
         r = import_refi(st, bad)
         assert r.sources == 1 and r.codings == 0 and st.coders() == []
         assert r.skipped == ["[bad.qdpx: project.qde line 7] selection 0-999 is outside its source "
-                             f"({len(TINY_TEXT)} characters); skipped"]
+                             f"({len(TINY_TEXT)} characters)"]
     with Store.open(tmp_path / "t.sqlite") as st:
         r = import_refi(st, gone)
         assert r.sources == 0 and st.document_names() == []
         assert r.skipped == ["[gone.qdpx: project.qde line 5] source text missing: 'internal://S.txt': file not in "
-                             "the archive (expected 'sources/S.txt'); skipped"]
+                             "the archive (expected 'sources/S.txt')"]
 
 
 def test_non_utf8_source_is_decoded_with_a_warning(tmp_path):
@@ -313,3 +313,14 @@ def test_a_vendor_project_re_exports_valid_and_round_trips(shared_dir, tmp_path)
                 (c.id, c.theme, c.label) for c in ca.codes
             )
             assert [(t.id, t.label) for t in cb.themes] == [(t.id, t.label) for t in ca.themes]
+
+
+def test_identical_codings_by_one_user_are_counted_when_merged(tmp_path):
+    qde = minimal_qde(start=5, end=10).decode()
+    twin = ('<Coding guid="66666666-6666-6666-6666-666666666666" creatingUser="11111111-1111-1111-1111-111111111111">'
+            '<CodeRef targetGUID="22222222-2222-2222-2222-222222222222"/></Coding></PlainTextSelection>')
+    qde = qde.replace("</PlainTextSelection>", twin, 1)
+    f = write_zip(tmp_path / "twice.qdpx", {"project.qde": qde.encode(), "sources/S.txt": TINY_TEXT.encode()})
+    with Store.open(tmp_path / "s.sqlite") as st:
+        r = import_refi(st, f)
+        assert (r.codings, r.merged, r.stored_codings) == (2, 1, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -82,21 +82,38 @@ def import_cmd(
         Path | None,
         typer.Option("--codebook", help="Codebook the codes belong to (default: the workbook's, else built-in)."),
     ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a coder who already has different codings (human work).")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
-    """Validate the files (every problem listed with its location) and replace each coder's codings.
+    """Validate the files (every problem listed with its location) and store each coder's codings.
 
-    Exit 1 and nothing stored when any problem is found.
+    Exit 1 and nothing stored when any problem is found, or when a coder already has different codings
+    (the summary says what would change; --replace goes ahead). Identical codings are a no-op.
     """
     from vbhc_code.coding.imports import import_codings
     from vbhc_code.store.store import Store
 
     with Store.open(resolve_store_path(store), create=False) as st:
-        report = import_codings(st, files, coder=coder, codebook=codebook)
+        report = import_codings(st, files, coder=coder, codebook=codebook, replace=replace)
     print_warnings(report.warnings)
     for item in report.coders:
-        say(f"imported coder '{item.coder}' from {', '.join(item.sources)}: {len(item.codings)} codings in "
-            f"{len(item.coded_documents)} coded documents (codebook {item.codebook.name} {item.codebook.version})")
+        say(import_line(item))
+
+
+def import_line(item: Any) -> str:
+    """One line per imported coder: new, unchanged (a no-op) or replaced (with what changed)."""
+    sources = ", ".join(item.sources)
+    merged = f"; {item.duplicates} duplicate row(s) merged" if item.duplicates else ""
+    counts = (f"{len(item.codings)} codings in {len(item.coded_documents)} coded documents "
+              f"(codebook {item.codebook.name} {item.codebook.version}{merged})")
+    change = item.change
+    if change is not None and change.status == "unchanged":
+        return f"coder '{item.coder}' unchanged: {sources} holds the codings already stored ({counts}); nothing imported"
+    if change is not None and change.status == "replaced":
+        return f"replaced coder '{item.coder}': {change.summary}; now {counts}"
+    return f"imported coder '{item.coder}' from {sources}: {counts}"
 
 
 @command("export", group=codings_app)

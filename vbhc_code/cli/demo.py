@@ -30,8 +30,8 @@ def demo_steps(*, study: Path, codings: Path, outputs: Path, store: Path) -> lis
         ["codebook", "export", "--out", str(out / "codebook.qdc")],
         ["autocode", *s],
         ["codings", "workbook", "--coder", "anna", "--coder", "ben", "--out", str(out / "workbooks"), "--force", *s],
-        ["codings", "import", str(codings / "coder-anna.csv"), "--coder", "anna", *s],
-        ["codings", "import", str(codings / "coder-ben.csv"), "--coder", "ben", *s],
+        ["codings", "import", str(codings / "coder-anna.csv"), "--coder", "anna", "--replace", *s],
+        ["codings", "import", str(codings / "coder-ben.csv"), "--coder", "ben", "--replace", *s],
         ["evaluate", "--coder", "auto", "--against", "anna", *s],
         ["agreement", "--coders", "anna", "ben", "--out", str(out / "agreement.xlsx"), *s],
     ]

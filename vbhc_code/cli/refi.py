@@ -91,6 +91,8 @@ def import_cmd(
          f"{report.sources_declared} text sources, {report.codes} codes, {report.users} users, "
          f"{report.codings} of {report.codings_declared} codings ({report.stored_codings} turn codings) "
          f"by coders {coders}, {report.participants} participants")
+    if report.merged:
+        say(f"{report.merged} turn coding(s) repeated by the same user were identical and stored once")
 
 
 @command(

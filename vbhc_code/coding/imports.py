@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from vbhc_code.coding.listing import list_codings
 from vbhc_code.coding.read import _shown, is_coder_workbook, read_workbook
+from vbhc_code.coding.reimport import Change, compare_with_store, refuse_changes
 from vbhc_code.coding.workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
 from vbhc_code.files.sheets import read_rows
@@ -102,6 +103,8 @@ class ImportedCoder:
     codebook: Codebook
     codings: list[Coding] = field(default_factory=list)
     coded_documents: set[str] = field(default_factory=set)
+    duplicates: int = 0  # rows naming a coding already read (merged into one)
+    change: Change | None = None  # set by import_codings: new, unchanged or replaced
 
 
 @dataclass
@@ -111,11 +114,14 @@ class ImportReport:
 
 
 def import_codings(
-    store: Store, files: Sequence[Path], *, coder: str | None = None, codebook: Codebook | Path | None = None
+    store: Store, files: Sequence[Path], *, coder: str | None = None, codebook: Codebook | Path | None = None,
+    replace: bool = False,
 ) -> ImportReport:
-    """Validate every file, then replace each coder's codings atomically (all or nothing).
+    """Validate every file, then store each coder's codings atomically (all or nothing).
 
-    Raises ``ValidationError`` listing every located problem; nothing is stored then.
+    Raises ``ValidationError`` listing every located problem; nothing is stored then. A coder who already
+    has different codings is refused (``DataError``, nothing stored) unless ``replace``; identical codings
+    are a no-op. A blank workbook (no document marked coded) is a warning and imports nothing.
     """
     if not files:
         raise UsageError("name at least one file to import")
@@ -165,11 +171,23 @@ def import_codings(
         twins = sorted(e for e in existing if e != name and e.casefold() == name.casefold())
         if twins:
             warnings.append(f"coder '{name}' differs only in case from '{twins[0]}': stored as a separate coder")
+    for item in imported.values():
+        item.change = compare_with_store(store, item.coder, item.codings, item.coded_documents,
+                                         source=", ".join(item.sources))
+    if not replace:
+        refuse_changes(item.change for item in imported.values() if item.change)
     with store.transaction():
         for item in imported.values():
+            if item.change is not None and item.change.status == "unchanged" and _same_codebook(store, item):
+                continue
             store.replace_codings(item.coder, item.codings, coded_documents=item.coded_documents,
                                   codebook=item.codebook, source=", ".join(item.sources))
     return ImportReport(list(imported.values()), warnings)
+
+
+def _same_codebook(store: Store, item: ImportedCoder) -> bool:
+    info = {c.name: c for c in store.coders()}.get(item.coder)
+    return info is not None and info.codebook_sha256 == _sha(store, item.codebook)
 
 
 def _located(path: Path, exc: DataError) -> str:
@@ -194,6 +212,10 @@ def _import_workbook(store, path, coder, explicit, default_cb, turn_hashes, clai
     problems.extend(result.problems)
     warnings.extend(result.warnings)
     name = coder or result.coder
+    if not result.coded_documents and not result.codings:
+        warnings.append(f"no coded documents in {path.name} (a blank workbook?): nothing imported for coder "
+                        f"'{name or '?'}'")
+        return
     if coder and result.coder and coder != result.coder:
         warnings.append(f"{path.name}: issued to '{result.coder}', imported as '{coder}' (--coder)")
     if not name:
@@ -266,7 +288,8 @@ def _import_long(path, coder, cb, turn_spans, docs, claim, problems) -> None:
                 continue
             key = (r.document, r.turn_index, r.code, r.start, r.end)
             if key in seen:
-                continue  # the same coding twice is one coding
+                item.duplicates += 1  # the same coding twice is one coding (counted in the summary)
+                continue
             seen.add(key)
             item.codings.append(Coding(r.document, r.turn_index, r.code, name, r.start, r.end, r.evidence))
 

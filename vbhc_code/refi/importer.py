@@ -43,6 +43,7 @@ class ImportReport:
     coders: list[str] = field(default_factory=list)  # coders written (users with codings or coded sets)
     codings_declared: int = 0  # Coding elements on the text selections in the file
     codings: int = 0  # REFI Coding elements imported
+    merged: int = 0  # turn codings identical to one already read for the same user (stored once)
     stored_codings: int = 0  # rows written (a selection over three turns is three rows)
     participants: int = 0
     codebook: str = ""
@@ -188,7 +189,7 @@ def _import_project(store: Store, refi: RefiFile, report: ImportReport, codebook
                             sha=hashlib.sha256(data).hexdigest(), participants=list(people.values()),
                             warnings=report.warnings)
         except DataError as exc:
-            report.skipped.append(f"[{where}] {exc}; skipped")
+            report.skipped.append(f"[{where}] {exc}")
             continue
         if name in existing:
             old = store.document(name, with_turns=True)
@@ -249,11 +250,11 @@ def _source_text(refi: RefiFile, src: etree._Element, where: str, report: Import
         return text.encode("utf-8"), text, "utf-8"
     value = src.get("plainTextPath")
     if not value:
-        report.skipped.append(f"[{where}] text source without plain text; skipped")
+        report.skipped.append(f"[{where}] text source without plain text")
         return None
     found = resolve_source(refi, value)
     if found.member is None or refi.archive is None:
-        report.skipped.append(f"[{where}] source text missing: {found.problem}; skipped")
+        report.skipped.append(f"[{where}] source text missing: {found.problem}")
         return None
     if found.problem:
         report.warnings.append(f"[{where}] {found.problem}")
@@ -285,7 +286,7 @@ def _codings(refi, selections, by_source, users, code_ids, theme_only, report):
         start, end = _unshift(start, removed), _unshift(end, removed)
         if not 0 <= start < end <= len(doc.plain_text):
             report.skipped.append(f"[{where}] selection {sel.get('startPosition')}-{sel.get('endPosition')} "
-                                  f"is outside its source ({len(doc.plain_text)} characters); skipped")
+                                  f"is outside its source ({len(doc.plain_text)} characters)")
             continue
         if doc.name not in turn_index:
             turn_index[doc.name] = _turn_index(doc)
@@ -307,9 +308,10 @@ def _codings(refi, selections, by_source, users, code_ids, theme_only, report):
             for t in turns:
                 s, e = max(start, t.start), min(end, t.end)
                 span = (None, None) if (s, e) == (t.start, t.end) else (s, e)
+                report.merged += (doc.name, t.turn_index, code, *span) in out[coder]
                 out[coder][(doc.name, t.turn_index, code, *span)] = Coding(doc.name, t.turn_index, code, coder, *span)
     for what, n in sorted(issues.items()):
-        report.skipped.append(f"{n} {what}; skipped")
+        report.skipped.append(f"{n} {what}")
     return {coder: list(rows.values()) for coder, rows in out.items()}, counted
 
 
