@@ -110,7 +110,8 @@ def import_line(item: Any) -> str:
               f"(codebook {item.codebook.name} {item.codebook.version}{merged})")
     change = item.change
     if change is not None and change.status == "unchanged":
-        return f"coder '{item.coder}' unchanged: {sources} holds the codings already stored ({counts}); nothing imported"
+        return (f"coder '{item.coder}' unchanged: {sources} holds the codings already stored ({counts}); "
+                "nothing imported")
     if change is not None and change.status == "replaced":
         return f"replaced coder '{item.coder}': {change.summary}; now {counts}"
     return f"imported coder '{item.coder}' from {sources}: {counts}"
