@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vbhc_code.nlp.segment import iter_sentence_spans, sentence_spans
+from vbhc_code.nlp.segment import LONG_RUN, RUN_WINDOW, iter_sentence_spans, make_doc, sentence_spans
 
 PIECES = ["word", "Dr.", "e.g.", "3.5", "!", "?", "...", '"', "\u2019", "(", ")", "a.", ".", "\n", "  ", "U.S.",
           "?!", "Yes.", "no", "\u3002", "\u0964", "Zorg", "Wat?", "'", "\u00a0", "\t", "\u2026"]
@@ -35,3 +36,40 @@ def test_fast_sentences_equal_spacy_sentencizer(nlp_en, nlp_nl, pieces, sep, off
 def test_streamed_pieces_keep_their_own_offsets():
     pieces = [("One. Two.", 0), ("", 50), ("Three? Four!", 100)]
     assert list(iter_sentence_spans(pieces, batch_size=1)) == [[(0, 4), (5, 9)], [], [(100, 106), (107, 112)]]
+
+
+class _Recording:
+    """A pipeline stand-in whose tokenizer records what it is given (then delegates to the real one)."""
+
+    def __init__(self, nlp) -> None:
+        self.vocab = nlp.vocab
+        self._tokenizer = nlp.tokenizer
+        self.seen: list[str] = []
+
+    def tokenizer(self, text: str):
+        self.seen.append(text)
+        return self._tokenizer(text)
+
+
+@pytest.mark.parametrize("run", ["!" * 40_000, "\U0001f600" * 20_000, "'s" * 5_000, "(" * 3_000 + "x"])
+def test_long_runs_reach_the_tokenizer_only_in_bounded_windows(nlp_en, run):
+    text = f"Wow. {run} Yes!"
+    rec = _Recording(nlp_en)
+    doc = make_doc(rec, text)
+    assert doc.text == text
+    assert max(len(chunk) for piece in rec.seen for chunk in piece.split()) <= RUN_WINDOW
+    assert [t.idx for t in doc] == sorted(t.idx for t in doc)
+
+
+def test_pathological_turn_keeps_its_sentences():
+    run = "\U0001f600" * 20_000
+    text = f"Wow. {run} Yes! Fine."
+    start = text.index("Fine")
+    assert sentence_spans(text) == [(0, 4), (5, start - 1), (start, len(text))]
+
+
+def test_runs_up_to_the_limit_are_tokenised_whole(nlp_en):
+    word = "https://example.org/" + "a" * (LONG_RUN - 21)  # with its full stop: LONG_RUN characters
+    text = f"See {word}. Then {'!' * LONG_RUN} more. Done"
+    assert [t.text for t in make_doc(nlp_en, text)] == [t.text for t in nlp_en.tokenizer(text)]
+    assert make_doc(nlp_en, text).text == text

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from vbhc_code.nlp.segment import blank_nlp
+from vbhc_code.nlp.segment import blank_nlp, make_docs
 
 # Normalisation keeps text length unchanged, so token offsets in a normalised text are offsets
 # in the original text too.
@@ -318,8 +318,7 @@ class TermMatcher:
         strings = self.vocab.strings
         anchor_id = self._anchor_id
         normalised = (normalise_for_matching(t) for t in texts)
-        tokenizer: Any = self.nlp.tokenizer  # spaCy types it as a plain callable
-        for doc in tokenizer.pipe(normalised, batch_size=batch_size):
+        for doc in make_docs(self.nlp, normalised):
             if not len(doc):
                 yield []
                 continue
@@ -343,8 +342,7 @@ def word_lemmas(texts: Iterable[str], lang: str) -> Iterator[list[tuple[str, str
     """Per text, its words as (lower-case form, lookup lemma), punctuation, numbers and spaces left out."""
     nlp = blank_nlp(lang)
     lemmas = lemma_lookup(lang)
-    tokenizer: Any = nlp.tokenizer  # spaCy types it as a plain callable
-    for doc in tokenizer.pipe(normalise_for_matching(t) for t in texts):
+    for doc in make_docs(nlp, (normalise_for_matching(t) for t in texts)):
         yield [(t.lower_, lemmas.get(t.lower_, t.lower_)) for t in doc if t.is_alpha and len(t) > 1]
 
 

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 # (e.g. ingest of an unchanged folder) then start without it (importing spaCy takes about a second).
 SUPPORTED_LANGUAGES = ("en", "nl")
 TOKENIZER_CACHE = 500_000
+# spaCy strips prefixes and suffixes from a whitespace-free chunk one character at a time, searching the rest
+# of the chunk each time: quadratic on long runs ("!!!…", emoji). A run longer than LONG_RUN characters is
+# tokenised in RUN_WINDOW-character windows instead, so the work per run is linear. No word of real speech
+# is that long; only such runs can tokenise differently at a window's edge.
+LONG_RUN = 128
+RUN_WINDOW = 32
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
 
 
 @functools.cache
@@ -43,6 +50,45 @@ def blank_nlp(lang: str = "en", *, lemmatizer: bool = False) -> Language:
     return nlp
 
 
+def make_doc(nlp: Language, text: str):  # noqa: ANN201  # a spaCy Doc
+    """``nlp``'s tokenizer on ``text``, with runs longer than ``LONG_RUN`` characters cut into windows.
+
+    The Doc's text is ``text`` exactly (same character offsets); when there is no such run, the Doc is the
+    tokenizer's own.
+    """
+    tokenizer: Any = nlp.tokenizer  # spaCy types it as a plain callable
+    if len(text) <= LONG_RUN or _LONG_RUN.search(text) is None:
+        return tokenizer(text)
+    from spacy.tokens import Doc
+
+    words: list[str] = []
+    spaces: list[bool] = []
+    for piece in _run_pieces(text):
+        for token in tokenizer(piece):
+            words.append(token.text)
+            spaces.append(bool(token.whitespace_))
+    return Doc(nlp.vocab, words=words, spaces=spaces)
+
+
+def make_docs(nlp: Language, texts: Iterable[str]) -> Iterator[Any]:
+    """``make_doc`` over a stream of texts."""
+    for text in texts:
+        yield make_doc(nlp, text)
+
+
+def _run_pieces(text: str) -> Iterator[str]:
+    """``text`` in consecutive pieces: the text between long runs, and each long run in windows."""
+    pos = 0
+    for m in _LONG_RUN.finditer(text):
+        if m.start() > pos:
+            yield text[pos:m.start()]
+        for lo in range(m.start(), m.end(), RUN_WINDOW):
+            yield text[lo:min(lo + RUN_WINDOW, m.end())]
+        pos = m.end()
+    if pos < len(text):
+        yield text[pos:]
+
+
 def sentence_spans(text: str, *, offset: int = 0, lang: str = "en") -> list[tuple[int, int]]:
     """Sentence spans of ``text`` as (start, end) shifted by ``offset``, trimmed of whitespace.
 
@@ -64,7 +110,7 @@ def iter_sentence_spans(
     punct = _punct_ids(lang)
     batch: list[tuple[object, str, int]] = []
     for text, off in pieces:
-        batch.append((nlp.tokenizer(text), text, off))
+        batch.append((make_doc(nlp, text), text, off))
         if len(batch) >= batch_size:
             yield from _batch_sentence_spans(batch, punct)
             batch = []
