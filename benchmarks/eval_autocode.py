@@ -15,7 +15,7 @@ definitions only; see each folder's README):
 The script ingests each set into a temporary store, runs the autocoder (participant turns, turn unit) and
 compares it with the reference turn by turn. Kappa is pooled over all turn x code cells (the figure of
 ``vbhc-code evaluate``); its interval is a percentile bootstrap that resamples participant turns
-(seeded, so the same data give the same interval).
+(seeded, so the same data give the same interval; ``vbhc_code.agreement.bootstrap``).
 
     python benchmarks/eval_autocode.py tune dev                 # while tuning
     python benchmarks/eval_autocode.py heldout test offtopic realdata   # the final measurement
@@ -34,6 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from vbhc_code.agreement.bootstrap import N_BOOT, SEED
+from vbhc_code.agreement.bootstrap import pooled_kappa as kappa
+from vbhc_code.agreement.bootstrap import pooled_kappa_interval as kappa_interval
 from vbhc_code.autocode.run import autocode
 from vbhc_code.codebook.load import load_codebook
 from vbhc_code.coding.imports import import_codings
@@ -58,8 +61,6 @@ SETS: dict[str, tuple[Path, Path | None, str]] = {
     "realdata": (SHARED / "realdata", None, "negative control (real)"),
     "sample": (REPO / "transcripts", REPO / "codings" / "coder-anna.csv", "bundled sample"),
 }
-N_BOOT = 2000
-SEED = 20240416
 BANDS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 1.01))
 
 
@@ -113,28 +114,6 @@ def _cells(table: TurnTable, min_confidence: float = 0.0) -> np.ndarray:
             r, a = code in ref, auto.get(code, -1.0) >= min_confidence
             out[i, j, 0 if r and a else 1 if r else 2 if a else 3] = 1
     return out
-
-
-def kappa(tp: float, fn: float, fp: float, tn: float) -> float:
-    """Cohen's kappa of a 2x2 table (reference x coder); NaN when undefined."""
-    den = (tp + fp) * (fp + tn) + (tp + fn) * (fn + tn)
-    return 2 * (tp * tn - fn * fp) / den if den else float("nan")
-
-
-def kappa_interval(per_turn: np.ndarray, *, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[float, float]:
-    """95% percentile bootstrap interval of pooled kappa, resampling turns (rows of (turns, 4) counts)."""
-    n = len(per_turn)
-    if n == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n, size=(n_boot, n))
-    sums = per_turn[draws].sum(axis=1)  # (n_boot, 4)
-    values = np.array([kappa(*row) for row in sums])
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return float("nan"), float("nan")
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return float(lo), float(hi)
 
 
 def _ratio(a: float, b: float) -> float | None:
