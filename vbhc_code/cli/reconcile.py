@@ -154,7 +154,11 @@ def _write(store_path: Path, coders: list[str], *, out: Path | None, force: bool
     with Store.open(store_path, create=False) as st:
         rep = write_reconcile_workbook(st, coders=(coders[0], coders[1]), out=out, force=force)
     print_warnings(rep.warnings)
-    say(f"wrote {rep.path}: {rep.disagreements} disagreements ({rep.decided} decided), {rep.agreed} agreed cells, "
-        f"{rep.documents} documents coded by both")
+    counts = (f"{rep.disagreements} disagreements ({rep.decided} decided), {rep.agreed} agreed cells, "
+              f"{rep.documents} documents coded by both")
+    if not rep.written:
+        say(f"{rep.path} is up to date ({counts}); nothing written")
+        return
+    say(f"wrote {rep.path}: {counts}")
     if rep.changes:
         say("changes since the last run: " + ", ".join(f"{k} {v}" for k, v in sorted(rep.changes.items())))

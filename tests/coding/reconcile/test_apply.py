@@ -100,8 +100,16 @@ def test_rerun_keeps_every_decision(store, tmp_path):
                "I4": "still talking"})
     # ben re-imports: now codes int01 #2 C2 and #4 C3 (agreeing), drops #3 C3, adds int02 #2 C1
     put(store, "ben", [*BEN[:2], ("int01.txt", 2, "C2"), ("int01.txt", 4, "C3"), ("int02.txt", 2, "C1")])
+    decided = out.read_bytes()
     rep = write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
     assert dict(rep.changes) == {"kept": 2, "new": 1, "resolved-by-reimport": 3}
+    # decided rows would move: the decided workbook stays as it is, the refresh is written beside it
+    assert out.read_bytes() == decided and rep.path == tmp_path / "r-2.xlsx"
+    assert rep.warnings == [
+        "the codings changed since r.xlsx was written (new 1, resolved-by-reimport 3): 2 decided row(s) would "
+        "move or change, so r.xlsx is left as it is and the refreshed workbook (decisions carried over) is "
+        "r-2.xlsx; check it and apply it, or use --force to refresh r.xlsx in place"]
+    out = rep.path
     rows = sheet(out)
     assert [(r[:3], r[7], r[8]) for r in rows[1:]] == [
         (("int01.txt", 4, "C1"), "ben", "costs are C1"),
@@ -125,6 +133,19 @@ def test_rerun_keeps_every_decision(store, tmp_path):
     assert rows[("int01.txt", 2, "C2")] == ("apply", "PROMs named", "AB")
     assert rows[("int01.txt", 4, "C1")][0] == "ben" and rows[("int02.txt", 2, "C2")][0] == "omit"
     assert len(sheet(out, "Earlier decisions")) == 3  # still listed as history
+    assert rep.path == out  # no decided row moved: refreshed in place
+    again = write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
+    assert not again.written and again.path == out  # up to date: nothing written
+
+
+def test_force_refreshes_a_decided_workbook_in_place(store, tmp_path):
+    out = tmp_path / "r.xlsx"
+    write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
+    fill(out, {"H2": "apply"})
+    put(store, "ben", [*BEN[:2], ("int01.txt", 2, "C2")])
+    rep = write_reconcile_workbook(store, coders=["anna", "ben"], out=out, force=True)
+    assert rep.path == out and rep.warnings == [] and not (tmp_path / "r-2.xlsx").exists()
+    assert sheet(out, "Earlier decisions")[1][5] == "apply"
 
 
 def test_unreadable_existing_workbook_needs_force(store, tmp_path):
@@ -323,6 +344,8 @@ def test_flipped_cell_keeps_its_decision_and_is_flagged(store, tmp_path):
     put(store, "ben", [*BEN, ("int01.txt", 2, "C2")])
     rep = write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
     assert rep.changes["kept-values-changed"] == 1
+    assert rep.path == tmp_path / "r-2.xlsx"  # a decision whose meaning changed: the refresh goes beside
+    out = rep.path
     first = sheet(out)[1]
     assert first[:3] == ("int01.txt", 2, "C2") and first[5:9] == (0, 1, "anna", "anna was right")
 

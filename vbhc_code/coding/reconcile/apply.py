@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vbhc_code.coding.reconcile.guard import agreed_digest, choose_target
 from vbhc_code.coding.reconcile.workbook import (
     Cell,
     DecisionRow,
@@ -96,6 +97,7 @@ class ReconcileReport:
     decided: int
     changes: Counter = field(default_factory=Counter)  # status -> cells
     warnings: list[str] = field(default_factory=list)
+    written: bool = True  # False: the existing workbook was up to date and left as it is
 
 
 def write_reconcile_workbook(
@@ -166,14 +168,19 @@ def write_reconcile_workbook(
     cb_a, cb_b = store.coder_codebook(a), store.coder_codebook(b)
     if cb_a and cb_b and cb_a.sha256 != cb_b.sha256:
         warnings.append(f"{a} used codebook {cb_a.name} {cb_a.version}, {b} used {cb_b.name} {cb_b.version}")
-    info = _turn_info(store, comp.documents)
-    write_reconcile_xlsx(
-        out, coder_a=a, coder_b=b, rows=rows, agreed=sorted(comp.agreed), turn_info=info, changes=changes,
-        earlier=sorted(earlier.values(), key=lambda r: (r.cell, r.noted_at)),
-        meta={"documents": str(len(comp.documents)), "store": str(store.path)},
-    )
-    return ReconcileReport(out, a, b, len(comp.documents), len(comp.agreed), len(rows),
-                           sum(1 for r in rows if r.decision), Counter(s for _, s, _ in changes), warnings)
+    agreed_sha = agreed_digest(comp.agreed)
+    target = choose_target(out, old, changes, documents=len(comp.documents), agreed=agreed_sha, force=force)
+    warnings += [target.note] if target.note else []
+    if target.write:
+        write_reconcile_xlsx(
+            target.path, coder_a=a, coder_b=b, rows=rows, agreed=sorted(comp.agreed), turn_info=_turn_info(
+                store, comp.documents), changes=changes,
+            earlier=sorted(earlier.values(), key=lambda r: (r.cell, r.noted_at)),
+            meta={"documents": str(len(comp.documents)), "store": str(store.path), "agreed_sha": agreed_sha},
+        )
+    return ReconcileReport(target.path, a, b, len(comp.documents), len(comp.agreed), len(rows),
+                           sum(1 for r in rows if r.decision), Counter(s for _, s, _ in changes), warnings,
+                           written=target.write)
 
 
 def _both_coded_docs(cell: Cell, comp: Comparison) -> bool:
