@@ -43,3 +43,63 @@ class UsageError(VbhcError):
 
 class HumanWorkExists(DataError):
     """Refusing to overwrite human work (coder workbooks, decisions) without --force."""
+
+
+class SystemFault(VbhcError):
+    """The system failed us, not the data: disk full, I/O error, file too large (exit 74, EX_IOERR)."""
+
+    exit_code = 74
+
+
+class Busy(VbhcError):
+    """Another process holds the study store longer than the busy timeout: try again (exit 75, EX_TEMPFAIL)."""
+
+    exit_code = 75
+
+
+_SYSTEM_ERRNOS = {"ENOSPC": "no space left on the device", "EDQUOT": "disk quota exceeded",
+                  "EIO": "input/output error", "EFBIG": "file too large for this system or its limits",
+                  "ENOMEM": "out of memory", "EMFILE": "too many open files", "ENFILE": "too many open files"}
+_DATA_ERRNOS = {"EACCES": "permission denied", "EPERM": "operation not permitted", "EROFS": "read-only file system",
+                "ENOENT": "no such file or folder", "ENOTDIR": "a part of the path is not a folder",
+                "EISDIR": "is a folder", "ELOOP": "too many levels of symbolic links (a symlink loop)",
+                "ENAMETOOLONG": "name too long", "EEXIST": "already exists", "ETXTBSY": "file busy"}
+
+
+def os_error(where: object, exc: BaseException, doing: str = "cannot write") -> VbhcError:
+    """The one mapping of OS errors to located errors: ``<where>: <doing> (<reason>)``.
+
+    Disk full, quota, I/O errors and file-size limits are the system's (``SystemFault``, exit 74); permission,
+    read-only file systems, missing folders and symlink loops are the user's to fix (``DataError``, exit 1).
+    The reason is the errno's meaning, never the OS message (which can quote a path or text).
+    """
+    import errno as _errno
+
+    code = getattr(exc, "errno", None)
+    name = _errno.errorcode.get(code, "") if isinstance(code, int) else ""
+    if name in _SYSTEM_ERRNOS:
+        return SystemFault(f"{where}: {doing} ({_SYSTEM_ERRNOS[name]})")
+    reason = _DATA_ERRNOS.get(name) or (name or type(exc).__name__)
+    return DataError(f"{where}: {doing} ({reason})")
+
+
+def store_error(where: object, exc: BaseException, doing: str = "cannot write to the study store") -> VbhcError:
+    """The one mapping of SQLite errors to located errors (see ``os_error``): a full disk or I/O error is exit
+    74, a store still locked after the busy timeout exit 75, a read-only or damaged store exit 1."""
+    text = str(exc).lower()
+    kinds = [
+        ("database or disk is full", SystemFault, "no space left on the device"),
+        ("disk i/o error", SystemFault, "input/output error"),
+        ("database is locked", Busy, "another vbhc-code command is using the store; try again when it ends"),
+        ("database table is locked", Busy, "another vbhc-code command is using the store; try again when it ends"),
+        ("readonly database", DataError, "the store file or its folder is read-only"),
+        ("unable to open database", DataError, "cannot open the store file (check the folder and permissions)"),
+        ("file is not a database", DataError, "not an SQLite file"),
+        ("malformed", DataError, "the store file is damaged"),
+    ]
+    for needle, cls, reason in kinds:
+        if needle in text:
+            return cls(f"{where}: {doing} ({reason})")
+    if isinstance(exc, OSError):
+        return os_error(where, exc, doing)
+    return DataError(f"{where}: {doing} ({type(exc).__name__})")

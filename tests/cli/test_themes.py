@@ -156,13 +156,13 @@ def test_refuses_to_replace_other_work_without_force(tmp_path):
     before = other.read_bytes()
     res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(other)])
     assert res.exit_code == 1
-    assert res.stderr.strip() == f"error: {other} exists and is not an earlier themes output; use --force to " \
-                                 "overwrite it"
+    assert res.stderr.strip() == f"error: {other} already exists; use --force to overwrite it (not an earlier " \
+                                 "themes output of vbhc-code)"
     assert other.read_bytes() == before
     out = tmp_path / "themes.xlsx"
     res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(out),
                               "--md", str(draft)])
-    assert res.exit_code == 1 and "paper.md exists and is not an earlier themes output" in res.stderr
+    assert res.exit_code == 1 and "paper.md already exists; use --force to overwrite it (not an earlier themes" in res.stderr
     assert not out.exists() and draft.read_text(encoding="utf-8") == "# My paper\n"
     res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out", str(other),
                               "--md", str(draft), "--force"])

@@ -348,7 +348,7 @@ def test_export_round_trip_csv_and_xlsx(store, tmp_path):
     human = tmp_path / "codings" / "coder-auto.csv"
     human.parent.mkdir()
     human.write_text("human work", encoding="utf-8")
-    with pytest.raises(HumanWorkExists, match="already exists in codings/"):
+    with pytest.raises(HumanWorkExists, match=r"coder-auto.csv already exists; use --force to overwrite it \(a file in codings/ is human work\)"):
         export_codings(store, coder="auto", out=human)
     assert human.read_text(encoding="utf-8") == "human work"
     export_codings(store, coder="auto", out=human, force=True)

@@ -8,13 +8,13 @@ import stat
 import pytest
 
 from vbhc_code.errors import DataError, HumanWorkExists
-from vbhc_code.files.atomic import atomic_path, refuse_existing, write_text_atomic
+from vbhc_code.files.atomic import atomic_path, write_text_atomic
 
 
 def test_the_temp_file_sits_beside_the_target_and_replaces_it(tmp_path):
     target = tmp_path / "out.txt"
     target.write_text("old")
-    with atomic_path(target) as tmp:
+    with atomic_path(target, force=True) as tmp:
         assert tmp.parent == tmp_path and tmp != target and tmp.name.startswith(".out.txt.")
         tmp.write_text("new")
         assert target.read_text() == "old"  # the old file stays until the new one is complete
@@ -26,8 +26,8 @@ def test_a_failure_inside_leaves_the_old_file_and_no_temp_file(tmp_path):
     target = tmp_path / "out.txt"
     target.write_text("old")
     with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
+        with atomic_path(target, force=True) as tmp:
+            tmp.write_text("half")  # (force: replacing a file that is not ours)
             raise RuntimeError("writer failed")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
@@ -54,8 +54,8 @@ def test_os_errors_become_located_data_errors(tmp_path):
         write_text_atomic(blocker / "out.txt", "x")
     folder_target = tmp_path / "folder"
     folder_target.mkdir()
-    with pytest.raises(DataError, match=r"folder: cannot write"):  # os.replace onto a directory fails
-        write_text_atomic(folder_target, "x")
+    with pytest.raises(DataError, match=r"folder: is a folder"):  # refused before any temp file exists
+        write_text_atomic(folder_target, "x", force=True)
     assert [p.name for p in folder_target.iterdir()] == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder"]
 
@@ -74,8 +74,7 @@ def test_existing_files_are_refused_without_overwrite(tmp_path):
     path = tmp_path / "human.toml"
     path.write_text("mine")
     with pytest.raises(HumanWorkExists, match="human.toml already exists"):
-        write_text_atomic(path, "other", overwrite=False)
+        write_text_atomic(path, "other")
     assert path.read_text() == "mine"
-    refuse_existing(tmp_path / "absent.toml", overwrite=False)  # nothing there: fine
-    refuse_existing(path, overwrite=True)
-    assert write_text_atomic(path, "other").read_text() == "other"
+    assert write_text_atomic(tmp_path / "absent.toml", "x").read_text() == "x"  # nothing there: fine
+    assert write_text_atomic(path, "other", force=True).read_text() == "other"

@@ -92,7 +92,7 @@ def test_overwrite_refused_and_atomic(tmp_path):
     path = tmp_path / "coder.xlsx"
     path.write_bytes(b"human work")
     with pytest.raises(HumanWorkExists) as err:
-        write_workbook(path, _sheets([]), overwrite=False)
+        write_workbook(path, _sheets([]))
     assert "coder.xlsx" in str(err.value) and "--force" in str(err.value)
     assert path.read_bytes() == b"human work"
 
@@ -101,7 +101,7 @@ def test_overwrite_refused_and_atomic(tmp_path):
         raise RuntimeError("failed mid-write")
 
     with pytest.raises(RuntimeError):
-        write_workbook(path, _sheets(boom()))
+        write_workbook(path, _sheets(boom()), force=True)
     assert path.read_bytes() == b"human work"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coder.xlsx"]
     new = tmp_path / "new.xlsx"

@@ -376,8 +376,11 @@ def report_rows(report: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def write_agreement_xlsx(report: dict[str, Any], path) -> None:
-    """The report as a formatted workbook: Agreement (table + kappa/alpha chart) and Notes."""
+def write_agreement_xlsx(report: dict[str, Any], path, *, force: bool = False) -> None:
+    """The report as a formatted workbook: Agreement (table + kappa/alpha chart) and Notes.
+
+    An existing file that is not an earlier agreement report is refused unless ``force``."""
+    from vbhc_code.files.outputs import AGREEMENT
     from vbhc_code.files.xlsx_write import Chart, Column, Sheet, TextSheet, write_workbook
 
     cols = report_columns(report)
@@ -405,4 +408,4 @@ def write_agreement_xlsx(report: dict[str, Any], path) -> None:
         "Empty cells are undefined values; the reasons follow.",
         *[f"{k}: {v}" for k, v in report["reasons"].items()],
     ]
-    write_workbook(path, [sheet, summary, TextSheet("Notes", notes, title="Agreement")])
+    write_workbook(path, [sheet, summary, TextSheet("Notes", notes, title="Agreement")], kind=AGREEMENT, force=force)

@@ -86,11 +86,15 @@ def agreement_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (undefined values are null).")]
     = False,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the report as a workbook (.xlsx).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace --out even when it is not an earlier agreement report (e.g. a coder's workbook).")]
+    = False,
     store: StoreOption = None,
 ) -> None:
     from vbhc_code.agreement.report import agreement_report, write_agreement_xlsx
     from vbhc_code.agreement.units import check_options
     from vbhc_code.errors import UsageError
+    from vbhc_code.files.outputs import AGREEMENT, check_replaceable
     from vbhc_code.store.store import Store
 
     names = coders or []
@@ -98,10 +102,12 @@ def agreement_cmd(
     if out is not None and out.suffix.lower() != ".xlsx":
         raise UsageError(f"--out {out.name}: the report is written as .xlsx")
     check_options(coders=names, unit=chosen, scope=scope, overlap=overlap, mode=mode)
+    if out is not None:
+        check_replaceable(out, AGREEMENT, force=force)  # before the work
     with Store.open(resolve_store_path(store), create=False) as st:
         report = agreement_report(st, coders=names, unit=chosen, scope=scope, overlap=overlap, mode=mode)
     if out is not None:
-        write_agreement_xlsx(report, out)
+        write_agreement_xlsx(report, out, force=force)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:

@@ -98,7 +98,8 @@ def export_cmd(
         Path, typer.Option("--out", help="Output: .xlsx (for coders), .md, .qdc (REFI-QDA) or .toml.")
     ] = ...,  # type: ignore[assignment]
     force: Annotated[
-        bool, typer.Option("--force", help="Overwrite an existing .toml (other formats are replaced).")
+        bool, typer.Option("--force", help="Overwrite an existing file that is not an earlier export of this kind "
+                                           "(a .toml, a README, a coder's file).")
     ] = False,
 ) -> None:
     """Export a codebook (definitions, include/exclude, examples, terms) as .xlsx, .md, .qdc or .toml."""
@@ -106,7 +107,7 @@ def export_cmd(
     from vbhc_code.codebook.load import builtin_codebook_path, load_codebook
 
     cb = load_codebook(file)
-    export_codebook(cb, out, force=force or out.suffix.lower() != ".toml", source=file or builtin_codebook_path())
+    export_codebook(cb, out, force=force, source=file or builtin_codebook_path())
     say(f"wrote {out} (codebook '{cb.name}' {cb.version}, {_n(len(cb.codes), 'code')})")
 
 
@@ -178,12 +179,12 @@ def suggest_terms_cmd(
 
     from vbhc_code.codebook.load import load_codebook
     from vbhc_code.codebook.suggest import study_codebook_toml, suggest_terms
-    from vbhc_code.errors import HumanWorkExists
     from vbhc_code.files.atomic import write_text_atomic
+    from vbhc_code.files.outputs import CODEBOOK_TOML, check_replaceable
     from vbhc_code.store.store import Store
 
-    if out is not None and out.exists() and not force:
-        raise HumanWorkExists(f"{out} already exists; use --force to overwrite it")
+    if out is not None:
+        check_replaceable(out, CODEBOOK_TOML, force=force)  # before the work, not only at the write
     with Store.open(resolve_store_path(store), create=False) as st:
         cb = load_codebook(codebook) if codebook is not None else (st.coder_codebook(from_coder) or load_codebook())
         found = suggest_terms(st, coder=from_coder, codebook=cb, top=top)
@@ -201,5 +202,5 @@ def suggest_terms_cmd(
         console.print(table)
     if out is not None:
         text = study_codebook_toml(found, coder=from_coder, name=name, accept=accept, min_precision=min_precision)
-        write_text_atomic(out, text, overwrite=True)
+        write_text_atomic(out, text, kind=CODEBOOK_TOML, force=force)
         say(f"wrote {out} (study codebook extending vbhc-sim; check it with 'vbhc-code codebook check {out}')")

@@ -222,16 +222,22 @@ def segments_cmd(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to F.csv or F.xlsx (default: CSV to stdout).")
     ] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace --out even when it is not an earlier segments export (e.g. a coder's file).")]
+    = False,
     store: StoreOption = None,
 ) -> None:
     """Export turns, one row each: document, turn_index, speaker, participant_id, turn_type, start, end, text,
     then role, timestamp, spans and the participant's attributes."""
     from vbhc_code.files.csvfile import write_csv_atomic
+    from vbhc_code.files.outputs import SEGMENTS, check_replaceable
     from vbhc_code.ingest.segments import iter_segment_rows, segment_columns
     from vbhc_code.store.store import Store
 
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise UsageError(f"--out must end in .csv or .xlsx, not '{out.suffix}'")
+    if out is not None:
+        check_replaceable(out, SEGMENTS, force=force)  # before the work
     with Store.open(resolve_store_path(store), create=False) as st:
         columns = segment_columns(st)
         rows = ([row[c] for c in columns] for row in iter_segment_rows(st))
@@ -241,13 +247,13 @@ def segments_cmd(
             writer.writerows(rows)
             return
         if out.suffix.lower() == ".csv":
-            write_csv_atomic(out, columns, rows)
+            write_csv_atomic(out, columns, rows, kind=SEGMENTS, force=force)
         else:
             from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
 
             cols = [Column(c, wrap=(c == "text"), width=80 if c == "text" else None,
                            kind="int" if c in ("turn_index", "start", "end") else "text") for c in columns]
-            write_workbook(out, [Sheet("Segments", cols, rows)])
+            write_workbook(out, [Sheet("Segments", cols, rows)], kind=SEGMENTS, force=force)
     say(f"wrote {out}")
 
 

@@ -52,7 +52,8 @@ def reconcile_cmd(
         Path | None,
         typer.Option("--out", help="Workbook to write (default codings/reconcile-A-B.xlsx).", show_default=False),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite a workbook whose decisions cannot be read.")]
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a workbook whose decisions cannot be read; with "
+                                        "--apply, a --log file that is not an earlier reconciliation log.")]
     = False,
     apply: Annotated[
         Path | None, typer.Option("--apply", help="Apply the decisions in this workbook.", show_default=False)
@@ -89,7 +90,7 @@ def reconcile_cmd(
     if status:
         _status(store_path, _status_file(file, coders), as_json=as_json)
     elif apply is not None:
-        _apply(store_path, apply, as_coder=as_coder, partial=partial, log=log, scope=scope)
+        _apply(store_path, apply, as_coder=as_coder, partial=partial, log=log, scope=scope, force=force)
     else:
         _write(store_path, coders or [], out=out, force=force)
 
@@ -118,12 +119,14 @@ def _status(store_path: Path, path: Path, *, as_json: bool) -> None:
                         f"re-run 'vbhc-code reconcile --coders {' '.join(result['coders'])}'"])
 
 
-def _apply(store_path: Path, path: Path, *, as_coder: str, partial: bool, log: Path, scope: str) -> None:
+def _apply(store_path: Path, path: Path, *, as_coder: str, partial: bool, log: Path, scope: str,
+           force: bool) -> None:
     from vbhc_code.coding.reconcile.apply import apply_reconciliation
     from vbhc_code.store.store import Store
 
     with Store.open(store_path, create=False) as st:
-        rep = apply_reconciliation(st, path=path, as_coder=as_coder, partial=partial, log_csv=log, scope=scope)
+        rep = apply_reconciliation(st, path=path, as_coder=as_coder, partial=partial, log_csv=log, scope=scope,
+                                   force=force)
     print_warnings(rep.warnings)
     say(f"stored coder '{rep.as_coder}': {rep.codings} codings in {rep.documents} documents "
         f"({rep.agreed} agreed cells carried over, {sum(rep.settled.values())} decided); audit log {rep.log_csv}")

@@ -48,6 +48,7 @@ def export_cmd(
     line_endings: Annotated[
         LineEndings, typer.Option("--line-endings", help="lf (exact plain text) or crlf (offsets shifted to match).")
     ] = "lf",
+    force: Annotated[bool, typer.Option("--force", help="Replace --out even when vbhc-code did not write it.")] = False,
     store: StoreOption = None,
 ) -> None:
     from vbhc_code.errors import UsageError
@@ -58,7 +59,7 @@ def export_cmd(
     if out.suffix.lower() != ".qdpx":
         raise UsageError(f"--out {out.name}: a REFI-QDA project is written as .qdpx")
     with Store.open(resolve_store_path(store), create=False) as st:
-        report = export_qdpx(st, out=out, coders=names, line_endings=line_endings)
+        report = export_qdpx(st, out=out, coders=names, line_endings=line_endings, force=force)
     print_warnings(report.warnings)
     say(f"wrote {out}: {report.sources} sources, {report.codes} codes, {report.users} users, "
          f"{report.selections} selections with {report.codings} codings, {report.cases} cases")

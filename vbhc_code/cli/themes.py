@@ -83,7 +83,7 @@ def themes(
             check_replaceable(extra, force=force)  # before writing anything
     write_themes_xlsx(result, out, force=force)
     if md:
-        write_text_atomic(md, themes_markdown(result))
+        write_text_atomic(md, themes_markdown(result), force=force)
     if docx:
         from vbhc_code.themes.paper import write_themes_docx
 

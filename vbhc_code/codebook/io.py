@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from vbhc_code.codebook.load import codebook_from_data
-from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
+from vbhc_code.errors import DataError, UsageError, ValidationError
 from vbhc_code.files.atomic import write_text_atomic as _write_text_atomic
+from vbhc_code.files.outputs import CODEBOOK, CODEBOOK_TOML, OutputKind, check_replaceable
 from vbhc_code.models import Codebook, readable_label
 
 CODE_COLUMNS = ("id", "theme", "label", "title", "definition", "include", "exclude", "examples", "color")
@@ -68,8 +69,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_text_atomic(path: Path, text: str, *, force: bool = False) -> Path:
-    return _write_text_atomic(path, text, overwrite=force)
+def write_text_atomic(path: Path, text: str, *, force: bool = False, kind: OutputKind = CODEBOOK_TOML) -> Path:
+    return _write_text_atomic(path, text, kind=kind, force=force)
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -90,28 +91,25 @@ def _code_rows(codebook: Codebook) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def export_codebook(codebook: Codebook, out: Path, *, force: bool = True, source: Path | None = None) -> Path:
+def export_codebook(codebook: Codebook, out: Path, *, force: bool = False, source: Path | None = None) -> Path:
     """Write the codebook as .xlsx (the coders' reference), .md, .qdc (REFI-QDA codebook) or .toml.
 
-    Exports are derived files and are replaced, except a .toml (a codebook someone may have edited:
-    only with ``force``) and never the codebook file ``source`` being exported.
+    An earlier .xlsx, .md or .qdc export of vbhc-code is replaced; any other existing file (a .toml, which
+    someone may have edited, a README, another program's file) only with ``force``; never the codebook file
+    ``source`` being exported.
     """
     out = Path(out)
     suffix = out.suffix.lower()
     if source is not None and out.exists() and out.resolve() == Path(source).resolve():
         raise UsageError(f"--out {out} is the codebook being exported; choose another file")
-    if suffix == ".toml" and out.exists() and not force:
-        raise HumanWorkExists(f"{out} already exists; use --force to overwrite it")
     if suffix == ".xlsx":
         return _export_xlsx(codebook, out, force=force)
     if suffix == ".md":
-        return write_text_atomic(out, codebook_markdown(codebook), force=force)
+        return write_text_atomic(out, codebook_markdown(codebook), force=force, kind=CODEBOOK)
     if suffix == ".qdc":
         from vbhc_code.refi import write_qdc
 
-        if out.exists() and not force:
-            raise HumanWorkExists(f"{out} already exists; use --force to overwrite it")
-        write_qdc(codebook, out)
+        write_qdc(codebook, out, force=force)
         return out
     if suffix == ".toml":
         return write_text_atomic(out, codebook_to_toml(codebook), force=force)
@@ -142,7 +140,7 @@ def _export_xlsx(codebook: Codebook, out: Path, *, force: bool) -> Path:
         *([f"{section}_{lang}", "\n".join(items)] for section in CONTEXT_FIELDS
           for lang, items in getattr(codebook, section).items() if items),
     ], autofilter=False)
-    return write_workbook(out, [Sheet("Codes", columns, rows), themes, meta], overwrite=force)
+    return write_workbook(out, [Sheet("Codes", columns, rows), themes, meta], kind=CODEBOOK, force=force)
 
 
 def codebook_markdown(codebook: Codebook) -> str:
@@ -199,8 +197,7 @@ def import_codebook(path: Path, *, out: Path, name: str | None = None, version: 
     path, out = Path(path), Path(out)
     if out.suffix.lower() != ".toml":
         raise UsageError(f"--out must be a .toml file, not '{out.name}'")
-    if out.exists() and not force:
-        raise HumanWorkExists(f"{out} already exists; use --force to overwrite it")
+    check_replaceable(out, CODEBOOK_TOML, force=force)  # before reading the sheet
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         raw = _raw_from_xlsx(path)

@@ -18,7 +18,7 @@ from vbhc_code.coding.listing import list_codings
 from vbhc_code.coding.read import _shown, is_coder_workbook, read_workbook
 from vbhc_code.coding.reimport import Change, compare_with_store, refuse_changes
 from vbhc_code.coding.workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
-from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
+from vbhc_code.errors import DataError, UsageError, ValidationError
 from vbhc_code.files.sheets import read_rows
 from vbhc_code.models import Codebook, Coding
 from vbhc_code.store.store import Store
@@ -344,24 +344,26 @@ def export_codings(
 ) -> int:
     """Write ``coder``'s codings as long CSV or XLSX (by ``out``'s suffix), or CSV to ``stream``/stdout.
 
-    An existing file in a ``codings/`` folder is human work: it is only replaced with ``force``.
+    An existing file is only replaced when it is an earlier export outside ``codings/`` (a file in a ``codings/``
+    folder is a coder's work), or with ``force``.
     """
     from vbhc_code.files.csvfile import write_csv, write_csv_atomic
+    from vbhc_code.files.outputs import CODINGS_EXPORT, check_replaceable
 
     if out is not None and Path(out).suffix.lower() not in (".csv", ".xlsx"):
         raise UsageError(f"--out must end in .csv or .xlsx, not '{Path(out).suffix}'")
-    if out is not None and Path(out).exists() and Path(out).resolve().parent.name == "codings" and not force:
-        raise HumanWorkExists(f"{out} already exists in codings/ (human work); use --force to overwrite it")
+    if out is not None:
+        check_replaceable(Path(out), CODINGS_EXPORT, force=force)
     _known_coder(store, coder)
     rows = export_rows(store, coder)
     if out is None:
         write_csv(stream or sys.stdout, EXPORT_COLUMNS, rows)
     elif Path(out).suffix.lower() == ".csv":
-        write_csv_atomic(Path(out), EXPORT_COLUMNS, rows)
+        write_csv_atomic(Path(out), EXPORT_COLUMNS, rows, kind=CODINGS_EXPORT, force=force)
     else:
         from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
 
         kinds = {"turn_index": "int", "start": "int", "end": "int"}
         cols = [Column(c, kind=kinds.get(c, "text"), width=40.0 if c == "evidence" else None) for c in EXPORT_COLUMNS]
-        write_workbook(Path(out), [Sheet("Codings", cols, rows)])
+        write_workbook(Path(out), [Sheet("Codings", cols, rows)], kind=CODINGS_EXPORT, force=force)
     return len(rows)

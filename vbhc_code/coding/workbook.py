@@ -16,6 +16,7 @@ from pathlib import Path
 
 from vbhc_code import __version__
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError
+from vbhc_code.files.outputs import CODER_WORKBOOK
 from vbhc_code.files.xlsx_write import Column, Sheet, TextSheet, clean_text, write_workbook
 from vbhc_code.models import Codebook, Turn
 from vbhc_code.store.store import Store, now_iso
@@ -169,7 +170,7 @@ def write_workbooks(
         own = prefill == coder  # re-issuing a coder's own work keeps their 'coded' marks
         sheets = _sheets(store, turns, coder=coder, codebook=codebook, sha=sha, scope=scope, prefill=prefill,
                          prefilled=prefilled, coded_docs=prefill_docs if own else set(), scores=scores)
-        write_workbook(path, sheets, overwrite=True, constant_memory=len(turns) > _BIG)
+        write_workbook(path, sheets, kind=CODER_WORKBOOK, force=force, constant_memory=len(turns) > _BIG)
         issued.append(IssuedWorkbook(coder, path, len(turns), len({t.document for t in turns}),
                                      len(codebook.codes), prefill))
     return issued

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.files.atomic import atomic_path, refuse_existing
+from vbhc_code.files.atomic import atomic_path
+from vbhc_code.files.outputs import FILE, OutputKind
 from vbhc_code.files.xlsx_write import strip_illegal
 
 TABLE_STYLE = "Table Grid"
@@ -145,14 +146,15 @@ def has_subject(path: Path, subject: str) -> bool:
 
 
 def write_document(path: Path, blocks: Sequence[Heading | Paragraph | TableBlock], *, title: str = "",
-                   subject: str = "", overwrite: bool = True) -> Path:
-    """Write ``blocks`` to a .docx at ``path`` atomically (refusing an existing file unless ``overwrite``)."""
+                   subject: str = "", kind: OutputKind = FILE, force: bool = False) -> Path:
+    """Write ``blocks`` to a .docx at ``path`` atomically, marked as a ``kind`` output (an existing file that is
+    not an earlier ``kind`` output is refused unless ``force``)."""
     from docx import Document
     from docx.enum.section import WD_SECTION
 
     path = Path(path)
-    refuse_existing(path, overwrite=overwrite)
     doc = Document()
+    doc.core_properties.keywords = kind.marker
     _styles(doc)
     if title:
         doc.core_properties.title = _clean(title)[:255]
@@ -172,7 +174,7 @@ def write_document(path: Path, blocks: Sequence[Heading | Paragraph | TableBlock
             doc.add_paragraph(_clean(block.text), style=block.style)
         else:
             _add_table(doc, block)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, kind=kind, force=force) as tmp:
         doc.save(str(tmp))
     return path
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from vbhc_code.errors import DataError
-from vbhc_code.files.atomic import atomic_path, refuse_existing
+from vbhc_code.files.atomic import atomic_path, scratch_folder
+from vbhc_code.files.outputs import FILE, OutputKind
 from vbhc_code.files.xlsx_layout import (  # noqa: F401 - MAX_ROW_POINTS, text_lines are part of the interface
     CHART_UNITS,
     FIT_WIDTH,
@@ -320,26 +321,28 @@ def _add_charts(w: _Writer, sheet_name: str, sheet: Sheet, nrows: int, targets: 
 
 
 def write_workbook(
-    path: Path, sheets: Sequence[Sheet | TextSheet], *, overwrite: bool = True, constant_memory: bool = False
+    path: Path, sheets: Sequence[Sheet | TextSheet], *, kind: OutputKind = FILE, force: bool = False,
+    constant_memory: bool = False,
 ) -> Path:
-    """Write ``sheets`` to ``path`` atomically; refuse an existing file unless ``overwrite``.
+    """Write ``sheets`` to ``path`` atomically, marked as a ``kind`` output (``files.outputs``).
 
-    Raises ``vbhc_code.errors.HumanWorkExists`` when the file exists and ``overwrite`` is false.
-    ``constant_memory`` streams rows to disk (use it for big sheets; memory stays flat).
+    Raises ``vbhc_code.errors.HumanWorkExists`` when the file exists, is not an earlier ``kind`` output and
+    ``force`` is false. ``constant_memory`` streams rows to disk (use it for big sheets; memory stays flat).
+    xlsxwriter's own temp files go to a private folder beside ``path`` that is always removed.
     """
     import xlsxwriter
 
     path = Path(path)
-    refuse_existing(path, overwrite=overwrite)
-    options = {
-        "constant_memory": constant_memory,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-        "tmpdir": str(path.parent),
-    }
-    with atomic_path(path) as tmp:
+    with atomic_path(path, kind=kind, force=force) as tmp, scratch_folder(path) as scratch:
+        options = {
+            "constant_memory": constant_memory,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "tmpdir": str(scratch),
+        }
         wb = xlsxwriter.Workbook(str(tmp), options)
+        wb.set_properties({"keywords": kind.marker})
         _build(wb, sheets)
         wb.close()
     return path

@@ -14,6 +14,7 @@ from lxml import etree
 from vbhc_code import __version__
 from vbhc_code.errors import DataError, UsageError, VbhcError
 from vbhc_code.files.atomic import atomic_path
+from vbhc_code.files.outputs import CODEBOOK, REFI_PROJECT, OutputKind
 from vbhc_code.models import Code, Codebook, Coding, Document, Participant, Theme
 from vbhc_code.refi.format import (
     DOC_TYPE_VARIABLE,
@@ -117,8 +118,9 @@ def qdc_bytes(codebook: Codebook) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def write_qdc(codebook: Codebook, path: Path) -> Path:
-    """Write ``codebook`` as a REFI-QDA .qdc, validated against Codebook.xsd, atomically."""
+def write_qdc(codebook: Codebook, path: Path, *, force: bool = False) -> Path:
+    """Write ``codebook`` as a REFI-QDA .qdc, validated against Codebook.xsd, atomically (an existing file that
+    vbhc-code did not write is refused unless ``force``)."""
     from vbhc_code.refi.check import schema_errors
 
     if not codebook.codes:
@@ -128,7 +130,7 @@ def write_qdc(codebook: Codebook, path: Path) -> Path:
     if errors:
         raise RefiInternalError("internal error: the .qdc failed Codebook.xsd validation (a bug in vbhc-code); "
                                 "nothing written", problems=errors)
-    _atomic_write(Path(path), lambda fh: fh.write(data))
+    _atomic_write(Path(path), lambda fh: fh.write(data), kind=CODEBOOK, force=force)
     return Path(path)
 
 
@@ -378,7 +380,8 @@ def project_bytes(
     return data, sources, report
 
 
-def export_qdpx(store: Store, *, out: Path, coders: list[str] | None = None, line_endings: str = "lf") -> ExportReport:
+def export_qdpx(store: Store, *, out: Path, coders: list[str] | None = None, line_endings: str = "lf",
+                force: bool = False) -> ExportReport:
     """Write the study as a REFI-QDA project. Checked (schema + standard rules) before it replaces ``out``."""
     from vbhc_code.refi.check import check_refi, schema_errors
 
@@ -409,13 +412,13 @@ def export_qdpx(store: Store, *, out: Path, coders: list[str] | None = None, lin
                 problems=problems,
             )
 
-    _atomic_write(out, write, verify=verify)
+    _atomic_write(out, write, verify=verify, kind=REFI_PROJECT, force=force)
     return report
 
 
-def _atomic_write(path: Path, writer, *, verify=None) -> None:
+def _atomic_write(path: Path, writer, *, kind: OutputKind, force: bool, verify=None) -> None:
     """Write to a temporary file beside ``path``, optionally verify it, then replace ``path``."""
-    with atomic_path(path, create_parent=False) as tmp:
+    with atomic_path(path, kind=kind, force=force, create_parent=False) as tmp:
         with open(tmp, "wb") as fh:
             writer(fh)
         if verify is not None:

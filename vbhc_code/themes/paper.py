@@ -131,6 +131,7 @@ def write_themes_docx(result: ThemesResult, path: Path, *, force: bool = False) 
         TableBlock,
         write_document,
     )
+    from vbhc_code.files.outputs import THEMES
     from vbhc_code.themes.report import check_replaceable
 
     check_replaceable(Path(path), force=force)
@@ -147,7 +148,7 @@ def write_themes_docx(result: ThemesResult, path: Path, *, force: bool = False) 
     ]
     study = result.overview.get("study", "")
     return write_document(Path(path), blocks, title=f"Themes: {study}" if study else "Themes",
-                          subject=DOCX_SUBJECT, overwrite=True)
+                          subject=DOCX_SUBJECT, kind=THEMES, force=force)
 
 
 __all__ = ["DOCX_SUBJECT", "Paper", "Row", "Table", "paper", "quote_note", "table1", "table2", "write_themes_docx"]

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vbhc_code.files.outputs import THEMES
 from vbhc_code.files.xlsx_write import Chart, Column, Sheet, TextSheet, strip_illegal, write_workbook
 from vbhc_code.themes.quotes import doc_type_label
 
@@ -60,40 +61,15 @@ THEMES_SHEETS = ("Themes", "Quotes", "Methods")
 def check_replaceable(path: Path, *, force: bool = False) -> None:
     """Refuse to replace a file at ``path`` that is not an earlier themes output, unless ``force``.
 
-    A themes workbook has Themes, Quotes and Methods sheets; a themes Markdown starts with ``## Themes``; a
-    themes Word document names ``vbhc-code themes`` as its subject.
-    Anything else (a coder workbook, a paper draft) is someone's work.
+    Themes outputs carry the ``vbhc-code output: themes`` marker (``files.outputs``); a workbook with Themes,
+    Quotes and Methods sheets, a Markdown starting with ``## Themes`` and a Word document whose subject is
+    ``vbhc-code themes`` (written before the marker) count too. Anything else (a coder workbook, a paper
+    draft) is someone's work.
     """
-    from vbhc_code.errors import HumanWorkExists
+    from vbhc_code.files.outputs import THEMES
+    from vbhc_code.files.outputs import check_replaceable as _check
 
-    path = Path(path)
-    if force or not path.exists():
-        return
-    ours = False
-    if path.suffix.lower() == ".docx":
-        from vbhc_code.files.docx_write import has_subject
-        from vbhc_code.themes.paper import DOCX_SUBJECT
-
-        ours = has_subject(path, DOCX_SUBJECT)
-    elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        import zipfile
-
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True)
-            ours = set(THEMES_SHEETS) <= set(wb.sheetnames)
-            wb.close()
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError):
-            ours = False
-    else:
-        try:
-            with path.open(encoding="utf-8") as fh:
-                ours = fh.read(9) == "## Themes"
-        except (OSError, UnicodeDecodeError):
-            ours = False
-    if not ours:
-        raise HumanWorkExists(f"{path} exists and is not an earlier themes output; use --force to overwrite it")
+    _check(Path(path), THEMES, force=force)
 
 
 def previous_ratings(path: Path, framework_col: str) -> dict[tuple[str, str], tuple[str, str]]:
@@ -178,7 +154,7 @@ def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) 
         TextSheet("Charts", ["Native Excel charts drawn from the Groups and Themes sheets."], title="Charts"),
         TextSheet("Methods", result.methods, title="Methods"),
     ]
-    return write_workbook(Path(path), sheets, overwrite=True, constant_memory=big)
+    return write_workbook(Path(path), sheets, kind=THEMES, force=force, constant_memory=big)
 
 
 _MD_ESCAPE = re.compile(r"([\\`*_\[<>|#])")
@@ -239,8 +215,8 @@ def themes_json(result: ThemesResult) -> dict[str, Any]:
     }
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write a text file through a temp file in the same folder and a rename."""
+def write_text_atomic(path: Path, text: str, *, force: bool = False) -> Path:
+    """Write a themes text file (Markdown) through a temp file in the same folder and a rename."""
     from vbhc_code.files.atomic import write_text_atomic as _write
 
-    return _write(path, text)
+    return _write(path, text, kind=THEMES, force=force)

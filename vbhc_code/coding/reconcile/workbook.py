@@ -15,6 +15,7 @@ from typing import Any
 
 from vbhc_code import __version__
 from vbhc_code.errors import DataError
+from vbhc_code.files.outputs import RECONCILE_WORKBOOK
 from vbhc_code.files.xlsx_write import Column, Sheet, TextSheet, write_workbook
 from vbhc_code.store.store import now_iso
 
@@ -161,7 +162,7 @@ def write_reconcile_xlsx(
         TextSheet("Instructions", _instructions(coder_a, coder_b), title="How to reconcile"),
         Sheet("_meta", [Column("key"), Column("value")], [[k, v] for k, v in meta.items()], hidden=True),
     ]
-    return write_workbook(path, sheets, overwrite=True)
+    return write_workbook(path, sheets, kind=RECONCILE_WORKBOOK, force=True)  # the caller checked what is there
 
 
 def _old(old: DecisionRow | None) -> list[Any]:
