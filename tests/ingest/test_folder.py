@@ -84,6 +84,23 @@ def test_ingest_is_idempotent_and_never_touches_inputs(study):
     assert before == after
 
 
+def test_reingest_of_unchanged_files_reads_no_turn_text(study, monkeypatch):
+    """The summary of an unchanged file (turns, speakers, words) comes without loading its turns or text."""
+    folder, parts, store = study
+    with Store.open(store) as st:
+        first = [(d.name, d.turns, d.speakers, d.words) for d in ingest_folder(folder, store=st, participants_file=parts).documents]
+        monkeypatch.setattr(Store, "turns", lambda *a, **k: pytest.fail("turn texts read"))
+        monkeypatch.setattr(Store, "document", lambda *a, **k: pytest.fail("plain text read"))
+        again = ingest_folder(folder, store=st, participants_file=parts).documents
+        assert [(d.name, d.turns, d.speakers, d.words) for d in again] == first
+        assert [d.status for d in again] == ["unchanged", "unchanged"]
+        monkeypatch.undo()
+        st.delete_meta("words:INT01.txt")  # a store written before word counts were kept
+        st.set_meta("words:sub/FG01.txt", "0" * 64 + " 99")  # a count for other content is not used
+        old = ingest_folder(folder, store=st, participants_file=parts).documents
+        assert [(d.name, d.turns, d.speakers, d.words) for d in old] == first
+
+
 def test_changed_file_with_codings_is_refused_unless_force(study):
     folder, parts, store = study
     assert run("ingest", str(folder), "--store", str(store)).exit_code == 0

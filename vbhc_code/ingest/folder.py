@@ -230,11 +230,12 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
     if old_sha == sha and store.has_codings(name) and (not run.force or _same_turns(store, name, turns)):
         _reread_coded(run, doc, meta, doc_report)
         return
-    with store.transaction():  # the document and how it was read, together
-        store.save_document(doc, replace=old_sha is not None)
-        store.set_meta(_READING_META + name, run.reading)
     doc_report.warnings.extend(parsed.warnings)
     _fill_summary(doc_report, doc)
+    with store.transaction():  # the document, how it was read and its word count, together
+        store.save_document(doc, replace=old_sha is not None)
+        store.set_meta(_READING_META + name, run.reading)
+        store.set_meta(_WORDS_META + name, f"{sha} {doc_report.words}")
     _report_speakers_and_identifiers(run, doc)
 
 
@@ -279,6 +280,7 @@ def _prune(store: Store, present: set[str], *, force: bool, report: IngestReport
             with store.transaction():
                 store.delete_document(name)
                 store.delete_meta(_READING_META + name)
+                store.delete_meta(_WORDS_META + name)
             report.pruned.append(name)
 
 
@@ -381,6 +383,9 @@ def _match_and_segment(
 # meta key (+ document name) of how a document was read: an unchanged file is re-read when that changes, so a
 # participants sheet given after the first ingest still finds its alias labels.
 _READING_META = "reading:"
+# meta key (+ document name) of "sha256 words": its word count in turns, so that re-ingest of an unchanged file
+# reads no turn text.
+_WORDS_META = "words:"
 
 
 # Bumped when the transcript readers change how turns are found, so unchanged files are read again.
@@ -412,13 +417,13 @@ def _refresh_metadata(
     Also fills the report's summary from the store without loading sentences (re-ingest must be cheap),
     and writes only when something changed (a commit per unchanged file would dominate re-ingest time).
     """
-    doc = store.document(name, with_turns=False)
-    rows = store.turns(document=name, sentences=False)
+    doc = store.document_header(name)
+    rows = store.turn_outline(name)  # (turn_index, speaker, role, participant_id, turn_type)
     updates: dict[int, str | None] = {}
-    for t in rows:
-        pid = matcher.match(t.speaker) if t.role == "participant" else None
-        if pid != t.participant_id:
-            updates[t.turn_index] = pid
+    for index, speaker, role, old_pid, _ in rows:
+        pid = matcher.match(speaker) if role == "participant" else None
+        if pid != old_pid:
+            updates[index] = pid
     attributes = (
         {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""} if meta else dict(doc.attributes)
     )
@@ -427,14 +432,19 @@ def _refresh_metadata(
     if updates or list(attributes.items()) != list(doc.attributes.items()) or doc_type != doc.doc_type:
         store.update_document_metadata(name, participant_ids=updates, attributes=attributes, doc_type=doc_type)
     rep.format, rep.encoding, rep.doc_type = doc.format, doc.encoding, doc_type
-    rep.speakers = len({t.speaker for t in rows if t.speaker})
+    rep.speakers = len({speaker for _, speaker, _, _, _ in rows if speaker})
     rep.turns = len(rows)
-    rep.chat_turns = sum(1 for t in rows if t.turn_type == "chat")
-    rep.words = sum(_words(t.text) for t in rows)
+    rep.chat_turns = sum(1 for *_, turn_type in rows if turn_type == "chat")
+    sha, _, words = (store.get_meta(_WORDS_META + name) or "").partition(" ")
+    # Kept with the sha256 it was counted for; stores written before it was kept count from the turn texts.
+    if sha == doc.sha256 and words.isdigit():
+        rep.words = int(words)
+    else:
+        rep.words = sum(_words(t.text) for t in store.turns(document=name, sentences=False))
     rep.warnings = list(doc.warnings)
     if report is not None and matcher.labels:
-        unmatched = sorted({t.speaker for t in rows if t.speaker and t.role == "participant"
-                            and not matcher.match(t.speaker)})
+        unmatched = sorted({speaker for _, speaker, role, _, _ in rows if speaker and role == "participant"
+                            and not matcher.match(speaker)})
         if unmatched:
             report.unmatched_speakers[name] = unmatched
 

@@ -206,6 +206,22 @@ class Store:
         row = self.conn.execute("SELECT sha256, language FROM documents WHERE name = ?", (name,)).fetchone()
         return None if row is None else (row[0], row[1])
 
+    def document_header(self, name: str) -> Document:
+        """A stored document without its plain text and turns (cheap: what re-ingest of an unchanged file needs)."""
+        row = self.conn.execute(
+            "SELECT name, format, encoding, sha256, '' AS plain_text, doc_type, language, attributes, warnings"
+            " FROM documents WHERE name = ?", (name,),
+        ).fetchone()
+        if row is None:
+            raise DataError(f"unknown document '{name}'")
+        return _document_from_row(row, ())
+
+    def turn_outline(self, name: str) -> list[tuple[int, str | None, str, str | None, str]]:
+        """``(turn_index, speaker, role, participant_id, turn_type)`` of a document's turns, without their text."""
+        sql = ("SELECT t.turn_index, t.speaker, t.role, t.participant_id, t.turn_type FROM turns t"
+               " JOIN documents d ON d.id = t.document_id WHERE d.name = ? ORDER BY t.turn_index")
+        return [tuple(r) for r in self.conn.execute(sql, (name,))]
+
     def document_languages(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT name, language FROM documents")}
 
