@@ -19,6 +19,7 @@ from vbhc_code.cli.app import (
     coders_option,
     command,
     console,
+    print_warnings,
     resolve_store_path,
     say,
 )
@@ -106,6 +107,9 @@ def agreement_cmd(
         check_replaceable(out, AGREEMENT, force=force)  # before the work
     with Store.open(resolve_store_path(store), create=False) as st:
         report = agreement_report(st, coders=names, unit=chosen, scope=scope, overlap=overlap, mode=mode)
+        from vbhc_code.coding.stale import stale_warnings
+
+        print_warnings(stale_warnings(st, names))
     if out is not None:
         write_agreement_xlsx(report, out, force=force)
     if as_json:

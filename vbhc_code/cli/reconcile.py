@@ -103,6 +103,7 @@ def _status(store_path: Path, path: Path, *, as_json: bool) -> None:
         result = reconcile_status(st, path=path)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        _exit_if_stale(result)
         return
     console.print(
         f"{path}: {result['decided']} of {result['disagreements']} disagreements decided "
@@ -117,6 +118,14 @@ def _status(store_path: Path, path: Path, *, as_json: bool) -> None:
     if result["stale"]:
         print_warnings([f"{result['stale']} cell(s) changed in the store since the workbook was written; "
                         f"re-run 'vbhc-code reconcile --coders {' '.join(result['coders'])}'"])
+    _exit_if_stale(result)
+
+
+def _exit_if_stale(result: dict[str, Any]) -> None:
+    """A consensus made from these two coders whose codings changed since: warn and exit 1."""
+    print_warnings(result.get("stale_consensus") or [])
+    if result.get("stale_consensus"):
+        raise typer.Exit(1)
 
 
 def _apply(store_path: Path, path: Path, *, as_coder: str, partial: bool, log: Path, scope: str,

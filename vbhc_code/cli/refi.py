@@ -60,7 +60,10 @@ def export_cmd(
         raise UsageError(f"--out {out.name}: a REFI-QDA project is written as .qdpx")
     with Store.open(resolve_store_path(store), create=False) as st:
         report = export_qdpx(st, out=out, coders=names, line_endings=line_endings, force=force)
-    print_warnings(report.warnings)
+        from vbhc_code.coding.stale import stale_warnings
+
+        stale = stale_warnings(st, names)
+    print_warnings([*report.warnings, *stale])
     say(f"wrote {out}: {report.sources} sources, {report.codes} codes, {report.users} users, "
          f"{report.selections} selections with {report.codings} codings, {report.cases} cases")
 

@@ -160,6 +160,9 @@ class _Builder:
                 f"coder '{coder}' coded with codebook '{stored.name}' {stored.version}; the tables use "
                 f"'{self.codebook.name}' {self.codebook.version} (labels and definitions may differ)"
             )
+        from vbhc_code.coding.stale import stale_message
+
+        self.warnings += [stale_message(r) for r in store.stale_reconciliations([coder])]
         self.participants: dict[str, Participant] = store.participants()
         self.coded_docs = store.coded_documents(coder)
         self.docs = {d.name: d for d in store.documents() if d.name in self.coded_docs}

@@ -100,7 +100,17 @@ def agreement_summary(report: dict[str, Any]) -> str:
 
 
 def compute_agreement(store: Any, coder: str, scope: str) -> tuple[str, dict[str, Any] | None]:
-    """(summary sentence, report dict or None); never fails the themes run."""
+    """(summary sentence, report dict or None); never fails the themes run.
+
+    A stale consensus (its source coders' codings changed since it was applied) gets no figures: they would
+    describe codings other than the ones reconciled, so the sentence says so instead of mixing two states.
+    """
+    stale = store.stale_reconciliations([coder])
+    if stale:
+        rec = stale[0]
+        return (f"Agreement: not reported, because the codings of {' and '.join(rec.changed)} changed after they "
+                f"were reconciled into '{coder}' ({rec.workbook}); the counts and decisions here describe the "
+                "reconciled codings. Re-run the reconciliation to report agreement."), None
     pair = agreement_pair(store, coder)
     if pair is None:
         return ("Agreement: not computed (no two coders were reconciled into this coding; run "

@@ -367,7 +367,11 @@ def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
             by_decision[d if d in ("apply", "omit") else f"as {d}"] += 1
             code["decided"] += 1
     stale = None
+    stale_consensus: list[str] = []
     if store is not None:
+        from vbhc_code.coding.stale import stale_message
+
+        stale_consensus = [stale_message(r) for r in store.stale_reconciliations() if set(r.sources) == {a, b}]
         comp = compare_coders(store, a, b)
         listed = {r.cell: (r.value_a, r.value_b) for r in sheet.rows}
         stale = sum(1 for c, v in listed.items() if comp.disagreements.get(c) != v)
@@ -379,5 +383,5 @@ def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
         "invalid": invalid, "invalid_cells": invalid_cells,
         "percent_decided": (100.0 * decided / total) if total else 100.0,
         "by_decision": dict(by_decision), "by_code": {k: dict(v) for k, v in sorted(by_code.items())},
-        "earlier_decisions": len(sheet.earlier), "stale": stale,
+        "earlier_decisions": len(sheet.earlier), "stale": stale, "stale_consensus": stale_consensus,
     }
