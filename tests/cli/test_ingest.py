@@ -238,7 +238,7 @@ def test_participants_and_documents_from_xlsx_match_p1_to_p01_and_override_type(
     assert [w for w in again.stderr.splitlines() if w.startswith("warning")] == [
         "warning: fg.txt: speakers not in the participants sheet: P5"
     ]
-    seg = run("segments", "--store", str(store))
+    seg = run("segments", "--store", str(store), "--no-bom")
     assert seg.stdout.splitlines()[0] == (
         "document,turn_index,speaker,participant_id,turn_type,start,end,text,role,timestamp,spans,group,age"
     )

@@ -26,6 +26,7 @@ from vbhc_code.coding.imports import (
 )
 from vbhc_code.coding.workbook import canonical_text, codebook_sha, text_hash
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError
+from vbhc_code.files.csvfile import CsvOptions
 from vbhc_code.models import Coding
 
 runner = CliRunner()
@@ -325,19 +326,29 @@ def test_same_coder_from_two_files(store, tmp_path):
 
 def test_export_round_trip_csv_and_xlsx(store, tmp_path):
     # int01.txt #2 spans 36-64 ("We use PROMs and a registry."): 'PROMs' is 43-48
-    codings = [Coding("int01.txt", 2, "C1", "auto", 43, 48, "=term 'PROMs'"), Coding("int02.txt", 3, "C3", "auto")]
+    codings = [Coding("int01.txt", 2, "C1", "auto", 43, 48, "=term 'PROMs'"),
+               Coding("int02.txt", 3, "C3", "auto", evidence="'-already quoted")]
     store.replace_codings("auto", codings, coded_documents=["int01.txt", "int02.txt"], codebook=CB)
     out = tmp_path / "out" / "auto.csv"
     assert export_codings(store, coder="auto", out=out) == 2
     data = out.read_bytes()
-    assert data.startswith(b"document,turn_index,code,coder,start,end,evidence\r\n")
-    assert data.decode().split("\r\n")[1] == "int01.txt,2,C1,auto,43,48,=term 'PROMs'"
+    assert data.startswith(b"\xef\xbb\xbfdocument,turn_index,code,coder,start,end,evidence\r\n")
+    # neutralised for spreadsheets: one more apostrophe before anything Excel would run as a formula
+    assert data.decode("utf-8-sig").split("\r\n")[1:3] == ["int01.txt,2,C1,auto,43,48,'=term 'PROMs'",
+                                                           "int02.txt,3,C3,auto,,,''-already quoted"]
     buf = io.StringIO()
     export_codings(store, coder="auto", stream=buf)
     assert buf.getvalue().encode() == data
-    import_codings(store, [out], coder="again", codebook=CB)
-    assert [(c.document, c.turn_index, c.code, c.start, c.end, c.evidence) for c in store.codings("again")] == [
-        (c.document, c.turn_index, c.code, c.start, c.end, c.evidence) for c in codings]
+    raw = tmp_path / "out" / "raw.csv"
+    export_codings(store, coder="auto", out=raw, csv=CsvOptions(bom=False, raw=True))
+    assert raw.read_bytes().decode().split("\r\n")[1:3] == ["int01.txt,2,C1,auto,43,48,=term 'PROMs'",
+                                                                   "int02.txt,3,C3,auto,,,'-already quoted"]
+    key = [(c.document, c.turn_index, c.code, c.start, c.end, c.evidence) for c in codings]
+    import_codings(store, [out], coder="again", codebook=CB)  # the reader undoes the neutralising
+    assert [(c.document, c.turn_index, c.code, c.start, c.end, c.evidence) for c in store.codings("again")] == key
+    import_codings(store, [raw], coder="verbatim", codebook=CB)
+    # a --raw file is read by the same rule: only a cell that itself looks neutralised ('-...) changes
+    assert [c.evidence for c in store.codings("verbatim")] == ["=term 'PROMs'", "-already quoted"]
     xlsx = tmp_path / "auto.xlsx"
     export_codings(store, coder="auto", out=xlsx)
     rows = list(load_workbook(xlsx, read_only=True).worksheets[0].iter_rows(values_only=True))
@@ -353,7 +364,7 @@ def test_export_round_trip_csv_and_xlsx(store, tmp_path):
     assert human.read_text(encoding="utf-8") == "human work"
     export_codings(store, coder="auto", out=human, force=True)
     assert human.read_bytes() == data
-    with pytest.raises(Exception, match=r"no coder 'nobody' in the store \(coders: again, auto, third\)"):
+    with pytest.raises(Exception, match=r"no coder 'nobody' in the store \(coders: again, auto, third, verbatim\)"):
         export_codings(store, coder="nobody", out=tmp_path / "x.csv")
 
 
@@ -421,10 +432,11 @@ def test_cli_workbook_import_export_list(store, tmp_path, monkeypatch):
     res = runner.invoke(app, ["codings", "import", str(bad), *s])
     assert res.exit_code == 0, res.output
     assert "imported coder 'carl' from coder-carl.csv: 1 codings in 1 coded documents" in res.stderr
-    res = runner.invoke(app, ["codings", "export", "--coder", "carl", *s])
+    res = runner.invoke(app, ["codings", "export", "--coder", "carl", "--no-bom", *s])
     assert res.exit_code == 0
     assert list(csv.reader(io.StringIO(res.stdout))) == [list(EXPORT_COLUMNS),
                                                           ["int01.txt", "2", code, "carl", "", "", ""]]
+    assert runner.invoke(app, ["codings", "export", "--coder", "carl", *s]).stdout.startswith("\ufeffdocument,")
     assert runner.invoke(app, ["codings", "export", "--coder", "nobody", *s]).exit_code == 1
     assert runner.invoke(app, ["codings", "export", "--coder", "carl", "--out", "x.txt", *s]).exit_code == 2
     res = runner.invoke(app, ["codings", "list", "--json", *s])

@@ -17,6 +17,18 @@ def test_participants_csv(tmp_path):
     assert dict(ps[1].attributes) == {"group": "VBHC"}
 
 
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_participants_csv_delimiters_quotes_and_apostrophes(tmp_path, sep):
+    """Excel in a Dutch locale writes ';'. Only '"' quotes: a cell such as 'P01 (an apostrophe, or a
+    neutralised '=... from our own export) never starts a quoted field."""
+    f = tmp_path / "participants.csv"
+    rows = ["participant_id", "aliases", "role"], ["P01", "'Jan", "'=cmd|x"], ["P02", '"A, B"', "it's"]
+    f.write_text("\ufeff" + "\r\n".join(sep.join(r) for r in rows) + "\r\n", encoding="utf-8")
+    ps = load_participants(f)
+    assert [(p.participant_id, p.aliases, dict(p.attributes)) for p in ps] == [
+        ("P01", ("'Jan",), {"role": "=cmd|x"}), ("P02", ("A, B",), {"role": "it's"})]
+
+
 def test_participants_xlsx(tmp_path):
     from openpyxl import Workbook
 

@@ -228,15 +228,18 @@ def test_text_lines_estimate():
 
 
 def test_chart_series_names_percent_axis_and_order(tmp_path):
-    sheets = [Sheet("Data", [Column("code"), Column("share [=SIM]", kind="percent"), Column("n", kind="int")],
+    sheets = [Sheet("Data", [Column("code"), Column("share [=SIM]", kind="percent"), Column("n!A1", kind="int")],
                     [("A", 0.5, 1), ("B", 0.25, 2)],
-                    charts=[Chart("shares", 0, [1], names=["=SIM"], percent=True), Chart("n", 0, [2], kind="column")])]
+                    charts=[Chart("shares", 0, [1], names=["=SIM"], percent=True),
+                            Chart("=cmd|' /C calc'!A0", 0, [2], kind="column")])]
     wb = openpyxl.load_workbook(write_workbook(tmp_path / "c.xlsx", sheets))
     bar, col = wb["Data"]._charts
-    assert bar.series[0].tx.v == "SIM" and bar.series[0].tx.strRef is None  # a name is text, never a formula
+    assert bar.series[0].tx.v == "=SIM" and bar.series[0].tx.strRef is None  # a name is text, never a formula
     assert bar.x_axis.scaling.orientation == "maxMin" and bar.y_axis.numFmt.formatCode == "0%"
     assert bar.legend is None  # one series: no legend
-    assert col.x_axis.scaling.orientation == "minMax" and col.series[0].tx.strRef.f == "Data!$C$1"
+    # a header that looks like a reference is still a literal name, and so is a title
+    assert col.x_axis.scaling.orientation == "minMax" and col.series[0].tx.v == "n!A1" and col.series[0].tx.strRef is None
+    assert col.title.tx.rich.p[0].r[0].t == "=cmd|' /C calc'!A0" and col.title.tx.strRef is None
 
 
 def test_numpy_text_stays_text(tmp_path):

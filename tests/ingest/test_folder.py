@@ -273,8 +273,8 @@ def test_store_path_that_is_a_folder_or_not_a_store(study, tmp_path):
 def test_segments_csv_is_rfc4180(study, tmp_path):
     folder, parts, store = study
     assert run("ingest", str(folder), "--participants", str(parts), "--store", str(store)).exit_code == 0
-    result = run("segments", "--store", str(store))
-    assert result.exit_code == 0
+    result = run("segments", "--store", str(store), "--no-bom")
+    assert result.exit_code == 0 and not result.stdout.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(result.stdout, newline="")))
     assert rows[0][:8] == ["document", "turn_index", "speaker", "participant_id", "turn_type", "start", "end", "text"]
     assert rows[0][8:11] == ["role", "timestamp", "spans"] and rows[0][11:] == ["group"]
@@ -282,8 +282,31 @@ def test_segments_csv_is_rfc4180(study, tmp_path):
     assert p01[7] == 'Thanks.\nIt is a "good" day.' and p01[-1] == "SIM"
     out = tmp_path / "seg.csv"
     assert run("segments", "--store", str(store), "--out", str(out)).exit_code == 0
-    assert out.read_bytes().startswith(b"document,turn_index,speaker,participant_id,turn_type,start,end,text,role")
+    # a file for Excel: UTF-8 with a byte order mark by default, the same rows as stdout
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfdocument,turn_index,speaker,participant_id,turn_type,start,end")
     assert b"\r\n" in out.read_bytes()
+    assert list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline=""))) == rows
+    assert run("segments", "--store", str(store)).stdout.startswith("\ufeffdocument,")
+
+
+def test_segments_csv_neutralises_formulas_unless_raw(tmp_path):
+    folder = tmp_path / "study"
+    write(folder, "INT01.txt", "Interviewer: -Hello.\n\nP01: =SUM(1;2) and more\n")
+    parts = write(tmp_path, "participants.csv", "participant_id,role\nP01,=cmd|' /C calc'!A0\n")
+    store = tmp_path / "s.sqlite"
+    assert run("ingest", str(folder), "--participants", str(parts), "--store", str(store)).exit_code == 0
+    out = tmp_path / "seg.csv"
+    assert run("segments", "--store", str(store), "--out", str(out)).exit_code == 0
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+    text, role = rows[0].index("text"), rows[0].index("role")
+    assert [r[text] for r in rows[1:]] == ["'-Hello.", "'=SUM(1;2) and more"]
+    assert rows[2][rows[0].index("participant_id")] == "P01" and rows[2][-1] == "'=cmd|' /C calc'!A0"
+    assert all(not cell or cell[0] not in "=+-@\t\r" for r in rows for cell in r)
+    result = run("segments", "--store", str(store), "--raw", "--no-bom")
+    assert result.exit_code == 0
+    raw = list(csv.reader(io.StringIO(result.stdout, newline="")))
+    assert [r[text] for r in raw[1:]] == ["-Hello.", "=SUM(1;2) and more"] and raw[2][-1] == "=cmd|' /C calc'!A0"
+    assert [r[role] for r in raw[1:]] == [r[role] for r in rows[1:]]  # roles are plain words: unchanged
 
 
 def test_segments_without_store(tmp_path):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, TextIO, TypeVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO, TypeVar, Union, get_args, get_origin
 
 import typer
 from rich.console import Console
@@ -25,6 +25,9 @@ from typer.core import TyperCommand, TyperGroup
 
 from vbhc_code import __version__
 from vbhc_code.errors import VbhcError
+
+if TYPE_CHECKING:
+    from vbhc_code.files.csvfile import CsvOptions
 
 
 def _width(stream: TextIO) -> int | None:
@@ -288,6 +291,27 @@ StoreOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+# -- one CSV option set: every command that writes CSV takes --no-bom and --raw ---------------------------------
+
+NoBomOption = Annotated[
+    bool,
+    typer.Option("--no-bom", help="CSV: leave out the UTF-8 byte order mark (for pipelines; Excel needs it to "
+                 "show accented letters).", show_default=False),
+]
+RawOption = Annotated[
+    bool,
+    typer.Option("--raw", help="CSV: write cells verbatim; by default a text cell starting with = + - @, a tab "
+                 "or CR gets a leading ' so a spreadsheet never runs it as a formula.", show_default=False),
+]
+
+
+def csv_options(*, no_bom: bool, raw: bool) -> CsvOptions:
+    """The ``vbhc_code.files.csvfile.CsvOptions`` for a command's ``--no-bom`` and ``--raw``."""
+    from vbhc_code.files.csvfile import CsvOptions
+
+    return CsvOptions(bom=not no_bom, raw=raw)
 
 
 def resolve_store_path(store: Path | None) -> Path:

@@ -10,6 +10,8 @@ import typer
 from rich.table import Table
 
 from vbhc_code.cli.app import (
+    NoBomOption,
+    RawOption,
     Scope,
     StoreOption,
     VbhcGroup,
@@ -17,6 +19,7 @@ from vbhc_code.cli.app import (
     coders_option,
     command,
     console,
+    csv_options,
     print_warnings,
     resolve_store_path,
     say,
@@ -124,6 +127,8 @@ def export_cmd(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing file in codings/ (human work).")
     ] = False,
+    no_bom: NoBomOption = False,
+    raw: RawOption = False,
     store: StoreOption = None,
 ) -> None:
     """Export one coder's codings: document, turn_index, code, coder, start, end, evidence."""
@@ -131,7 +136,7 @@ def export_cmd(
     from vbhc_code.store.store import Store
 
     with Store.open(resolve_store_path(store), create=False) as st:
-        n = export_codings(st, coder=coder, out=out, force=force)
+        n = export_codings(st, coder=coder, out=out, force=force, csv=csv_options(no_bom=no_bom, raw=raw))
     if out is not None:
         say(f"wrote {out}: {n} codings")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -13,7 +12,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from vbhc_code.cli.app import StoreOption, command, console, print_warnings, progress, resolve_store_path, say
+from vbhc_code.cli.app import (
+    NoBomOption,
+    RawOption,
+    StoreOption,
+    command,
+    console,
+    csv_options,
+    print_warnings,
+    progress,
+    resolve_store_path,
+    say,
+)
 from vbhc_code.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -225,11 +235,13 @@ def segments_cmd(
     force: Annotated[bool, typer.Option(
         "--force", help="Replace --out even when it is not an earlier segments export (e.g. a coder's file).")]
     = False,
+    no_bom: NoBomOption = False,
+    raw: RawOption = False,
     store: StoreOption = None,
 ) -> None:
     """Export turns, one row each: document, turn_index, speaker, participant_id, turn_type, start, end, text,
     then role, timestamp, spans and the participant's attributes."""
-    from vbhc_code.files.csvfile import write_csv_atomic
+    from vbhc_code.files.csvfile import write_csv, write_csv_atomic
     from vbhc_code.files.outputs import SEGMENTS, check_replaceable
     from vbhc_code.ingest.segments import iter_segment_rows, segment_columns
     from vbhc_code.store.store import Store
@@ -238,16 +250,15 @@ def segments_cmd(
         raise UsageError(f"--out must end in .csv or .xlsx, not '{out.suffix}'")
     if out is not None:
         check_replaceable(out, SEGMENTS, force=force)  # before the work
+    options = csv_options(no_bom=no_bom, raw=raw)
     with Store.open(resolve_store_path(store), create=False) as st:
         columns = segment_columns(st)
         rows = ([row[c] for c in columns] for row in iter_segment_rows(st))
         if out is None:
-            writer = csv.writer(sys.stdout, lineterminator="\r\n")
-            writer.writerow(columns)
-            writer.writerows(rows)
+            write_csv(sys.stdout, columns, rows, options=options)
             return
         if out.suffix.lower() == ".csv":
-            write_csv_atomic(out, columns, rows, kind=SEGMENTS, force=force)
+            write_csv_atomic(out, columns, rows, options=options, kind=SEGMENTS, force=force)
         else:
             from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
 

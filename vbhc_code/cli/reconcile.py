@@ -5,22 +5,28 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from vbhc_code.cli.app import (
+    NoBomOption,
+    RawOption,
     Scope,
     StoreOption,
     coders_option,
     command,
     console,
+    csv_options,
     print_warnings,
     resolve_store_path,
     say,
 )
 from vbhc_code.errors import UsageError
+
+if TYPE_CHECKING:
+    from vbhc_code.files.csvfile import CsvOptions
 
 
 def _status_file(file: Path | None, coders: list[str] | None) -> Path:
@@ -70,6 +76,8 @@ def reconcile_cmd(
     scope: Annotated[Scope, typer.Option("--scope", help="Scope of the agreement printed by --apply.")]
     = "participant",
     as_json: Annotated[bool, typer.Option("--json", help="With --status: print JSON.")] = False,
+    no_bom: NoBomOption = False,
+    raw: RawOption = False,
     store: StoreOption = None,
 ) -> None:
     """Reconcile two coders: one row per disagreeing turn x code, decided by the team, applied as a consensus.
@@ -90,7 +98,8 @@ def reconcile_cmd(
     if status:
         _status(store_path, _status_file(file, coders), as_json=as_json)
     elif apply is not None:
-        _apply(store_path, apply, as_coder=as_coder, partial=partial, log=log, scope=scope, force=force)
+        _apply(store_path, apply, as_coder=as_coder, partial=partial, log=log, scope=scope, force=force,
+               csv=csv_options(no_bom=no_bom, raw=raw))
     else:
         _write(store_path, coders or [], out=out, force=force)
 
@@ -129,13 +138,13 @@ def _exit_if_stale(result: dict[str, Any]) -> None:
 
 
 def _apply(store_path: Path, path: Path, *, as_coder: str, partial: bool, log: Path, scope: str,
-           force: bool) -> None:
+           force: bool, csv: CsvOptions) -> None:
     from vbhc_code.coding.reconcile.apply import apply_reconciliation
     from vbhc_code.store.store import Store
 
     with Store.open(store_path, create=False) as st:
         rep = apply_reconciliation(st, path=path, as_coder=as_coder, partial=partial, log_csv=log, scope=scope,
-                                   force=force)
+                                   force=force, csv=csv)
     print_warnings(rep.warnings)
     say(f"stored coder '{rep.as_coder}': {rep.codings} codings in {rep.documents} documents "
         f"({rep.agreed} agreed cells carried over, {sum(rep.settled.values())} decided); audit log {rep.log_csv}")

@@ -19,6 +19,8 @@ from vbhc_code.coding.read import _shown, is_coder_workbook, read_workbook
 from vbhc_code.coding.reimport import Change, compare_with_store, refuse_changes
 from vbhc_code.coding.workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
 from vbhc_code.errors import DataError, UsageError, ValidationError
+from vbhc_code.files.csvfile import DEFAULT as DEFAULT_CSV
+from vbhc_code.files.csvfile import CsvOptions
 from vbhc_code.files.sheets import read_rows
 from vbhc_code.models import Codebook, Coding
 from vbhc_code.store.store import Store
@@ -340,9 +342,12 @@ def export_rows(store: Store, coder: str) -> list[list[Any]]:
 
 
 def export_codings(
-    store: Store, *, coder: str, out: Path | None = None, stream: TextIO | None = None, force: bool = False
+    store: Store, *, coder: str, out: Path | None = None, stream: TextIO | None = None, force: bool = False,
+    csv: CsvOptions = DEFAULT_CSV,
 ) -> int:
     """Write ``coder``'s codings as long CSV or XLSX (by ``out``'s suffix), or CSV to ``stream``/stdout.
+
+    ``csv`` sets the byte order mark and formula neutralising of a CSV (``vbhc_code.files.csvfile``).
 
     An existing file is only replaced when it is an earlier export outside ``codings/`` (a file in a ``codings/``
     folder is a coder's work), or with ``force``.
@@ -357,9 +362,9 @@ def export_codings(
     _known_coder(store, coder)
     rows = export_rows(store, coder)
     if out is None:
-        write_csv(stream or sys.stdout, EXPORT_COLUMNS, rows)
+        write_csv(stream or sys.stdout, EXPORT_COLUMNS, rows, options=csv)
     elif Path(out).suffix.lower() == ".csv":
-        write_csv_atomic(Path(out), EXPORT_COLUMNS, rows, kind=CODINGS_EXPORT, force=force)
+        write_csv_atomic(Path(out), EXPORT_COLUMNS, rows, options=csv, kind=CODINGS_EXPORT, force=force)
     else:
         from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vbhc_code.errors import DataError, ValidationError, VbhcError
+from vbhc_code.files.csvfile import restore
 from vbhc_code.models import DOC_TYPES, Participant, frozen_mapping
 
 
@@ -44,6 +45,7 @@ def read_rows(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
+    """Any BOM is dropped; a cell neutralised against formulas (``'=...``) reads as its value (``csvfile.restore``)."""
     data = path.read_bytes()
     try:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -52,18 +54,14 @@ def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
             text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         header = next(reader)
     except StopIteration:
         raise DataError(f"{path.name}: the sheet is empty") from None
     except csv.Error as exc:
         raise DataError(f"{path.name} line 1: {exc}") from None
-    header = [h.strip().lower() for h in header]
+    header = [restore(h).strip().lower() for h in header]
     rows: list[SheetRow] = []
     line = reader.line_num + 1
     try:
@@ -72,11 +70,23 @@ def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
             line = reader.line_num + 1
             if not any(v.strip() for v in record):
                 continue
-            values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header) if h}
+            values = {h: (restore(record[i]).strip() if i < len(record) else "") for i, h in enumerate(header) if h}
             rows.append(SheetRow(where, values, int(where.rsplit(" ", 1)[1])))
     except csv.Error as exc:
         raise DataError(f"{path.name} line {reader.line_num}: {exc}") from None
     return header, rows
+
+
+def _delimiter(text: str) -> str:
+    """The header line's delimiter: the most frequent of , ; and tab outside double quotes (default ,).
+
+    Quotes are always ``"`` (RFC 4180, Excel): a guessed quote character would turn a neutralised cell
+    (``'=...``, see ``csvfile``) into the start of a quoted field.
+    """
+    first = re.sub(r'"[^"]*"', "", text[:65536].split("\n", 1)[0])
+    counts = {d: first.count(d) for d in ",;\t"}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 @contextmanager

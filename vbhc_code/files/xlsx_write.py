@@ -278,6 +278,20 @@ def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> in
     return n
 
 
+def _literal_name(target: Any, text: str) -> None:
+    """A chart series name or title as literal text (``<c:v>``, ``<a:t>``), never a ``<c:f>`` reference.
+
+    xlsxwriter reads a name such as ``=cmd|' /C calc'!A0`` (or any ``x!A1``) as a formula, and a participant
+    attribute can be any text; so the name is set after the series or title exists, as xlsxwriter stores
+    a plain name (a series is a dict, a title an object).
+    """
+    name = clean_text(text)[:255] or " "
+    if isinstance(target, dict):
+        target.update(name=name, name_formula=None, name_id=None)
+    else:
+        target.name, target.formula, target.data_id = name, None, None
+
+
 def _add_charts(w: _Writer, sheet_name: str, sheet: Sheet, nrows: int, targets: dict[str, Any],
                 placed: dict[str, int], tables: dict[str, int]) -> None:
     from xlsxwriter.utility import xl_rowcol_to_cell
@@ -287,16 +301,15 @@ def _add_charts(w: _Writer, sheet_name: str, sheet: Sheet, nrows: int, targets: 
     for chart in sheet.charts:
         ch = w.wb.add_chart({"type": "column" if chart.kind == "column" else "bar"})
         for k, v in enumerate(chart.values):
-            name: Any = [sheet_name, 0, v]
-            if chart.names and k < len(chart.names):  # text, never a reference or formula
-                name = clean_text(chart.names[k])[:255].lstrip("=") or " "
+            named = chart.names and k < len(chart.names)
             ch.add_series({
-                "name": name,
+                "name": " ",
                 "categories": [sheet_name, 1, chart.categories, nrows, chart.categories],
                 "values": [sheet_name, 1, v, nrows, v],
             })
-        # a title starting with "=" would be read as a cell reference
-        ch.set_title({"name": clean_text(chart.title)[:255].lstrip("=") or " ", "name_font": {"size": 12}})
+            _literal_name(ch.series[-1], chart.names[k] if named else sheet.columns[v].header)  # type: ignore[index]
+        ch.set_title({"name": " ", "name_font": {"size": 12}})
+        _literal_name(ch.title, chart.title)
         ch.set_legend({"position": "bottom"} if len(chart.values) > 1 else {"none": True})
         value_axis: dict[str, Any] = {"num_format": "0%", "max": 1} if chart.percent else {}
         if chart.kind == "column":

@@ -16,9 +16,11 @@ from vbhc_code.coding.reconcile.apply import (
     apply_reconciliation,
     compare_coders,
     reconcile_status,
+    write_log_csv,
     write_reconcile_workbook,
 )
 from vbhc_code.errors import HumanWorkExists, UsageError, ValidationError
+from vbhc_code.files.csvfile import CsvOptions
 from vbhc_code.models import Coding
 
 runner = CliRunner()
@@ -210,12 +212,17 @@ def test_apply_stores_consensus_and_audit_log(store, tmp_path):
                                       "rationale", "decided_by", "consensus_coder")} == {
         "document": "int01.txt", "turn_index": 2, "code": "C2", "value_a": 1, "value_b": 0, "decision": "apply",
         "rationale": "PROMs named", "decided_by": "AB", "consensus_coder": "consensus"}
-    with log.open(newline="", encoding="utf-8") as fh:
+    assert log.read_bytes().startswith(b"\xef\xbb\xbfcell,")  # UTF-8 with a BOM, for Excel
+    with log.open(newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert tuple(rows[0]) == LOG_COLUMNS and len(rows) == 6
     assert rows[1][:10] == ["int01.txt #2 C2", "int01.txt", "2", "C2", "anna", "1", "ben", "0", "apply", "1"]
-    assert rows[3][8:10] == ["ben", "0"] and rows[5][8:11] == ["ben", "1", "=cmd|' /C calc'!A0"]
+    # a rationale that Excel would run as a formula is neutralised; --raw writes it verbatim
+    assert rows[3][8:10] == ["ben", "0"] and rows[5][8:11] == ["ben", "1", "'=cmd|' /C calc'!A0"]
     assert log.read_bytes().count(b"\r\n") == 6
+    write_log_csv(store, log, options=CsvOptions(bom=False, raw=True))
+    assert log.read_bytes().startswith(b"cell,")
+    assert ",=cmd|' /C calc'!A0," in log.read_text(encoding="utf-8")
     # applying again replaces the consensus (a reconciliation's own coder) ...
     apply_reconciliation(store, path=out, log_csv=log)
     assert len(store.reconciliation_log()) == 10
@@ -330,7 +337,10 @@ def test_cli_reconcile(store, tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert "stored coder 'agreed': 2 codings in 1 documents" in res.stderr
     assert "Settled by decision" in res.stdout
-    assert (tmp_path / "outputs" / "reconciliation-log.csv").is_file()
+    assert (tmp_path / "outputs" / "reconciliation-log.csv").read_bytes().startswith(b"\xef\xbb\xbfcell,")
+    res = runner.invoke(app, ["reconcile", "--apply", str(out), "--partial", "--as", "agreed", "--no-bom", *s])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "outputs" / "reconciliation-log.csv").read_bytes().startswith(b"cell,")
     assert runner.invoke(app, ["reconcile", *s]).exit_code == 2
     assert runner.invoke(app, ["reconcile", "--coders", "anna", "ben", "--apply", str(out), *s]).exit_code == 2
     assert runner.invoke(app, ["reconcile", "--coders", "anna", "nobody", *s]).exit_code == 1

@@ -29,7 +29,8 @@ from vbhc_code.coding.reconcile.workbook import (
 )
 from vbhc_code.coding.workbook import check_coder_name
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError, VbhcError
-from vbhc_code.files.csvfile import write_csv_atomic
+from vbhc_code.files.csvfile import DEFAULT as DEFAULT_CSV
+from vbhc_code.files.csvfile import CsvOptions, write_csv_atomic
 from vbhc_code.files.outputs import RECONCILE_LOG, check_replaceable
 from vbhc_code.models import Coding
 from vbhc_code.store.store import Reconciliation, Store, now_iso
@@ -250,6 +251,7 @@ def apply_reconciliation(
     log_csv: Path | None = DEFAULT_LOG,
     scope: str = "participant",
     force: bool = False,
+    csv: CsvOptions = DEFAULT_CSV,
 ) -> ApplyReport:
     """Validate every decision, then store the consensus coder and the audit log in one transaction.
 
@@ -306,13 +308,13 @@ def apply_reconciliation(
                               source=f"reconcile {path.name} ({a} + {b})", reconciled_from=origin)
         store.add_reconciliation_log(log_rows)
     if log_csv is not None:
-        write_log_csv(store, Path(log_csv), force=force)
+        write_log_csv(store, Path(log_csv), force=force, options=csv)
     agreement = _agreement(store, [a, b], as_coder, scope, warnings)
     return ApplyReport(as_coder, a, b, len(codings), len(docs), settled, sum(1 for c in comp.agreed if c[0] in docs),
                        len(undecided), skipped, agreement, log_csv, warnings)
 
 
-def write_log_csv(store: Store, path: Path, *, force: bool = False) -> Path:
+def write_log_csv(store: Store, path: Path, *, force: bool = False, options: CsvOptions = DEFAULT_CSV) -> Path:
     """The whole audit log of the store (every application, oldest first) as CSV."""
     rows = []
     for r in store.reconciliation_log():
@@ -321,7 +323,7 @@ def write_log_csv(store: Store, path: Path, *, force: bool = False) -> Path:
         rows.append([cell_label(cell), r["document"], r["turn_index"], r["code"], r["coder_a"], r["value_a"],
                      r["coder_b"], r["value_b"], r["decision"], value, r["rationale"], r["decided_by"],
                      r["decided_at"], r["consensus_coder"]])
-    return write_csv_atomic(path, LOG_COLUMNS, rows, kind=RECONCILE_LOG, force=force)
+    return write_csv_atomic(path, LOG_COLUMNS, rows, options=options, kind=RECONCILE_LOG, force=force)
 
 
 def _agreement(store: Store, coders: list[str], consensus: str, scope: str, warnings: list[str]):
