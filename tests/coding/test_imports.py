@@ -470,7 +470,7 @@ def test_unreadable_files_are_named_once(store, tmp_path):
     assert res.exit_code == 1
     assert res.stderr.splitlines() == [
         "error: 2 problem(s); nothing was imported",
-        "[junk.xlsx] not a readable .xlsx workbook (BadZipFile)",
+        "[junk.xlsx] not a readable .xlsx workbook (not a zip archive, or a truncated one)",
         "[notes.txt] expected a .csv or .xlsx sheet",
     ]
     assert "zoe" not in {c.name for c in store.coders()}

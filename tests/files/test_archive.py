@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 
 import pytest
@@ -67,13 +68,13 @@ def test_zip_bomb_by_ratio_is_refused(tmp_path):
 
 
 def test_zip_bomb_by_total_size_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(safety, "MAX_TOTAL_BYTES", 1000)
+    monkeypatch.setattr(safety, "QDPX", dataclasses.replace(safety.QDPX, total_bytes=1000))
     f = write_zip(tmp_path / "big.qdpx", {"project.qde": minimal_qde(), "sources/S.txt": b"a" * 600})
     assert _refused(tmp_path, f) == "big.qdpx: more than 1000 bytes uncompressed in all; refused (zip bomb?)"
 
 
 def test_member_size_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(safety, "MAX_MEMBER_BYTES", 500)
+    monkeypatch.setattr(safety, "QDPX", dataclasses.replace(safety.QDPX, xml_bytes=500))
     f = write_zip(tmp_path / "m.qdpx", {"project.qde": minimal_qde()})
     size = len(minimal_qde())
     assert (
@@ -186,3 +187,58 @@ def test_zip_bomb_of_many_small_entries_is_refused_by_the_overall_ratio(tmp_path
     message = _refused(tmp_path, f)
     assert message.startswith("many.qdpx: compression ratio ")
     assert message.endswith(":1 over all entries (limit 200:1); refused (zip bomb)")
+
+
+# .docx and plain inputs: the same layer, with limits from what a real interview needs (docs/limits.md).
+
+
+def test_a_docx_document_over_the_part_limit_is_refused_from_its_header(tmp_path):
+    from hostile import SENTINEL, docx_document_bomb
+
+    from vbhc_code.ingest.transcripts import read_transcript
+
+    f = tmp_path / "big.docx"
+    f.write_bytes(docx_document_bomb(safety.DOCX.xml_bytes + (1 << 20)))  # 97:1 and more, like the case
+    with pytest.raises(DataError) as exc:
+        read_transcript(f)
+    message = str(exc.value)
+    assert message.startswith("big.docx: entry 'word/document.xml': ") and message.endswith(
+        f" bytes uncompressed (limit {safety.DOCX.xml_bytes}); refused (zip bomb?)")
+    assert SENTINEL not in message
+
+
+@pytest.mark.parametrize("part", ["word/media/image1.png", "customXml/item1", "word/document.xml"])
+def test_a_docx_dtd_is_refused_in_any_part(tmp_path, part):
+    from hostile import DTD, docx_with_part
+
+    from vbhc_code.ingest.transcripts import read_transcript
+
+    f = tmp_path / "d.docx"
+    f.write_bytes(docx_with_part(part, DTD))
+    with pytest.raises(DataError, match=rf"^d\.docx: entry '{part}': declares a DOCTYPE or XML entities; refused"):
+        read_transcript(f)
+
+
+def test_a_huge_text_file_is_refused_before_it_is_read(tmp_path):
+    import resource
+
+    from hostile import sparse_file
+
+    from vbhc_code.ingest.transcripts import read_transcript
+
+    f = sparse_file(tmp_path / "huge.txt", 3 << 29)  # 1.5 GB, a hole on disk
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(DataError) as exc:
+        read_transcript(f)
+    assert str(exc.value) == ("huge.txt: 1,610,612,736 bytes; larger than any transcript this tool reads "
+                              "(limit 4 MiB); refused")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB: nothing was read whole
+
+
+def test_a_qdpx_source_text_over_the_text_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("vbhc_code.refi.importer.MAX_TEXT_BYTES", 3)
+    f = write_zip(tmp_path / "t.qdpx", {"project.qde": minimal_qde(), "sources/S.txt": TINY_TEXT.encode()})
+    with pytest.raises(DataError) as exc:
+        _import(tmp_path, f)
+    assert str(exc.value) == (f"t.qdpx: entry 'sources/S.txt': {len(TINY_TEXT.encode()):,} bytes uncompressed; "
+                              "larger than any source text this tool reads (limit 3 bytes); refused")

@@ -64,7 +64,9 @@ def test_utf16_csv_and_a_damaged_xlsx(tmp_path):
     (tmp_path / "p.xlsx").write_bytes(data[:start] + b"\xff" * info.compress_size + data[start + info.compress_size:])
     with pytest.raises(DataError) as exc:
         load_participants(tmp_path / "p.xlsx")
-    assert str(exc.value) == "p.xlsx: not a readable .xlsx workbook (corrupt compressed data)"
+    assert str(exc.value) == (
+        "p.xlsx: entry 'xl/worksheets/sheet1.xml' is damaged (bad compressed data or checksum); cannot read it"
+    )
 
 
 def test_missing_participant_id_column(tmp_path):

@@ -89,12 +89,11 @@ def _count(problems: list[Problem]) -> str:
 
 
 def _load(path: Path) -> tuple[Codebook | None, list[Problem]]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    from vbhc_code.files.archive import read_capped
+
+    data = read_capped(path, name=str(path), what="codebook")
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vbhc_code.coding.workbook import CONFIDENCE_COLUMNS, TURN_COLUMNS, WORKBOOK_KIND, text_hash
-from vbhc_code.errors import DataError
+from vbhc_code.files.workbook import sheet_rows
 from vbhc_code.models import Codebook
 from vbhc_code.store.store import Store
 
@@ -35,16 +35,10 @@ class WorkbookCodings:
 def is_coder_workbook(path: Path) -> bool:
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return False
-    from openpyxl import load_workbook
+    from vbhc_code.files.workbook import sheet_names
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - anything unreadable is simply not a coder workbook
-        return False
-    try:
-        return "_meta" in wb.sheetnames and "Turns" in wb.sheetnames
-    finally:
-        wb.close()
+    names = sheet_names(path)  # anything unreadable or hostile is simply not a coder workbook
+    return "_meta" in names and "Turns" in names
 
 
 def _cell(col: int, row: int) -> str:
@@ -81,19 +75,13 @@ def read_workbook(
     ``codebook_for(meta)`` picks the codebook whose codes are valid; ``turn_hashes`` are the store's
     current turn text hashes.
     """
-    import zipfile
-
-    from openpyxl import load_workbook
+    from vbhc_code.files.workbook import open_xlsx
 
     name = path.name
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
+    with open_xlsx(path) as wb:
         meta = {
             str(k): "" if v is None else str(v)
-            for k, v, *_ in wb["_meta"].iter_rows(min_row=2, values_only=True) if k is not None
+            for k, v, *_ in sheet_rows(wb["_meta"], min_row=2, pad=2) if k is not None
         }
         result = WorkbookCodings(path, meta, meta.get("coder", ""))
         if meta.get("kind") != WORKBOOK_KIND:
@@ -105,7 +93,7 @@ def read_workbook(
         if "_turns" not in wb.sheetnames:
             result.problems.append(f"[{name}] the hidden _turns sheet is missing; issue a new workbook")
             return result
-        for doc, idx, sha, *_ in wb["_turns"].iter_rows(min_row=2, values_only=True):
+        for doc, idx, sha, *_ in sheet_rows(wb["_turns"], min_row=2, pad=3):
             if doc is not None:
                 issued[(str(doc), _int(idx))] = str(sha)
         _read_turns(wb, result, known_codes, issued, turn_hashes)
@@ -119,8 +107,6 @@ def read_workbook(
             where = f"Documents!{result.document_cells[doc]}" if doc in result.document_cells else "Documents"
             result.problems.append(f"[{name} {where}] document '{doc}' has codes but is not marked coded=yes")
         return result
-    finally:
-        wb.close()
 
 
 def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued: dict, turn_hashes: dict) -> None:
@@ -128,7 +114,7 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
     if "Turns" not in wb.sheetnames:
         result.problems.append(f"[{name}] the Turns sheet is missing")
         return
-    rows = wb["Turns"].iter_rows(values_only=True)
+    rows = sheet_rows(wb["Turns"], where=f"{name} Turns")
     header = [("" if h is None else str(h).strip()) for h in next(rows, ())]
     index = {h: j for j, h in enumerate(header) if h}
     for needed in ("document", "turn_index", "text"):
@@ -229,7 +215,7 @@ def _mark(value: Any) -> bool | None:
 
 def _read_documents(wb: Any, result: WorkbookCodings, store: Store) -> None:
     name = result.path.name
-    rows = wb["Documents"].iter_rows(values_only=True)
+    rows = sheet_rows(wb["Documents"], where=f"{name} Documents")
     header = [("" if h is None else str(h).strip().lower()) for h in next(rows, ())]
     if "document" not in header or "coded" not in header:
         result.problems.append(f"[{name} Documents!1] the 'document' and 'coded' columns are needed")

@@ -7,9 +7,12 @@ no network access, so no XXE and no "billion laughs").
 
 from __future__ import annotations
 
+import io
+import os
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -17,13 +20,40 @@ from lxml import etree
 
 from vbhc_code.errors import DataError
 
-# Limits for one archive; module constants so a site (or a test) can tighten them.
-MAX_TOTAL_BYTES = 1 << 30  # 1 GiB uncompressed in all
-MAX_MEMBER_BYTES = 512 << 20  # 512 MiB for one member
-MAX_RATIO = 200  # uncompressed / compressed, checked for members above RATIO_MIN_BYTES
+# Limits, one set per kind of input, set from what a real study needs (see docs/limits.md). A 3-hour
+# interview .docx is a few MB (its document.xml 1-5 MB); a coder workbook of 50,000 turns has a 23 MB sheet.
+# Module constants so a site (or a test) can replace them (dataclasses.replace).
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one archive: its size on disk, what it unpacks to, and every part that is read."""
+
+    file_bytes: int  # the archive on disk
+    total_bytes: int  # all entries, uncompressed
+    member_bytes: int  # any one entry, uncompressed
+    xml_bytes: int  # any one XML part (by name, or by content starting with '<'), uncompressed
+    members: int  # entries in the archive
+    ratio: int = 200  # uncompressed / compressed, for entries above RATIO_MIN_BYTES and for the whole archive
+    not_zip: str = "not a valid zip archive, or a truncated one"
+
+
+MiB = 1 << 20
+QDPX = Limits(file_bytes=2048 * MiB, total_bytes=1024 * MiB, member_bytes=512 * MiB, xml_bytes=32 * MiB,
+              members=100_000,
+              not_zip="not a valid zip archive, or a truncated one (.qdpx files are zip archives)")
+DOCX = Limits(file_bytes=64 * MiB, total_bytes=128 * MiB, member_bytes=64 * MiB, xml_bytes=6 * MiB, members=5_000)
+XLSX = Limits(file_bytes=64 * MiB, total_bytes=160 * MiB, member_bytes=64 * MiB, xml_bytes=32 * MiB, members=5_000,
+              not_zip="not a readable .xlsx workbook (not a zip archive, or a truncated one)")
 RATIO_MIN_BYTES = 1 << 20
-MAX_MEMBERS = 100_000
-MAX_XML_BYTES = 256 << 20
+# Plain inputs read whole, refused from their size on disk first: a transcript (.txt .md .vtt .srt, and a source
+# text inside a .qdpx), and a sheet, codebook or .qdc.
+MAX_TEXT_BYTES = 4 * MiB
+MAX_SHEET_BYTES = 64 * MiB
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n % MiB == 0 else f"{n:,} bytes"
+
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -36,10 +66,11 @@ def is_zip(path: Path) -> bool:
         raise DataError(f"{path.name}: cannot read the file ({exc.strerror})") from None
 
 
-def parse_xml(data: bytes, *, where: str) -> etree._ElementTree:
+def parse_xml(data: bytes, *, where: str, limit: int | None = None) -> etree._ElementTree:
     """Parse XML bytes with line numbers; refuse DTDs (hence entities) and never touch the network."""
-    if len(data) > MAX_XML_BYTES:
-        raise DataError(f"{where}: XML larger than {MAX_XML_BYTES >> 20} MiB; refused")
+    limit = QDPX.xml_bytes if limit is None else limit
+    if len(data) > limit:
+        raise DataError(f"{where}: XML larger than {_size(limit)}; refused")
     if _may_have_dtd(data):
         _refuse_dtd(data, where)
     parser = etree.XMLParser(
@@ -55,6 +86,24 @@ def parse_xml(data: bytes, *, where: str) -> etree._ElementTree:
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None or _has_entity_refs(tree):
         raise DataError(f"{where}: {_DTD_REFUSED}")
     return tree
+
+
+def read_capped(path: Path, *, name: str, limit: int | None = None, what: str = "file") -> bytes:
+    """The bytes of a plain input file, refused from its size on disk before anything is read (and again while
+    reading, should it grow): a 1.5 GB text file is never read whole."""
+    limit = MAX_SHEET_BYTES if limit is None else limit
+    try:
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise DataError(f"{name}: {size:,} bytes; larger than any {what} this tool reads "
+                                f"(limit {_size(limit)}); refused")
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > limit:
+        raise DataError(f"{name}: larger than {_size(limit)} while being read; refused")
+    return data
 
 
 _DOCTYPE_MARKERS = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
@@ -83,8 +132,12 @@ def _has_entity_refs(tree: etree._ElementTree) -> bool:
 
 
 def _xml_reason(exc: etree.XMLSyntaxError) -> str:
-    msg = str(exc.msg if hasattr(exc, "msg") else exc)
-    return msg.split(", line ")[0]
+    """The kind of XML error, never its text: libxml2 messages quote entity names, tags and values."""
+    last = exc.error_log.last_error if exc.error_log else None
+    kind = getattr(last, "type_name", "") or ""
+    if kind.startswith("ERR_"):
+        kind = kind[4:]
+    return kind.replace("_", " ").lower() or "syntax error"
 
 
 @dataclass(frozen=True)
@@ -95,17 +148,23 @@ class Member:
 
 
 class SafeZip:
-    """A checked, read-only view of a zip archive. Every entry is vetted before any is read."""
+    """A checked, read-only view of a zip archive (a file or bytes). Every entry is vetted before any is read."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.label = path.name
+    def __init__(self, source: Path | bytes, *, label: str | None = None, limits: Limits | None = None) -> None:
+        self.limits = limits or QDPX
+        self.label = label or (source.name if isinstance(source, Path) else "<archive>")
         try:
-            self._zf = zipfile.ZipFile(path)
+            if isinstance(source, Path):
+                size = source.stat().st_size
+                if size > self.limits.file_bytes:
+                    raise DataError(f"{self.label}: {size:,} bytes on disk (limit {_size(self.limits.file_bytes)}); "
+                                    "refused")
+                self._zf = zipfile.ZipFile(source)
+            else:
+                self._zf = zipfile.ZipFile(io.BytesIO(source))
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
             # a truncated download ends before the zip's central directory
-            raise DataError(f"{self.label}: not a valid zip archive, or a truncated one "
-                            "(.qdpx files are zip archives)") from None
+            raise DataError(f"{self.label}: {self.limits.not_zip}") from None
         except OSError as exc:
             raise DataError(f"{self.label}: cannot read the file ({exc.strerror})") from None
         try:
@@ -128,53 +187,58 @@ class SafeZip:
         self.close()
 
     def _vet(self) -> list[Member]:
+        lim = self.limits
         infos = self._zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise DataError(f"{self.label}: {len(infos)} entries in the archive (limit {MAX_MEMBERS}); refused")
+        if len(infos) > lim.members:
+            raise DataError(f"{self.label}: {len(infos)} entries in the archive (limit {lim.members}); refused")
         total = total_packed = 0
         members: list[Member] = []
         seen: set[str] = set()
         for info in infos:
-            name = info.filename
-            where = f"{self.label}: entry '{name}'"
-            if "\x00" in name:
-                raise DataError(f"{where}: NUL byte in the name; refused")
-            posix = name.replace("\\", "/")
-            # Two entries with one name: tools disagree on which one counts, so the archive is ambiguous.
-            if posix in seen:
-                raise DataError(f"{where}: the archive has two entries with this name; refused")
-            seen.add(posix)
-            if posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or posix.startswith("//"):
-                raise DataError(f"{where}: absolute path; refused")
-            if ".." in PurePosixPath(posix).parts:
-                raise DataError(f"{where}: path escapes the archive folder ('..'); refused (zip slip)")
-            mode = info.external_attr >> 16
-            if info.create_system == 3 and stat.S_ISLNK(mode):
-                raise DataError(f"{where}: symbolic link; refused")
-            if info.flag_bits & 0x1:
-                raise DataError(f"{where}: encrypted; cannot read it")
-            if info.file_size > MAX_MEMBER_BYTES:
-                raise DataError(
-                    f"{where}: {info.file_size} bytes uncompressed (limit {MAX_MEMBER_BYTES}); refused (zip bomb?)"
-                )
-            if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                ratio = info.file_size // max(info.compress_size, 1)
-                raise DataError(f"{where}: compression ratio {ratio}:1 (limit {MAX_RATIO}:1); refused (zip bomb)")
+            posix = self._vet_entry(info, seen)
             total += info.file_size
             total_packed += info.compress_size
-            if total > MAX_TOTAL_BYTES:
+            if total > lim.total_bytes:
                 raise DataError(
-                    f"{self.label}: more than {MAX_TOTAL_BYTES} bytes uncompressed in all; refused (zip bomb?)"
+                    f"{self.label}: more than {lim.total_bytes} bytes uncompressed in all; refused (zip bomb?)"
                 )
-            if not name.endswith("/"):
+            if not info.filename.endswith("/"):
                 members.append(Member(name=posix, size=info.file_size, info=info))
         # Many small members can each stay under the per-member ratio check; the archive as a whole cannot.
-        if total > RATIO_MIN_BYTES and total > MAX_RATIO * max(total_packed, 1):
+        if total > RATIO_MIN_BYTES and total > lim.ratio * max(total_packed, 1):
             ratio = total // max(total_packed, 1)
             raise DataError(
-                f"{self.label}: compression ratio {ratio}:1 over all entries (limit {MAX_RATIO}:1); refused (zip bomb)"
+                f"{self.label}: compression ratio {ratio}:1 over all entries (limit {lim.ratio}:1); refused (zip bomb)"
             )
         return members
+
+    def _vet_entry(self, info: zipfile.ZipInfo, seen: set[str]) -> str:
+        lim = self.limits
+        name = info.filename
+        where = f"{self.label}: entry '{name}'"
+        if "\x00" in name:
+            raise DataError(f"{where}: NUL byte in the name; refused")
+        posix = name.replace("\\", "/")
+        # Two entries with one name: tools disagree on which one counts, so the archive is ambiguous.
+        if posix in seen:
+            raise DataError(f"{where}: the archive has two entries with this name; refused")
+        seen.add(posix)
+        if posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or posix.startswith("//"):
+            raise DataError(f"{where}: absolute path; refused")
+        if ".." in PurePosixPath(posix).parts:
+            raise DataError(f"{where}: path escapes the archive folder ('..'); refused (zip slip)")
+        mode = info.external_attr >> 16
+        if info.create_system == 3 and stat.S_ISLNK(mode):
+            raise DataError(f"{where}: symbolic link; refused")
+        if info.flag_bits & 0x1:
+            raise DataError(f"{where}: encrypted; cannot read it")
+        limit = lim.xml_bytes if _xml_name(posix) else lim.member_bytes
+        if info.file_size > limit:
+            raise DataError(f"{where}: {info.file_size} bytes uncompressed (limit {limit}); refused (zip bomb?)")
+        if info.file_size > RATIO_MIN_BYTES and info.file_size > lim.ratio * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise DataError(f"{where}: compression ratio {ratio}:1 (limit {lim.ratio}:1); refused (zip bomb)")
+        return posix
 
     def find(self, name: str, *, ignore_case: bool = False) -> str | None:
         """The stored name of ``name`` (optionally matched case-insensitively), or None."""
@@ -184,26 +248,68 @@ class SafeZip:
             return self._by_lower.get(name.lower())
         return None
 
-    def read(self, name: str) -> bytes:
-        """A member's bytes, read in chunks so a lying size header cannot exhaust memory."""
+    def read(self, name: str, *, limit: int | None = None, what: str = "entry") -> bytes:
+        """A member's bytes, read in chunks so a lying size header cannot exhaust memory; ``limit`` refuses a
+        member larger than any ``what`` this tool reads."""
         member = self._by_name.get(name)
         if member is None:
             raise DataError(f"{self.label}: no entry '{name}' in the archive")
+        if limit is not None and member.size > limit:
+            raise DataError(f"{self.label}: entry '{name}': {member.size:,} bytes uncompressed; larger than any "
+                            f"{what} this tool reads (limit {_size(limit)}); refused")
+        return b"".join(self._chunks(member))
+
+    def _chunks(self, member: Member) -> Iterator[bytes]:
+        """A member's bytes in chunks, never more than its header says (nor than its limit)."""
         info = member.info
-        limit = min(MAX_MEMBER_BYTES, info.file_size)
-        chunks: list[bytes] = []
         got = 0
         try:
             with self._zf.open(info) as fh:
-                while True:
-                    chunk = fh.read(1 << 16)
-                    if not chunk:
-                        break
+                while chunk := fh.read(1 << 16):
                     got += len(chunk)
-                    if got > limit:
-                        raise DataError(f"{self.label}: entry '{name}' is larger than its header says; refused")
-                    chunks.append(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
-            raise DataError(f"{self.label}: entry '{name}' is damaged (bad compressed data or checksum); "
+                    if got > info.file_size:
+                        raise DataError(f"{self.label}: entry '{member.name}' is larger than its header says; "
+                                        "refused")
+                    yield chunk
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError, RuntimeError):
+            raise DataError(f"{self.label}: entry '{member.name}' is damaged (bad compressed data or checksum); "
                             "cannot read it") from None
-        return b"".join(chunks)
+
+    def scan_markup(self) -> None:
+        """Stream every entry, whatever its name, refusing a DOCTYPE or entity declaration (any encoding) and an
+        entry that turns out XML (it starts with '<') above the XML limit. For packages a third-party reader
+        opens (python-docx, openpyxl): they parse parts by content type, not by name."""
+        for member in self.members:
+            tail = b""
+            got = 0
+            xml = _xml_name(member.name)
+            for chunk in self._chunks(member):
+                if got == 0 and not xml:
+                    xml = chunk.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<"
+                got += len(chunk)
+                if xml and got > self.limits.xml_bytes:
+                    raise DataError(f"{self.label}: entry '{member.name}': XML of more than "
+                                    f"{self.limits.xml_bytes:,} bytes uncompressed; refused")
+                window = tail + chunk
+                if any(m in window for m in _DECLARATIONS):
+                    raise DataError(f"{self.label}: entry '{member.name}': declares a DOCTYPE or XML entities; "
+                                    "refused (Office never writes them; they can hide entity attacks)")
+                tail = window[-_TAIL:]
+
+
+_XML_SUFFIXES = (".xml", ".rels", ".vml", ".qde", ".qdc")
+# DOCTYPE/ENTITY declarations in the encodings an XML part may use (UTF-8, UTF-16 LE/BE).
+_DECLARATIONS = tuple(w.encode(enc) for w in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
+_TAIL = max(len(d) for d in _DECLARATIONS)
+
+
+def _xml_name(name: str) -> bool:
+    return name.lower().endswith(_XML_SUFFIXES)
+
+
+def check_package(source: Path | bytes, *, label: str, limits: Limits) -> list[str]:
+    """Vet an Office package (.docx, .xlsx) before a third-party reader opens it: every limit, and every entry
+    streamed once for DOCTYPE/entity declarations whatever its name. Returns the entry names."""
+    with SafeZip(source, label=label, limits=limits) as archive:
+        archive.scan_markup()
+        return [m.name for m in archive.members]

@@ -131,16 +131,18 @@ def _add_table(doc: Any, block: TableBlock) -> None:
 def has_subject(path: Path, subject: str) -> bool:
     """Whether the .docx at ``path`` names ``subject`` in its document properties (how a writer recognises
     its own earlier output). Reads one small archive member, nothing else; a broken file is not ours."""
-    import zipfile
     from xml.sax.saxutils import escape
 
+    from vbhc_code.errors import DataError
+    from vbhc_code.files.archive import DOCX, SafeZip
+
     try:
-        with zipfile.ZipFile(path) as zf:
-            info = zf.getinfo("docProps/core.xml")
-            if info.file_size > 1_000_000:
+        with SafeZip(path, limits=DOCX) as archive:
+            sizes = {m.name: m.size for m in archive.members}
+            if sizes.get("docProps/core.xml", 1 << 30) > 1_000_000:
                 return False
-            data = zf.read(info)
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
+            data = archive.read("docProps/core.xml")
+    except DataError:
         return False
     return f">{escape(subject)}</dc:subject>".encode() in data
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.errors import DataError, ValidationError, VbhcError
+from vbhc_code.errors import DataError, ValidationError
+from vbhc_code.files.archive import read_capped
 from vbhc_code.files.csvfile import restore
+from vbhc_code.files.workbook import open_xlsx, sheet_rows
 from vbhc_code.models import DOC_TYPES, Participant, frozen_mapping
 
 
@@ -46,7 +47,7 @@ def read_rows(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[
 
 def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
     """Any BOM is dropped; a cell neutralised against formulas (``'=...``) reads as its value (``csvfile.restore``)."""
-    data = path.read_bytes()
+    data = read_capped(path, name=path.name, what="sheet")
     try:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             text = data.decode("utf-16")  # Excel's "Unicode text" export
@@ -89,34 +90,22 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-@contextmanager
-def open_workbook(path: Path) -> Iterator[Any]:
-    """An openpyxl workbook (read-only, cached values); a damaged file is a ``DataError``, never a crash."""
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl on a damaged archive raises zip, zlib, XML and key errors alike
-        raise DataError(f"{path.name}: not a readable .xlsx workbook ({_reason(exc)})") from None
-    try:
-        yield wb
-    except VbhcError:
-        raise
-    except Exception as exc:  # cells are read lazily: damage may only show while iterating
-        raise DataError(f"{path.name}: not a readable .xlsx workbook ({_reason(exc)})") from None
-    finally:
-        wb.close()
+def open_workbook(path: Path) -> AbstractContextManager[Any]:
+    """An openpyxl workbook (read-only, cached values) of a vetted package: see ``files.workbook``."""
+    return open_xlsx(path)
 
 
 def worksheet_rows(ws: Any, where: str) -> tuple[list[str], list[SheetRow]]:
     """Header and non-empty rows of one worksheet, each located as ``{where} row N``; ([], []) when empty."""
-    it = ws.iter_rows(values_only=True)
+    it = sheet_rows(ws, where=where)
     first = next(it, None)
     if first is None:
         return [], []
     header = [str(h).strip().lower() if h is not None else "" for h in first]
     rows = []
     for n, record in enumerate(it, start=2):
+        if not any(v is not None for v in record):
+            continue
         values = {h: _cell_text(record[i] if i < len(record) else None) for i, h in enumerate(header) if h}
         if any(values.values()):
             rows.append(SheetRow(f"{where} row {n}", values, n))
@@ -132,10 +121,6 @@ def _read_xlsx(path: Path, *, sheet: str | None = None) -> tuple[list[str], list
     if not header:
         raise DataError(f"{path.name}: the sheet is empty")
     return header, rows
-
-
-def _reason(exc: Exception) -> str:
-    return "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
 
 
 def _cell_text(value: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from vbhc_code.errors import DataError, UsageError
 from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
+from vbhc_code.ingest.transcripts import read_input
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
 from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES, iter_sentence_spans, mapped_sentence_spans, turn_text_offsets
 from vbhc_code.store.store import Store
@@ -182,9 +183,9 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
     doc_report = DocumentReport(name=name, status="stored", format=path.suffix.lower().lstrip("."))
     report.documents.append(doc_report)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        doc_report.status, doc_report.error = "error", f"{name}: cannot read the file ({exc.strerror})"
+        data = read_input(path, name=name)
+    except DataError as exc:
+        doc_report.status, doc_report.error = "error", str(exc)
         return
     sha = hashlib.sha256(data).hexdigest()
     stored = store.document_state(name)

@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from vbhc_code.errors import DataError
-from vbhc_code.files.archive import parse_xml
+from vbhc_code.files.archive import MAX_TEXT_BYTES, parse_xml
 from vbhc_code.refi.read import RefiFile, decode_text, descendants, gkey, kid, kids, local, open_refi, resolve_source
 
 _SOURCE_TAGS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
@@ -192,7 +192,7 @@ def _source_text(refi: RefiFile, value: str) -> str | None:
         found = resolve_source(refi, value) if refi.archive is not None else None
         cache[value] = None
         if found is not None and found.member is not None and refi.archive is not None:
-            cache[value] = decode_text(refi.archive.read(found.member))[0]
+            cache[value] = decode_text(refi.archive.read(found.member, limit=MAX_TEXT_BYTES, what="source text"))[0]
     return cache[value]
 
 
@@ -207,7 +207,7 @@ def encoding_problems(refi: RefiFile) -> list[str]:
         if found.member is None or found.member in seen or refi.archive is None:
             continue
         seen.add(found.member)
-        _, encoding, is_utf8 = decode_text(refi.archive.read(found.member))
+        _, encoding, is_utf8 = decode_text(refi.archive.read(found.member, limit=MAX_TEXT_BYTES, what="source text"))
         if not is_utf8:
             problems.append(f"[{found.member}] not UTF-8 (read as {encoding})")
     return problems

@@ -18,6 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 from vbhc_code.errors import DataError, ValidationError
+from vbhc_code.files.archive import MAX_TEXT_BYTES
 from vbhc_code.models import DOC_TYPES, Codebook, Coding, Document, Participant, frozen_mapping
 from vbhc_code.refi.codebook import codebook_from_refi
 from vbhc_code.refi.format import DOC_TYPE_VARIABLE, FORMAT_VARIABLE, LANGUAGE_VARIABLE, coded_set_guid, make_guid
@@ -247,6 +248,9 @@ def _source_text(refi: RefiFile, src: etree._Element, where: str, report: Import
     content = kid(src, "PlainTextContent")
     if content is not None:
         text = content.text or ""
+        if len(text) > MAX_TEXT_BYTES:
+            raise DataError(f"{where}: PlainTextContent of {len(text):,} characters; larger than any source text "
+                            f"this tool reads (limit {MAX_TEXT_BYTES >> 20} MiB); refused")
         return text.encode("utf-8"), text, "utf-8"
     value = src.get("plainTextPath")
     if not value:
@@ -258,7 +262,7 @@ def _source_text(refi: RefiFile, src: etree._Element, where: str, report: Import
         return None
     if found.problem:
         report.warnings.append(f"[{where}] {found.problem}")
-    data = refi.archive.read(found.member)
+    data = refi.archive.read(found.member, limit=MAX_TEXT_BYTES, what="source text")
     text, encoding, is_utf8 = decode_text(data)
     if not is_utf8:
         report.warnings.append(f"[{found.member}] not UTF-8; decoded as {encoding}")

@@ -17,7 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from vbhc_code.errors import DataError
-from vbhc_code.files.archive import SafeZip, is_zip, parse_xml
+from vbhc_code.files.archive import QDPX, SafeZip, is_zip, parse_xml, read_capped
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -121,10 +121,7 @@ def open_refi(path: Path) -> RefiFile:
         except BaseException:
             archive.close()
             raise
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path.name}: cannot read the file ({exc.strerror})") from None
+    data = read_capped(path, name=path.name, limit=QDPX.xml_bytes, what="codebook")
     tree = parse_xml(data, where=path.name)
     return RefiFile(path, _kind(tree, path.name), path.name, tree)
 

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vbhc_code.errors import DataError
 from vbhc_code.files.outputs import THEMES
 from vbhc_code.files.xlsx_write import Chart, Column, Sheet, TextSheet, strip_illegal, write_workbook
 from vbhc_code.themes.quotes import doc_type_label
@@ -74,20 +75,21 @@ def check_replaceable(path: Path, *, force: bool = False) -> None:
 
 def previous_ratings(path: Path, framework_col: str) -> dict[tuple[str, str], tuple[str, str]]:
     """(code, value) -> (rating, notes) from the Framework sheet of an earlier themes workbook at ``path``."""
-    import zipfile
-
-    import openpyxl
-
     if not Path(path).is_file():
         return {}
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return _ratings(Path(path), framework_col)
+    except DataError:  # a damaged earlier workbook has no ratings to carry over
         return {}
-    try:
+
+
+def _ratings(path: Path, framework_col: str) -> dict[tuple[str, str], tuple[str, str]]:
+    from vbhc_code.files.workbook import open_xlsx, sheet_rows
+
+    with open_xlsx(path) as wb:
         if "Framework" not in wb.sheetnames:
             return {}
-        it = wb["Framework"].iter_rows(values_only=True)
+        it = sheet_rows(wb["Framework"], where=f"{path.name} Framework")
         head = [str(h) if h is not None else "" for h in next(it, ())]
         if not {"code", framework_col, "rating", "notes"} <= set(head):
             return {}
@@ -100,8 +102,6 @@ def previous_ratings(path: Path, framework_col: str) -> dict[tuple[str, str], tu
             if get("rating") or get("notes"):
                 out[(get("code"), get(framework_col))] = (get("rating"), get("notes"))
         return out
-    finally:
-        wb.close()
 
 
 def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) -> Path:

@@ -156,7 +156,7 @@ def test_unreadable_existing_workbook_needs_force(store, tmp_path):
     with pytest.raises(HumanWorkExists) as exc:
         write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
     assert str(exc.value) == (f"{out} already exists and its decisions cannot be carried over (r.xlsx: not a "
-                              "readable .xlsx workbook (BadZipFile)); use --force to overwrite it or choose "
+                              "readable .xlsx workbook (not a zip archive, or a truncated one)); use --force to overwrite it or choose "
                               "another --out")
     assert out.read_bytes() == b"not a workbook"
     write_reconcile_workbook(store, coders=["anna", "ben"], out=out, force=True)

@@ -187,28 +187,23 @@ def _int(value: Any) -> int | None:
 
 def read_reconcile_xlsx(path: Path) -> ReconcileSheet:
     """Read the decisions; structural problems raise ``DataError``, row problems are collected."""
-    import zipfile
-
-    from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
+
+    from vbhc_code.files.workbook import open_xlsx, sheet_rows
 
     path = Path(path)
     name = path.name
     if not path.is_file():
         raise DataError(f"{path}: file not found")
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
+    with open_xlsx(path) as wb:
         if "_meta" not in wb.sheetnames or "Disagreements" not in wb.sheetnames:
             raise DataError(f"{name}: not a vbhc-code reconciliation workbook (no _meta or Disagreements sheet)")
-        meta = {_text(r[0]): _text(r[1]) for r in wb["_meta"].iter_rows(min_row=2, values_only=True) if r and r[0]}
+        meta = {_text(r[0]): _text(r[1]) for r in sheet_rows(wb["_meta"], min_row=2, pad=2) if r and r[0]}
         if meta.get("kind") != RECONCILE_KIND or not meta.get("coder_a") or not meta.get("coder_b"):
             raise DataError(f"{name}: not a vbhc-code reconciliation workbook")
         a, b = meta["coder_a"], meta["coder_b"]
         result = ReconcileSheet(path, a, b, meta, [])
-        it = wb["Disagreements"].iter_rows(values_only=True)
+        it = sheet_rows(wb["Disagreements"], where=f"{name} Disagreements")
         header = [_text(h) for h in next(it, ())]
         cols = {h: j for j, h in enumerate(header) if h}
         needed = ["document", "turn_index", "code", a, b, "decision", "rationale", "decided_by"]
@@ -231,7 +226,7 @@ def read_reconcile_xlsx(path: Path) -> ReconcileSheet:
                 _text(get["decision"]), _text(get["rationale"]), _text(get["decided_by"]),
             ))
         if "Earlier decisions" in wb.sheetnames:
-            it = wb["Earlier decisions"].iter_rows(values_only=True)
+            it = sheet_rows(wb["Earlier decisions"], where=f"{name} Earlier decisions")
             eh = {h: j for j, h in enumerate(_text(h) for h in next(it, ())) if h}
             if all(c in eh for c in EARLIER_COLUMNS):
                 for r, values in enumerate(it, start=2):
@@ -245,8 +240,6 @@ def read_reconcile_xlsx(path: Path) -> ReconcileSheet:
                         _text(g["noted_at"]),
                     ))
         return result
-    finally:
-        wb.close()
 
 
 def decision_cell(sheet: ReconcileSheet, row: DecisionRow, column: str = "decision") -> str:

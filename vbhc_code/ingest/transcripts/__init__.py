@@ -28,6 +28,7 @@ __all__ = [
     "SpeakerRules",
     "read_transcript",
     "read_bytes",
+    "read_input",
     "parse_plain_text",
     "sniff_format",
 ]
@@ -39,11 +40,16 @@ def read_transcript(
     """Read one transcript file. Errors are ``DataError`` naming ``display_name`` (default: the file name)."""
     path = Path(path)
     name = display_name or path.name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{name}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
+    data = read_input(path, name=name)
     return read_bytes(data, fmt=path.suffix.lower().lstrip("."), rules=rules, encoding=encoding, name=name)
+
+
+def read_input(path: Path, *, name: str) -> bytes:
+    """A transcript's bytes, refused from its size on disk before it is read (limits in ``files.archive``)."""
+    from vbhc_code.files.archive import DOCX, MAX_TEXT_BYTES, read_capped
+
+    limit = DOCX.file_bytes if path.suffix.lower() == ".docx" else MAX_TEXT_BYTES
+    return read_capped(path, name=name, limit=limit, what="transcript")
 
 
 def sniff_format(text: str, fmt: str) -> str:

@@ -12,17 +12,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from typing import NamedTuple
 
 from vbhc_code.errors import DataError
 from vbhc_code.ingest.transcripts.labels import TS, TS_ANY, is_header_field
 from vbhc_code.ingest.transcripts.tables import TableLayout, table_layout
 
-MAX_UNPACKED = 256 * 1024 * 1024  # bytes, all parts together
-MAX_RATIO = 200  # unpacked / packed for one part; Word documents are ~5-20x
-# DOCTYPE/ENTITY declarations in the encodings an XML part may use (UTF-8, UTF-16 LE/BE).
-_DECLARATIONS = tuple(w.encode(enc) for w in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
 _NAME_TIME = re.compile(rf"[ \t]*(?P<label>[^\W\d_][^:\n\t\[\]()]{{0,39}}?)[ \t]+{TS_ANY}[ \t]*")
 _LABEL_PREFIX = re.compile(
     rf"\s*(?:{TS_ANY}\s+)?(?P<label>[^:\[\]()\n]{{1,60}}?)\s*(?:\[{TS}\]|\({TS}\))?\s*:?\s*(?:{TS_ANY})?\s*"
@@ -30,40 +25,18 @@ _LABEL_PREFIX = re.compile(
 
 
 def check_archive(data: bytes, *, name: str) -> None:
+    """Refuse what is not a Word document, and anything over the .docx limits of ``files.archive``."""
+    from vbhc_code.files.archive import DOCX, check_package
+
     if not data:
         raise DataError(f"{name}: empty file")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         if data.startswith(b"PK\x03\x04"):
             raise DataError(f"{name}: a damaged or truncated .docx (the zip archive is incomplete)")
         raise DataError(f"{name}: not a .docx file (not a zip archive)")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            if total > MAX_UNPACKED:
-                raise DataError(f"{name}: refused: unpacks to {total:,} bytes (more than {MAX_UNPACKED:,}; zip bomb?)")
-            names = {i.filename for i in infos}
-            if "word/document.xml" not in names:
-                raise DataError(f"{name}: not a Word document (no word/document.xml in the archive)")
-            for info in infos:
-                if (
-                    info.file_size > 1_000_000
-                    and info.compress_size
-                    and info.file_size / info.compress_size > MAX_RATIO
-                ):
-                    raise DataError(
-                        f"{name}: refused: {info.filename} is compressed {info.file_size // max(info.compress_size, 1)}"
-                        f"x (zip bomb?)"
-                    )
-                if info.filename.endswith((".xml", ".rels")):
-                    with zf.open(info) as fh:
-                        chunk = fh.read(info.file_size + 1)
-                    if any(m in chunk for m in _DECLARATIONS):
-                        raise DataError(f"{name}: refused: {info.filename} declares a DOCTYPE/XML entities "
-                                        "(Word never writes them; possibly hostile)")
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
-        reason = "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
-        raise DataError(f"{name}: a damaged or truncated .docx ({reason})") from None
+    names = check_package(data, label=name, limits=DOCX)
+    if "word/document.xml" not in names:
+        raise DataError(f"{name}: not a Word document (no word/document.xml in the archive)")
 
 
 class TableRow(NamedTuple):
