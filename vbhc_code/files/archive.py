@@ -12,7 +12,7 @@ import os
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -259,7 +259,11 @@ class SafeZip:
                             f"{what} this tool reads (limit {_size(limit)}); refused")
         return b"".join(self._chunks(member))
 
-    def _chunks(self, member: Member) -> Iterator[bytes]:
+    def chunks(self, name: str) -> Generator[bytes, None, None]:
+        """A member's bytes in chunks of at most 64 KiB (for a peek at its head)."""
+        return self._chunks(self._by_name[name])
+
+    def _chunks(self, member: Member) -> Generator[bytes, None, None]:
         """A member's bytes in chunks, never more than its header says (nor than its limit)."""
         info = member.info
         got = 0

@@ -80,7 +80,7 @@ def is_earlier_output(path: Path, kind: OutputKind) -> bool:
             ours = _refi_origin(path)
         else:
             ours = bool(kind.text_start) and _head(path, len(kind.text_start.encode())) == kind.text_start.encode()
-    except (OSError, zipfile.BadZipFile, ValueError, KeyError, RuntimeError, EOFError):
+    except (OSError, zipfile.BadZipFile, ValueError, KeyError, RuntimeError, EOFError, DataError):
         ours = False
     return ours or (kind.recognise is not None and kind.recognise(path))
 
@@ -108,22 +108,35 @@ def _properties_mark(path: Path) -> str:
     """The marker in an Office file's ``docProps/core.xml`` keywords (a bounded byte search, no XML parse)."""
     import re
 
-    with zipfile.ZipFile(path) as zf:
-        info = zf.getinfo("docProps/core.xml")
-        if info.file_size > _PEEK:
-            return ""
-        with zf.open(info) as fh:
-            data = fh.read(_PEEK)
+    data = _member(path, "docProps/core.xml")
     found = re.search(rb"<cp:keywords>([^<]{0,200})</cp:keywords>", data)
     return found.group(1).decode("utf-8", "replace").strip() if found else ""
+
+
+def _member(path: Path, name: str, *, limit: int | None = _PEEK) -> bytes:
+    """One member of an existing archive at an output path, through the checked reader (it may be hostile);
+    b"" when it is missing or larger than ``limit``."""
+    from vbhc_code.files.archive import QDPX, SafeZip
+
+    with SafeZip(path, limits=QDPX) as archive:
+        found = archive.find(name, ignore_case=True)
+        size = next((m.size for m in archive.members if m.name == found), 0)
+        if found is None or (limit is not None and size > limit):
+            return b""
+        if limit is not None:
+            return archive.read(found)
+        head = archive.chunks(found)
+        try:
+            return next(head, b"")
+        finally:
+            head.close()
 
 
 def _refi_origin(path: Path) -> bool:
     if path.suffix.lower() == ".qdc":
         head = _head(path, 4096)
     else:
-        with zipfile.ZipFile(path) as zf, zf.open("project.qde") as fh:
-            head = fh.read(4096)
+        head = _member(path, "project.qde", limit=None)[:4096]
     return b'origin="vbhc-code' in head
 
 
@@ -137,12 +150,8 @@ def _themes_earlier(path: Path) -> bool:
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return False
     try:
-        with zipfile.ZipFile(path) as zf:
-            info = zf.getinfo("xl/workbook.xml")
-            if info.file_size > _PEEK:
-                return False
-            data = zf.read(info)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError):
+        data = _member(path, "xl/workbook.xml")
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, DataError):
         return False
     return all(f'name="{s}"'.encode() in data for s in ("Themes", "Quotes", "Methods"))
 
