@@ -50,6 +50,9 @@ def themes(
         "--exclude", help="CSV/XLSX of turns never to quote (columns document, turn_index[, code]).")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Overwrite --out/--md/--docx even when they are not earlier themes outputs.")] = False,
+    allow: Annotated[Path | None, typer.Option(
+        "--allow", help="File of known non-identifiers, one per line (as check-identifiers --allow); every other "
+        "flagged span in a quote is masked ([e-mail], [phone], [name], ...).")] = None,
     framework: Annotated[
         str | None, typer.Option("--framework", help="Document attribute for the Framework sheet (health_system).")
     ] = None,
@@ -74,9 +77,13 @@ def themes(
         if path is not None and path.is_dir():
             raise UsageError(f"{option} {path}: is a folder; give a file name")
     cb = _load_codebook(codebook) if codebook else None
+    from vbhc_code.ingest.identifiers import read_allow_list
+
+    allowed = read_allow_list(allow) if allow is not None else []
     with Store.open(resolve_store_path(store), create=False) as st:
         result = build_themes(st, coder=coder, codebook=cb, by=by, quotes=quotes, scope=scope,
-                              attribution=attribution, pins=pin, excludes=exclude, framework=framework)
+                              attribution=attribution, pins=pin, excludes=exclude, framework=framework,
+                              allow=allowed)
     print_warnings(result.warnings)
     for extra in (md, docx):
         if extra:

@@ -215,3 +215,19 @@ def scan_document(
         out.append({"document": name, "turn_index": turn_index, "start": f.start, "end": f.end, "kind": f.kind,
                     "text": f.text})
     return out
+
+
+def read_allow_list(path) -> list[str]:
+    """Known non-identifiers, one per line (``#`` comments and blank lines skipped; a BOM is dropped)."""
+    from pathlib import Path
+
+    from vbhc_code.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path.name}: cannot read the allow list ({type(exc).__name__})") from None
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 
 from vbhc_code.errors import DataError, UsageError
 from vbhc_code.models import Codebook, Participant, Turn
+from vbhc_code.themes.masking import mask_quotes
 from vbhc_code.themes.methods import methods_paragraphs, overview
 from vbhc_code.themes.prose import prose
 from vbhc_code.themes.quotes import (
@@ -132,13 +134,17 @@ def build_themes(
     pins: Path | None = None,
     excludes: Path | None = None,
     framework: str | None = None,
+    allow: Iterable[str] = (),
 ) -> ThemesResult:
     """Count codes per theme, participant, group and document type and pick quotes for each code.
 
     ``by`` is a participant attribute (default ``group`` when present) or, failing that, a document
-    attribute; ``framework`` a document attribute (default ``health_system`` when present).
+    attribute; ``framework`` a document attribute (default ``health_system`` when present). Quotes are masked
+    where the identifier check flags a span not on ``allow`` (``themes.masking``).
     """
-    return _Builder(store, coder, codebook, by, quotes, scope, attribution, pins, excludes, framework).run()
+    builder = _Builder(store, coder, codebook, by, quotes, scope, attribution, pins, excludes, framework)
+    builder.allow = tuple(allow)
+    return builder.run()
 
 
 class _Builder:
@@ -155,6 +161,7 @@ class _Builder:
         self.codebook = resolve_codebook(store, coder, codebook)
         stored = store.coder_codebook(coder)
         self.warnings: list[str] = []
+        self.allow: tuple[str, ...] = ()  # known non-identifiers: never masked in quotes
         if stored is not None and stored.sha256 and self.codebook.sha256 and stored.sha256 != self.codebook.sha256:
             self.warnings.append(
                 f"coder '{coder}' coded with codebook '{stored.name}' {stored.version}; the tables use "
@@ -293,6 +300,7 @@ class _Builder:
                                          for v in by_values]]
 
         quote_objs = self._quotes(code_rows, turns_with, codes_at, evidence, group_at, by_key)
+        quote_objs, masked = mask_quotes(quote_objs, allow=self.allow, warnings=self.warnings)
         labels = {r[0]: r[2] for r in code_rows}
         quotes_df = pd.DataFrame(
             [[q.code, labels[q.code], title_of[q.code], q.text, q.attribution, q.document, q.turn_index,
@@ -303,6 +311,7 @@ class _Builder:
         ov = overview(self.store, coder=self.coder, codebook=self.codebook, docs=self.docs, people=people,
                       group_at=group_at, by_key=by_key, who=self.participant, by=self.by, scope=self.scope,
                       turns=len(turns), none=NONE)
+        ov["quotes_masked"] = masked
         methods = methods_paragraphs(self.store, ov, coder=self.coder, codebook=self.codebook, scope=self.scope,
                                      by=self.by, n_quotes=self.n_quotes)
         return ThemesResult(
@@ -312,7 +321,7 @@ class _Builder:
             groups=pd.DataFrame(group_rows, columns=group_cols),
             cooccurrence=cooc, framework_table=self._framework(code_rows, turns_with, quote_objs),
             overview=ov, methods=methods, quote_objects=quote_objs, by_values=by_values, codes=json_codes,
-            warnings=self.warnings, quote_limit=self.n_quotes, attribution_format=self.attr_fmt,
+            warnings=self.warnings, quote_limit=self.n_quotes, attribution_format=self.attr_fmt, masked_quotes=masked,
         )
 
     # -- quotes -----------------------------------------------------------------------------------

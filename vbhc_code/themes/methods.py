@@ -204,7 +204,11 @@ def methods_paragraphs(store: Any, ov: dict[str, Any], *, coder: str, codebook: 
         )
     else:
         paras.append(f"No reconciliation log for '{coder}' is recorded in the store.")
-    paras.append(f"Up to {n_quotes} representative quotes per code. " + QUOTE_RULES)
+    masked = ov.get("quotes_masked", 0)
+    paras.append(f"Up to {n_quotes} representative quotes per code. " + QUOTE_RULES + (
+        f" In {_plural(masked, 'quote')} possible identifiers (e-mail addresses, phone numbers, titled names and "
+        "the like, as flagged by the identifier check) were replaced by a typed placeholder such as [e-mail]."
+        if masked else ""))
     return paras
 
 

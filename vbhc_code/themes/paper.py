@@ -99,7 +99,8 @@ def quote_note(result: ThemesResult) -> str:
         f"Table 2 holds {n} quote{'' if n == 1 else 's'} for {codes} of {len(result.themes)} codes, chosen by fixed "
         "rules: turns where the code is the main point first, spread over participants and groups; each quote "
         f"is at most {MAX_WORDS} words, cut at sentence or clause boundaries, with sound descriptions and caption "
-        "line breaks left out and '...' wherever words are left out; the words themselves are never changed."
+        "line breaks left out and '...' wherever words are left out; the words themselves are never changed, "
+        "except that possible identifiers are replaced by a typed placeholder such as [e-mail]."
     )
     if pinned:
         verb = "was" if pinned == 1 else "were"
