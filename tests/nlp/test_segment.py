@@ -33,6 +33,25 @@ def test_fast_sentences_equal_spacy_sentencizer(nlp_en, nlp_nl, pieces, sep, off
     assert sentence_spans(text, offset=offset, lang="nl") == reference(nlp_nl, text, offset)
 
 
+ALPHABET = "aZ9_.!?,;:'\"()-\u2026\u3002\u00e9e\u0301\U0001f600$%&* \n\t\u00a0\u3000"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.text(ALPHABET, max_size=12), st.sampled_from(PIECES + [":)", "'s", "n't", "Dr.", "(a)"])),
+                max_size=30))
+def test_sentences_of_any_characters_equal_spacy_sentencizer(nlp_en, nlp_nl, parts):
+    """Runs of punctuation, symbols, combining marks, "_" and every kind of whitespace, in any order."""
+    text = "".join(parts)
+    assert sentence_spans(text) == reference(nlp_en, text)
+    assert sentence_spans(text, lang="nl") == reference(nlp_nl, text)
+
+
+def test_batches_of_many_pieces_equal_one_piece_at_a_time():
+    texts = ["One. Two!", "", "   ", "x", "Hi.\n\nThere ( yes ) . Next", "\"Quote.\" Then", "a.  \u00a0b"] * 40
+    pieces = [(t, 10 * i) for i, t in enumerate(texts)]
+    assert list(iter_sentence_spans(pieces)) == [sentence_spans(t, offset=o) for t, o in pieces]
+
+
 def test_streamed_pieces_keep_their_own_offsets():
     pieces = [("One. Two.", 0), ("", 50), ("Three? Four!", 100)]
     assert list(iter_sentence_spans(pieces, batch_size=1)) == [[(0, 4), (5, 9)], [], [(100, 106), (107, 112)]]

@@ -101,67 +101,96 @@ def sentence_spans(text: str, *, offset: int = 0, lang: str = "en") -> list[tupl
 def iter_sentence_spans(
     pieces: Iterable[tuple[str, int]], *, lang: str = "en", batch_size: int = 256
 ) -> Iterator[list[tuple[int, int]]]:
-    """Sentence spans for many (text, offset) pieces, streamed through the tokenizer.
+    """Sentence spans for many (text, offset) pieces: spaCy's ``sentencizer`` rule (tested to give the same).
 
-    Tokenizer only, then the sentencizer's rule on the token arrays of a whole batch of pieces at once:
-    the same sentences as spaCy's ``sentencizer`` component (tested), without a Python step per token.
+    The rule: a sentence starts at the first token and at the first token after a sentence-final token
+    (one of the sentencizer's ``punct_chars``) that is neither punctuation nor sentence-final itself (an
+    "ordinary" token). spaCy tokenizes each whitespace-free chunk on its own, and only a chunk holding a
+    non-word character can hold a punctuation or sentence-final token (every Unicode punctuation character
+    but ``_`` is outside ``\\w``). So only such chunks go through the tokenizer (each distinct one once); any
+    other chunk is ordinary tokens from its first character, and whitespace makes tokens exactly as spaCy's
+    tokenizer makes them (a whitespace run is one token, less a single leading space, which belongs to the
+    token before it). ``batch_size`` is kept for callers; pieces are independent.
     """
-    nlp = blank_nlp(lang)
-    punct = _punct_ids(lang)
-    batch: list[tuple[object, str, int]] = []
+    del batch_size
+    summary = _ChunkSummaries(lang)
     for text, off in pieces:
-        batch.append((make_doc(nlp, text), text, off))
-        if len(batch) >= batch_size:
-            yield from _batch_sentence_spans(batch, punct)
-            batch = []
-    if batch:
-        yield from _batch_sentence_spans(batch, punct)
+        yield _trimmed(_sentence_starts(text, summary), text, off)
 
 
-@functools.cache
-def _punct_ids(lang: str):  # noqa: ANN202
-    import numpy as np
-
-    nlp = blank_nlp(lang)
-    sentencizer: Any = nlp.get_pipe("sentencizer")
-    chars = sentencizer.punct_chars
-    return np.array(sorted({nlp.vocab.strings.add(c) for c in chars}), dtype="uint64")
+# A whitespace-free chunk with a character that is not a word character (or is "_"): only such a chunk can
+# hold a punctuation token.
+_PUNCT_CHUNK = re.compile(r"(?<!\S)\S*?(?:[^\w\s]|_)\S*")
+_SPACES = re.compile(r"\s*")
+_SUMMARY_CACHE = 1_000_000  # distinct chunks remembered per language (a few hundred bytes each)
 
 
-def _batch_sentence_spans(batch, punct) -> list[list[tuple[int, int]]]:  # noqa: ANN001
-    """The sentencizer's rule: a sentence starts at token 0 and at the first token after a sentence-final
-    punctuation token that is neither punctuation nor sentence-final itself.
+class _ChunkSummaries:
+    """Per distinct chunk: (offset of its first ordinary token or -1, offsets of the ordinary tokens that
+    follow a sentence-final token inside it, whether a sentence-final token is left open at its end)."""
 
-    Vectorised over the tokens of every piece in ``batch``: a token is "ordinary" when it is neither
-    punctuation nor sentence-final; it starts a sentence when a sentence-final token lies between it and
-    the previous ordinary token (or the piece's first token, which always starts one) of its piece.
-    """
-    import numpy as np
-    from spacy.attrs import IDX, IS_PUNCT, ORTH
+    _cache: dict[str, dict[str, tuple[int, tuple[int, ...], bool]]] = {}
 
-    arrays = [doc.to_array([ORTH, IS_PUNCT, IDX]) for doc, _, _ in batch if len(doc)]
-    if not arrays:
-        return [[] for _ in batch]
-    lengths = np.array([len(doc) for doc, _, _ in batch])
-    arr = np.concatenate(arrays)
-    firsts = (np.cumsum(lengths) - lengths)[lengths > 0]
-    first = np.zeros(len(arr), dtype=bool)
-    first[firsts] = True
-    final = np.isin(arr[:, 0], punct)
-    ordinary = (arr[:, 1] == 0) & ~final
-    barriers = np.flatnonzero(ordinary | first)
-    finals_before = np.concatenate(([0], np.cumsum(final)))[barriers]
-    starts = first[barriers].copy()
-    starts[1:] |= ordinary[barriers[1:]] & (finals_before[1:] > finals_before[:-1])
-    start_tokens = barriers[starts]
-    start_chars = arr[start_tokens, 2].tolist()
-    bounds = np.searchsorted(start_tokens, np.cumsum(lengths)).tolist()
-    out: list[list[tuple[int, int]]] = []
-    lo = 0
-    for (_, raw, off), hi in zip(batch, bounds):
-        out.append(_trimmed(start_chars[lo:hi], raw, off))
-        lo = hi
-    return out
+    def __init__(self, lang: str) -> None:
+        self.nlp = blank_nlp(lang)
+        sentencizer: Any = self.nlp.get_pipe("sentencizer")
+        self.finals = frozenset(sentencizer.punct_chars)
+        self.known = self._cache.setdefault(lang, {})
+
+    def __call__(self, chunk: str) -> tuple[int, tuple[int, ...], bool]:
+        known = self.known.get(chunk)
+        if known is not None:
+            return known
+        first, inner, open_final = -1, [], False
+        for token in make_doc(self.nlp, chunk):
+            if token.text in self.finals:
+                open_final = True
+            elif not token.is_punct:
+                if first < 0:
+                    first = token.idx
+                if open_final:
+                    inner.append(token.idx)
+                    open_final = False
+        found = (first, tuple(inner), open_final)
+        if len(chunk) <= LONG_RUN:
+            if len(self.known) >= _SUMMARY_CACHE:
+                self.known.clear()
+            self.known[chunk] = found
+        return found
+
+
+def _sentence_starts(text: str, summary: _ChunkSummaries) -> list[int]:
+    """Character offsets where the sentencizer's rule starts a sentence in ``text`` (the first at 0)."""
+    starts = {0}
+    for m in _PUNCT_CHUNK.finditer(text):
+        _, inner, open_final = summary(m.group())
+        starts.update(m.start() + k for k in inner)
+        if open_final:
+            at = _ordinary_after(text, m.end(), summary)
+            if at is not None:
+                starts.add(at)
+    return sorted(starts)
+
+
+def _ordinary_after(text: str, j: int, summary: _ChunkSummaries) -> int | None:
+    """Start of the first ordinary token after the chunk that ends at ``j``, or None."""
+    n = len(text)
+    while j < n:
+        k = _SPACES.match(text, j).end()  # type: ignore[union-attr]  # \s* always matches
+        if k > j and text[j] != " ":
+            return j  # a whitespace token
+        if k - j > 1:
+            return j + 1  # a whitespace token after the single space the chunk before keeps
+        if k >= n:
+            return None
+        m = _PUNCT_CHUNK.match(text, k)
+        if m is None:
+            return k  # a chunk of word characters: ordinary tokens only
+        first = summary(m.group())[0]
+        if first >= 0:
+            return k + first
+        j = m.end()
+    return None
 
 
 def _trimmed(starts: list[int], raw: str, off: int) -> list[tuple[int, int]]:
