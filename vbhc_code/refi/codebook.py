@@ -36,7 +36,10 @@ class _CodeNode:
 
 def read_refi_codebook(path: Path) -> Codebook:
     """The codebook of a .qdc or .qdpx file (hierarchy kept: a code's parent becomes its theme)."""
+    from vbhc_code.refi.guids import resolve_duplicate_guids
+
     with open_refi(Path(path)) as refi:
+        resolve_duplicate_guids(refi)
         codebook, _, _ = codebook_from_refi(refi, [])
     return codebook
 

@@ -22,6 +22,7 @@ from vbhc_code.files.archive import MAX_TEXT_BYTES
 from vbhc_code.models import DOC_TYPES, Codebook, Coding, Document, Participant, frozen_mapping
 from vbhc_code.refi.codebook import codebook_from_refi
 from vbhc_code.refi.format import DOC_TYPE_VARIABLE, FORMAT_VARIABLE, LANGUAGE_VARIABLE, coded_set_guid, make_guid
+from vbhc_code.refi.guids import resolve_duplicate_guids
 from vbhc_code.refi.read import RefiFile, decode_text, gkey, kid, kids, local, open_refi, resolve_source, text_of
 from vbhc_code.store.store import Store
 
@@ -131,6 +132,7 @@ def import_refi(store: Store, path: Path) -> ImportReport:
     with open_refi(path) as refi:
         report = ImportReport(path=path, kind=refi.kind, origin=refi.root.get("origin") or "")
         report.warnings.extend(f"{path.name}: {n}" for n in refi.notes)
+        report.warnings.extend(resolve_duplicate_guids(refi))  # refuses ambiguous GUIDs (see refi/guids.py)
         codebook, code_ids, theme_only = codebook_from_refi(refi, report.warnings)
         report.codes, report.themes = len(codebook.codes), len(codebook.themes)
         if refi.kind == "codebook":
