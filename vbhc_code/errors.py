@@ -93,8 +93,8 @@ def store_error(where: object, exc: BaseException, doing: str = "cannot write to
         ("database is locked", Busy, "another vbhc-code command is using the store; try again when it ends"),
         ("database table is locked", Busy, "another vbhc-code command is using the store; try again when it ends"),
         ("readonly database", DataError, "the store file or its folder is read-only"),
-        ("unable to open database", DataError, "cannot open the store file (check the folder and permissions)"),
-        ("file is not a database", DataError, "not an SQLite file"),
+        ("unable to open database", DataError, "cannot open the store file or create its journal: check the folder"),
+        ("file is not a database", DataError, "file is not a database"),
         ("malformed", DataError, "the store file is damaged"),
     ]
     for needle, cls, reason in kinds:

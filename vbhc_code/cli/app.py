@@ -10,6 +10,7 @@ import core modules inside the command functions, never at the top.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -339,13 +340,45 @@ def _where(exc: BaseException) -> str:
     return where
 
 
+def sqlite_error() -> type[Exception]:
+    """sqlite3.Error when the store module is loaded (a command that never opened a store has none to map)."""
+    module = sys.modules.get("sqlite3")
+    return module.Error if module is not None else _NoError
+
+
+class _NoError(Exception):
+    pass
+
+
+def system_fault(exc: BaseException) -> VbhcError:
+    """An OS or store error no lower layer located: the one mapping (``errors.os_error``/``store_error``) with
+    the best place we know. Every file vbhc-code writes is located by ``files.atomic`` and every file it reads
+    by its reader, so a write error without a file name is standard output (``> /dev/full``)."""
+    import errno
+
+    from vbhc_code.errors import os_error, store_error
+
+    if not isinstance(exc, OSError):
+        return store_error("the study store", exc, "cannot use the study store")
+    if getattr(exc, "filename", None) is not None:
+        return os_error(Path(exc.filename).name, exc, "cannot read or write")
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EDQUOT, errno.EPIPE):
+        with contextlib.suppress(OSError):  # nothing more goes to it, not even Python's flush at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return os_error("standard output", exc, "cannot write")
+    return os_error("a file", exc, "cannot read or write")
+
+
 def handle_errors(func: F) -> F:
     """Turn a ``VbhcError`` into a one-line (or located multi-line) message and an exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # data still buffered fails here (e.g. > /dev/full), not at exit
+            return result
         except VbhcError as exc:
             console_err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
@@ -357,6 +390,12 @@ def handle_errors(func: F) -> F:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(141) from None
+        except (OSError, sqlite_error()) as exc:
+            if os.environ.get("VBHC_CODE_DEBUG"):
+                raise
+            fault = system_fault(exc)
+            console_err.print(f"error: {fault}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(fault.exit_code) from None
         except Exception as exc:
             if type(exc).__module__.startswith(("click", "typer")) or os.environ.get("VBHC_CODE_DEBUG"):
                 raise

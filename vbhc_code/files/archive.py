@@ -93,7 +93,11 @@ def read_capped(path: Path, *, name: str, limit: int | None = None, what: str = 
     reading, should it grow): a 1.5 GB text file is never read whole."""
     limit = MAX_SHEET_BYTES if limit is None else limit
     try:
-        with path.open("rb") as fh:
+        # non-blocking open, then a regular-file check: a FIFO (or a device) is refused at once, never waited for
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise DataError(f"{name}: not a regular file (a FIFO, device or socket); refused")
             size = os.fstat(fh.fileno()).st_size
             if size > limit:
                 raise DataError(f"{name}: {size:,} bytes; larger than any {what} this tool reads "

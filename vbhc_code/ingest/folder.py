@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,13 +60,16 @@ def discover(folder: Path, *, exclude: Collection[Path] = frozenset()) -> tuple[
 
     found: list[Path] = []
     skipped: list[tuple[str, str]] = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+    for path in sorted(_entries(folder)):
         rel = path.relative_to(folder).as_posix()
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue  # hidden files and folders (.git, .DS_Store) are never study data
-        if path.resolve() in exclude:
+        target, problem = _target(path)
+        if problem:
+            skipped.append((rel, problem))
+        elif target in exclude:
             skipped.append((rel, "study sheet (participants/documents)"))
-        elif path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+        elif path.is_symlink() and not target.is_relative_to(folder.resolve()):
             skipped.append((rel, "symbolic link pointing outside the folder"))
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             skipped.append((rel, f"not a transcript format ({path.suffix or 'no extension'})"))
@@ -72,6 +78,35 @@ def discover(folder: Path, *, exclude: Collection[Path] = frozenset()) -> tuple[
         else:
             found.append(path)
     return found, skipped
+
+
+def _entries(folder: Path) -> Iterable[Path]:
+    """Everything below ``folder`` that is not a folder (symbolic links to folders are not followed)."""
+    for root, dirs, names in os.walk(folder, onerror=None, followlinks=False):
+        base = Path(root)
+        for name in names:
+            yield base / name
+        for name in dirs:
+            if (base / name).is_symlink():
+                yield base / name  # reported (skipped) below, never walked into
+
+
+def _target(path: Path) -> tuple[Path, str]:
+    """The file a path stands for, or why it cannot be read as a transcript (a symlink loop, a dangling link, a
+    FIFO, a device, a socket or a folder: reading a FIFO would wait forever)."""
+    try:
+        target = path.resolve(strict=True)
+        mode = target.stat().st_mode
+    except RuntimeError:  # Python < 3.13 reports a symlink loop this way
+        return path, "symbolic link loop"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return path, "symbolic link loop"
+        return path, "dangling symbolic link" if path.is_symlink() else "cannot be read"
+    if not stat.S_ISREG(mode):
+        kind = "folder" if stat.S_ISDIR(mode) else "FIFO, device or socket"
+        return target, f"not a regular file ({kind})"
+    return target, ""
 
 
 def document_type(turns: tuple[Turn, ...]) -> str:
@@ -234,10 +269,29 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
     doc_report.warnings.extend(parsed.warnings)
     _fill_summary(doc_report, doc)
     with store.transaction():  # the document, how it was read and its word count, together
-        store.save_document(doc, replace=old_sha is not None)
+        if not _still_as_read(run, name, sha, old_sha, doc_report):
+            return
+        store.save_document(doc, replace=store.document_sha(name) is not None)
         store.set_meta(_READING_META + name, run.reading)
         store.set_meta(_WORDS_META + name, f"{sha} {doc_report.words}")
     _report_speakers_and_identifiers(run, doc)
+
+
+def _still_as_read(run: _Run, name: str, sha: str, old_sha: str | None, doc_report: DocumentReport) -> bool:
+    """Under the store's write lock: is the document still as this run found it? Another ingest of the same
+    folder may have stored it meanwhile (then it is unchanged here), or stored other content (then the run's
+    rules for a changed file apply again: refused when it has codings)."""
+    now = run.store.document_sha(name)
+    if now == old_sha:
+        return True
+    if now == sha:
+        doc_report.status = "unchanged"  # stored by a concurrent ingest
+        return False
+    if run.store.has_codings(name) and not run.force:
+        doc_report.status = "refused"
+        doc_report.error = f"{name}: changed in the store by another command while it was read; run ingest again"
+        return False
+    return True
 
 
 def _reread_coded(run: _Run, doc: Document, meta: dict[str, str], doc_report: DocumentReport) -> None:

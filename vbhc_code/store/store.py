@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.errors import DataError
+from vbhc_code.errors import DataError, store_error
 from vbhc_code.models import Codebook, Coding, Document, Participant, Turn, frozen_mapping
 from vbhc_code.store.schema import MIGRATIONS, SCHEMA_VERSION, codebook_from_json, codebook_to_json
 
@@ -25,6 +25,9 @@ _LOG_KEYS = (
     "document", "turn_index", "code", "coder_a", "coder_b", "value_a", "value_b",
     "decision", "rationale", "decided_by", "decided_at", "consensus_coder",
 )
+
+
+BUSY_TIMEOUT = 60.0  # seconds a command waits for another one that holds the store (then exit 75)
 
 
 def now_iso() -> str:
@@ -86,9 +89,9 @@ class Store:
             raise DataError(f"{path}: is a folder, not a store file")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
         except (OSError, sqlite3.Error) as exc:
-            raise DataError(f"{path}: cannot open the study store ({_reason(exc)})") from None
+            raise store_error(path, exc, "cannot open the study store") from None
         conn.row_factory = sqlite3.Row
         store = cls(conn, path)
         try:
@@ -96,7 +99,7 @@ class Store:
             store._migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise DataError(f"{path}: not a usable study store ({_reason(exc)})") from None
+            raise store_error(path, exc, "not a usable study store") from None
         return store
 
     def _migrate(self) -> None:
@@ -113,8 +116,9 @@ class Store:
             try:
                 self.conn.executescript(script)
             except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                self._rollback()
+                if self.conn.execute("PRAGMA user_version").fetchone()[0] > target:
+                    continue  # another process created or upgraded the store while we waited for its lock
                 raise
 
     def close(self) -> None:
@@ -138,22 +142,32 @@ class Store:
             return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise DataError(f"{self.path}: cannot write to the study store ({_reason(exc)})") from None
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from None
         self._depth = 1
         try:
             yield self.conn
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise store_error(self.path, exc) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             try:
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                self.conn.execute("ROLLBACK")
-                raise DataError(f"{self.path}: cannot write to the study store ({_reason(exc)})") from None
+                self._rollback()
+                raise store_error(self.path, exc) from None
         finally:
             self._depth = 0
+
+    def _rollback(self) -> None:
+        """ROLLBACK only when a transaction is still open: after a full disk or an I/O error SQLite may have
+        rolled back already, and a second ROLLBACK would fail and hide the real error."""
+        if self.conn.in_transaction:
+            with suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     @contextmanager
     def fast_writes(self) -> Iterator[None]:
@@ -632,10 +646,6 @@ def remove_store_files(path: Path) -> None:
     for suffix in ("", "-journal", "-wal", "-shm"):
         with suppress(OSError):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
-
-
-def _reason(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
 
 
 def _sha_of_json(codebook: Codebook) -> str:
