@@ -158,3 +158,16 @@ class Coding:
     end: int | None = None
     evidence: str | None = None  # e.g. "term 'bundled payment'" or "pattern 2"; never required
     confidence: float | None = None  # autocode's 0-1 score from its evidence; None for human codings
+
+
+def covered_spans(coding: Coding, turn: Turn) -> tuple[Span, ...]:
+    """The characters a coding covers (document offsets): its span when it has one, else its turn's text spans.
+
+    A whole-turn coding of a caption turn merged from several cues covers the cue texts only, never the cue
+    ids and timings between them. This one notion is shared by the character unit and ``--mode nvivo`` of
+    ``agreement`` and by the REFI export (one selection per span), so a REFI consumer counts what we count.
+    """
+    if coding.start is not None and coding.end is not None and coding.end > coding.start:
+        return ((coding.start, coding.end),)
+    spans = tuple((s, e) for s, e in turn.text_spans if e > s)
+    return spans or ((turn.start, turn.end),)

@@ -374,3 +374,20 @@ def test_sample_study_anna_ben_against_sklearn(sample_store, tmp_path):
         else:
             assert mine == pytest.approx(cohen_kappa_score(a, b), abs=1e-12)
     assert 0.6 < report["pooled"]["cohen_kappa"] < 0.95
+
+
+def test_nvivo_mode_names_itself_and_its_scope_and_writes_per_document_figures(store, tmp_path):
+    from openpyxl import load_workbook
+
+    plain = agreement_report(store, coders=["A", "B"], unit="character")
+    assert plain["mode"] is None and plain["scope"] == "participant"
+    r = agreement_report(store, coders=["A", "B"], unit="character", mode="nvivo")
+    assert r["mode"] == "nvivo" and r["scope"] == "all characters"
+    write_agreement_xlsx(r, tmp_path / "a.xlsx")
+    rows = list(load_workbook(tmp_path / "a.xlsx")["Per document"].iter_rows(values_only=True))
+    assert rows[0][:6] == ("code", "document", "both", "first_only", "second_only", "neither")
+    expected = {(code, d): (f["both"], f["first_only"], f["second_only"], f["neither"])
+                for code, stats in r["per_code"].items() for d, f in stats["per_document"].items()}
+    assert {(row[0], row[1]): row[2:6] for row in rows[1:]} == expected and len(rows) - 1 == len(expected) > 0
+    write_agreement_xlsx(plain, tmp_path / "b.xlsx")
+    assert "Per document" not in load_workbook(tmp_path / "b.xlsx").sheetnames

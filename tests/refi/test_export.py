@@ -252,3 +252,54 @@ def test_the_builtin_codebook_survives_a_qdc_round_trip(tmp_path):
     fields = ("id", "theme", "label", "definition", "include", "exclude", "examples")
     assert [[getattr(c, f) for f in fields] for c in back.codes] == [[getattr(c, f) for f in fields] for c in cb.codes]
     assert [(t.id, t.label, t.description) for t in back.themes] == [(t.id, t.label, t.description) for t in cb.themes]
+
+
+def _counts_from_qdpx(path) -> dict[str, dict[str, int]]:
+    """Per code: both / first_only / second_only / neither characters, as a REFI consumer counts them from
+    the selections of the first and second user (every character of every source)."""
+    with zipfile.ZipFile(path) as z:
+        root = etree.fromstring(z.read("project.qde"))
+        texts = {m: z.read(m).decode("utf-8") for m in z.namelist() if m.startswith("sources/")}
+    users = [u.get("guid") for u in root.iterfind("q:Users/q:User", NS)]
+    code_ids = {c.get("guid"): c.get("name").split()[0] for c in root.iterfind(".//q:Code", NS)
+                if c.get("isCodable") == "true"}
+    out: dict[str, dict[str, int]] = {}
+    for src in root.iterfind("q:Sources/q:TextSource", NS):
+        length = len(texts["sources/" + src.get("plainTextPath").removeprefix("internal://")])
+        chars: dict[tuple[str, str], set[int]] = {}
+        for sel in src.iterfind("q:PlainTextSelection", NS):
+            span = range(int(sel.get("startPosition")), int(sel.get("endPosition")))
+            for coding in sel.iterfind("q:Coding", NS):
+                code = code_ids[coding.find("q:CodeRef", NS).get("targetGUID")]
+                chars.setdefault((code, coding.get("creatingUser")), set()).update(span)
+        for code in set(code_ids.values()):
+            a, b = chars.get((code, users[0]), set()), chars.get((code, users[1]), set())
+            row = out.setdefault(code, {"both": 0, "first_only": 0, "second_only": 0, "neither": 0})
+            row["both"] += len(a & b)
+            row["first_only"] += len(a - b)
+            row["second_only"] += len(b - a)
+            row["neither"] += length - len(a | b)
+    return out
+
+
+def test_export_counts_the_characters_agreement_mode_nvivo_counts(sample_store, tmp_path):
+    import shutil
+
+    from repo_paths import REPO
+
+    from vbhc_code.agreement.report import agreement_report
+    from vbhc_code.coding.imports import import_codings
+
+    path = tmp_path / "s.sqlite"
+    shutil.copy(sample_store, path)
+    with Store.open(path) as st:
+        import_codings(st, [REPO / "codings" / "coder-anna.csv", REPO / "codings" / "coder-ben.csv"])
+        # the sample has whole-turn codings of caption turns merged from several cues
+        multi = {(t.document, t.turn_index) for t in st.turns() if not t.is_single_span}
+        assert any((c.document, c.turn_index) in multi for c in st.codings("anna"))
+        export_qdpx(st, out=tmp_path / "s.qdpx", coders=["anna", "ben"])
+        nvivo = agreement_report(st, coders=["anna", "ben"], unit="character", scope="participant", mode="nvivo")
+    ours = _counts_from_qdpx(tmp_path / "s.qdpx")
+    keys = ("both", "first_only", "second_only", "neither")
+    theirs = {code: {k: row[k] for k in keys} for code, row in nvivo["per_code"].items()}
+    assert ours == theirs

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from vbhc_code.agreement.nvivo import NVIVO_SCOPE, PER_DOCUMENT_KEYS, per_document_rows
 from vbhc_code.agreement.statistics import (
     BOOT_SEED,
     N_BOOT,
@@ -26,7 +27,7 @@ from vbhc_code.agreement.statistics import (
 from vbhc_code.agreement.units import UnitData, build_units
 from vbhc_code.store.store import Store
 
-REPORT_KEYS = ("unit", "scope", "coders", "n_units", "pooled", "macro", "per_code", "reasons")
+REPORT_KEYS = ("unit", "scope", "mode", "coders", "n_units", "pooled", "macro", "per_code", "reasons")
 MACRO_METRICS = ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "gwet_ac1", "brennan_prediger",
                  "positive_agreement", "fleiss_kappa")
 EVAL_MACRO = ("precision", "recall", "f1", "cohen_kappa")
@@ -85,7 +86,8 @@ def agreement_report(
         _maxqda(pooled, per_code, data)
     return {
         "unit": data.unit,
-        "scope": data.scope,
+        "scope": NVIVO_SCOPE if mode == "nvivo" else data.scope,  # NVivo counts every character of a source
+        "mode": mode,
         "coders": data.coders,
         "n_units": data.n_units,
         "pooled": pooled,
@@ -408,4 +410,10 @@ def write_agreement_xlsx(report: dict[str, Any], path, *, force: bool = False) -
         "Empty cells are undefined values; the reasons follow.",
         *[f"{k}: {v}" for k, v in report["reasons"].items()],
     ]
-    write_workbook(path, [sheet, summary, TextSheet("Notes", notes, title="Agreement")], kind=AGREEMENT, force=force)
+    sheets = [sheet, summary]
+    per_document = per_document_rows(report)
+    if per_document:  # --mode nvivo: the figures NVivo shows per source
+        kinds = {"percent_agreement": "percent", "cohen_kappa": "float"}
+        sheets.append(Sheet("Per document", [Column("code", width=14), Column("document", width=18)] + [
+            Column(k, kind=kinds.get(k, "int")) for k in PER_DOCUMENT_KEYS], per_document))
+    write_workbook(path, [*sheets, TextSheet("Notes", notes, title="Agreement")], kind=AGREEMENT, force=force)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from vbhc_code.errors import DataError, UsageError
-from vbhc_code.models import Coding, Turn
+from vbhc_code.models import Coding, Turn, covered_spans
 from vbhc_code.store.store import Store
 
 UNITS = ("turn", "sentence", "document", "character", "segment")
@@ -158,9 +158,7 @@ def _turn_spans(turn: Turn) -> list[tuple[int, int]]:
 
 
 def _coding_spans(coding: Coding, turn: Turn) -> list[tuple[int, int]]:
-    if coding.start is not None and coding.end is not None and coding.end > coding.start:
-        return [(coding.start, coding.end)]
-    return _turn_spans(turn) or [(turn.start, turn.end)]
+    return list(covered_spans(coding, turn))  # the notion shared with the REFI export
 
 
 def pattern_counts_per_code(values: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from vbhc_code import __version__
 from vbhc_code.errors import DataError, UsageError, VbhcError
 from vbhc_code.files.atomic import atomic_path
 from vbhc_code.files.outputs import CODEBOOK, REFI_PROJECT, OutputKind
-from vbhc_code.models import Code, Codebook, Coding, Document, Participant, Theme
+from vbhc_code.models import Code, Codebook, Coding, Document, Participant, Theme, covered_spans
 from vbhc_code.refi.format import (
     DOC_TYPE_VARIABLE,
     FORMAT_VARIABLE,
@@ -284,16 +284,20 @@ Selections = dict[str, dict[tuple[int, int, str], list[str]]]
 
 
 def _selections(docs: list[Document], codings_by_coder: dict[str, list[Coding]]) -> Selections:
-    """One selection per (document, coder, span), carrying every code that coder gave that span."""
+    """One selection per (document, coder, span), carrying every code that coder gave that span.
+
+    Spans are ``models.covered_spans``: a whole-turn coding of a caption turn merged from several cues is one
+    selection per cue text, so a REFI consumer counts the same characters as ``agreement --mode nvivo``.
+    """
     groups: Selections = defaultdict(lambda: defaultdict(list))
     turn_of = {(d.name, t.turn_index): t for d in docs for t in d.turns}
     for coder, codings in codings_by_coder.items():
         for c in codings:
             turn = turn_of[(c.document, c.turn_index)]
-            span = (c.start, c.end) if c.start is not None and c.end is not None else (turn.start, turn.end)
-            codes = groups[c.document][(span[0], span[1], coder)]
-            if c.code not in codes:
-                codes.append(c.code)
+            for start, end in covered_spans(c, turn):
+                codes = groups[c.document][(start, end, coder)]
+                if c.code not in codes:
+                    codes.append(c.code)
     return groups
 
 

@@ -19,7 +19,7 @@ from lxml import etree
 
 from vbhc_code.errors import DataError, ValidationError
 from vbhc_code.files.archive import MAX_TEXT_BYTES
-from vbhc_code.models import DOC_TYPES, Codebook, Coding, Document, Participant, frozen_mapping
+from vbhc_code.models import DOC_TYPES, Codebook, Coding, Document, Participant, Turn, covered_spans, frozen_mapping
 from vbhc_code.refi.codebook import codebook_from_refi
 from vbhc_code.refi.format import DOC_TYPE_VARIABLE, FORMAT_VARIABLE, LANGUAGE_VARIABLE, coded_set_guid, make_guid
 from vbhc_code.refi.guids import resolve_duplicate_guids
@@ -281,6 +281,7 @@ def _codings(refi, selections, by_source, users, code_ids, theme_only, report):
     counted = 0
     issues: dict[str, int] = defaultdict(int)
     turn_index: dict[str, tuple[list, list[int]]] = {}
+    multi: dict[tuple[str, int], Turn] = {}  # turns seen, to rejoin per-cue selections (below)
     for sel, src_key in selections:
         doc, removed = by_source[src_key]
         where = f"{label}: {refi.where} line {sel.sourceline}"
@@ -312,13 +313,31 @@ def _codings(refi, selections, by_source, users, code_ids, theme_only, report):
             coder = users.get(user_key) or (f"user {user_key[:8]}" if user_key else "refi")
             counted += 1
             for t in turns:
+                multi[(doc.name, t.turn_index)] = t
                 s, e = max(start, t.start), min(end, t.end)
                 span = (None, None) if (s, e) == (t.start, t.end) else (s, e)
                 report.merged += (doc.name, t.turn_index, code, *span) in out[coder]
                 out[coder][(doc.name, t.turn_index, code, *span)] = Coding(doc.name, t.turn_index, code, coder, *span)
     for what, n in sorted(issues.items()):
         report.skipped.append(f"{n} {what}")
-    return {coder: list(rows.values()) for coder, rows in out.items()}, counted
+    return {coder: _whole_turns(list(rows.values()), multi) for coder, rows in out.items()}, counted
+
+
+def _whole_turns(codings: list[Coding], turns: dict) -> list[Coding]:
+    """Selections covering exactly every cue text of a merged caption turn (how our export writes a whole-turn
+    coding, see ``models.covered_spans``) become one whole-turn coding again."""
+    by_cell: dict[tuple, set] = defaultdict(set)
+    for c in codings:
+        by_cell[(c.document, c.turn_index, c.code)].add((c.start, c.end))
+    whole = set()
+    for (d, i, code), spans in by_cell.items():
+        turn = turns.get((d, i))
+        if turn is not None and not turn.is_single_span and spans == set(covered_spans(Coding(d, i, code, ""), turn)):
+            whole.add((d, i, code))
+    out = [c for c in codings if (c.document, c.turn_index, c.code) not in whole]
+    coder = codings[0].coder if codings else ""
+    out += [Coding(d, i, code, coder) for d, i, code in sorted(whole)]
+    return out
 
 
 def _turn_index(doc: Document) -> tuple[list, list[int]]:
