@@ -3,8 +3,11 @@
 Each table row is one line, its cells joined by a tab and a cell's paragraphs by ``\\n``. Rows of a speaker
 table (see ``tables.py``) are handed to the line reader with the offsets of their speaker and text cells.
 
-The archive is checked before python-docx sees it: not a zip, too large when unpacked (zip bomb), or XML
+The archive is checked before anything reads it: not a zip, too large when unpacked (zip bomb), or XML
 with a DOCTYPE / entity declarations (billion laughs, external entities) is refused with a clear error.
+The body is then parsed straight from ``word/document.xml`` with python-docx's own parser and element classes
+(opening python-docx's ``Document`` parses every part and cost more than the rest of reading); the
+``Document`` is opened only to resolve a character style, or for a package that names its main part unusually.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from vbhc_code.errors import DataError
 from vbhc_code.ingest.transcripts.labels import TS, TS_ANY, is_header_field
@@ -61,12 +64,16 @@ class DocxText(NamedTuple):
 def docx_text(data: bytes, *, name: str) -> DocxText:
     """The plain text, bold speaker labels, table speaker labels and speaker-table rows."""
     check_archive(data, name=name)
+    document: Any = _LazyDocument(data)
     try:
-        import docx
         from docx.table import Table
 
-        document = docx.Document(io.BytesIO(data))
-        body = document.element.body
+        body = _main_body(data, name=name)
+        if body is None:  # an unusual package: python-docx finds its main part
+            document = document.opened
+            body = document.element.body
+    except DataError:
+        raise
     except Exception as exc:  # python-docx raises many kinds on a malformed package
         raise DataError(f"{name}: a damaged .docx that cannot be read ({type(exc).__name__})") from None
     W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -104,6 +111,54 @@ def docx_text(data: bytes, *, name: str) -> DocxText:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _OFF = ("0", "false", "off")
+_MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_MAIN_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_PKG = "{http://schemas.openxmlformats.org/package/2006/"
+
+
+class _LazyDocument:
+    """python-docx's ``Document``, opened only when a character style must be resolved (rare): opening it
+    parses every part of the package, several times the work of reading the body."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._document: Any = None
+
+    @property
+    def opened(self) -> Any:
+        if self._document is None:
+            import docx
+
+            self._document = docx.Document(io.BytesIO(self._data))
+        return self._document
+
+    @property
+    def styles(self) -> Any:
+        return self.opened.styles
+
+
+def _main_body(data: bytes, *, name: str) -> Any:
+    """The ``w:body`` of ``word/document.xml`` parsed as python-docx parses it (its element classes), when the
+    package names that part as its Word main document in the usual way; else None."""
+    from docx.oxml.parser import parse_xml
+
+    from vbhc_code.files.archive import DOCX, SafeZip
+    from vbhc_code.files.archive import parse_xml as parse_safe
+
+    with SafeZip(data, label=name, limits=DOCX) as package:
+        if package.find("_rels/.rels") is None or package.find("[Content_Types].xml") is None:
+            return None
+        rels = parse_safe(package.read("_rels/.rels"), where=name, limit=DOCX.xml_bytes).getroot()
+        targets = [r.get("Target") for r in rels.iter(_PKG + "relationships}Relationship")
+                   if r.get("Type") == _MAIN_REL and r.get("TargetMode") != "External"]
+        if targets not in (["word/document.xml"], ["/word/document.xml"]):
+            return None
+        types = parse_safe(package.read("[Content_Types].xml"), where=name, limit=DOCX.xml_bytes).getroot()
+        main = [o.get("ContentType") for o in types.iter(_PKG + "content-types}Override")
+                if (o.get("PartName") or "").lower() == "/word/document.xml"]
+        if main != [_MAIN_TYPE]:
+            return None
+        return parse_xml(package.read("word/document.xml")).body
 
 
 # Runs as python-docx reads a paragraph (w:r, w:hyperlink), plus tracked insertions and moves, which a reader
