@@ -30,6 +30,16 @@ _LOG_KEYS = (
 BUSY_TIMEOUT = 60.0  # seconds a command waits for another one that holds the store (then exit 75)
 
 
+def busy_timeout() -> float:
+    """``$VBHC_CODE_BUSY_TIMEOUT`` seconds, else ``BUSY_TIMEOUT``: how long a command waits for the store."""
+    import os
+
+    try:
+        return max(0.0, float(os.environ.get("VBHC_CODE_BUSY_TIMEOUT", BUSY_TIMEOUT)))
+    except ValueError:
+        return BUSY_TIMEOUT
+
+
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -89,7 +99,7 @@ class Store:
             raise DataError(f"{path}: is a folder, not a store file")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout())
         except (OSError, sqlite3.Error) as exc:
             raise store_error(path, exc, "cannot open the study store") from None
         conn.row_factory = sqlite3.Row
