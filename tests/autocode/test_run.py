@@ -454,3 +454,22 @@ def test_matcher_start_up_is_timed_apart_from_coding(store, monkeypatch):
     assert report.startup_seconds == 14.0
     assert report.seconds == 0.0
     assert report.words > 0
+
+
+def test_documents_in_batches_give_the_codings_of_one_pass(sample_store, tmp_path, monkeypatch):
+    """Autocode reads the store a batch of documents at a time (flat memory); any batch size codes alike."""
+    from vbhc_code.autocode import run as autocode_run
+
+    results = {}
+    for batch in (1, 3, 10_000):
+        path = tmp_path / f"batch{batch}.sqlite"
+        shutil.copy(sample_store, path)
+        monkeypatch.setattr(autocode_run, "DOCUMENT_BATCH", batch)
+        seen: list[tuple[int, int]] = []
+        with Store.open(path) as st:
+            report = autocode(st, codebook=load_codebook(), on_progress=lambda d, n: seen.append((d, n)))
+            results[batch] = (report.words, report.turns, report.per_code, st.codings("auto"))
+            assert seen[-1] == (report.turns, report.turns) == (st.count_turns(scope="participant"),) * 2
+            assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert results[1] == results[3] == results[10_000]
+    assert results[1][3]

@@ -311,3 +311,15 @@ def test_consensus_remembers_its_sources_and_goes_stale(store):
     (stale,) = store.stale_reconciliations()
     assert (stale.coder, stale.workbook, stale.changed) == ("consensus", "r.xlsx", ("anna",))
     assert store.stale_reconciliations(["anna", "ben"]) == []
+
+
+def test_turns_of_a_batch_of_documents_equal_those_read_one_by_one(store):
+    for name, n in (("a.txt", 3), ("b.txt", 2), ("c.txt", 4)):
+        store.save_document(make_doc(name, n))
+    one_by_one = store.turns(document="a.txt") + store.turns(document="c.txt")
+    assert store.turns(documents=["c.txt", "a.txt"]) == one_by_one
+    assert all(t.sentences for t in one_by_one)
+    assert store.turns(documents=[]) == []
+    assert store.plain_texts(["b.txt"]) == {"b.txt": store.document("b.txt").plain_text}
+    assert store.count_turns() == len(store.turns()) == 9
+    assert store.count_turns(scope="participant") == len(store.turns(scope="participant"))

@@ -460,23 +460,24 @@ def autocode(
     for lang in sorted(set(languages.values())):
         codebook_matcher(codebook, lang)
     report.startup_seconds = time.perf_counter() - built
-    turns = store.turns(scope=scope)
-    texts = {d.name: d.plain_text for d in store.documents()}
-    hits = match_turns(turns, languages, texts, codebook, on_progress)
     codings: list[Coding] = []
     per_code = {c: {"codings": 0, "turns": 0, "vetoed": 0} for c in codebook.code_ids}
-    for turn in turns:
-        turn_hits = hits.get((turn.document, turn.turn_index), [])
-        report.words += len(turn.text.split())
-        turn_codings = _codings_for_turn(turn, turn_hits, coder, unit, min_confidence)
-        codings += turn_codings
-        for code in {c.code for c in turn_codings}:
-            per_code[code]["turns"] += 1
-        for c in turn_codings:
-            per_code[c.code]["codings"] += 1
-        for h in turn_hits:
-            if h.vetoed_by is not None and h.code in per_code:
-                per_code[h.code]["vetoed"] += 1
+    total, done = store.count_turns(scope=scope), 0
+    # Documents a batch at a time: memory stays flat however large the study (the context rules and their
+    # gate work per document, so batches of whole documents give the same codings as one pass).
+    names = sorted(languages)
+    for i in range(0, len(names), DOCUMENT_BATCH):
+        batch = names[i:i + DOCUMENT_BATCH]
+        turns = store.turns(scope=scope, documents=batch)
+        progress = None if on_progress is None else _shifted(on_progress, done, total)
+        hits = match_turns(turns, languages, store.plain_texts(batch), codebook, progress)
+        for turn in turns:
+            turn_hits = hits.get((turn.document, turn.turn_index), [])
+            report.words += len(turn.text.split())
+            turn_codings = _codings_for_turn(turn, turn_hits, coder, unit, min_confidence)
+            _count(per_code, turn_codings, turn_hits)
+            codings += turn_codings
+        done += len(turns)
     store.replace_codings(
         coder,
         codings,
@@ -485,11 +486,29 @@ def autocode(
         source=autocode_source(unit, scope, min_confidence),
     )
     report.documents = len(languages)
-    report.turns = len(turns)
+    report.turns = done
     report.codings = len(codings)
     report.per_code = per_code
     report.seconds = time.perf_counter() - started - report.startup_seconds
     return report
+
+
+DOCUMENT_BATCH = 100  # documents read from the store at a time
+
+
+def _shifted(on_progress: Callable[[int, int], None], done: int, total: int) -> Callable[[int, int], None]:
+    """Progress of one batch reported as progress of the whole pass."""
+    return lambda n, _: on_progress(done + n, total)
+
+
+def _count(per_code: dict[str, dict[str, int]], turn_codings: list[Coding], turn_hits: list[Hit]) -> None:
+    for code in {c.code for c in turn_codings}:
+        per_code[code]["turns"] += 1
+    for c in turn_codings:
+        per_code[c.code]["codings"] += 1
+    for h in turn_hits:
+        if h.vetoed_by is not None and h.code in per_code:
+            per_code[h.code]["vetoed"] += 1
 
 
 def autocode_source(unit: str, scope: str, min_confidence: float) -> str:

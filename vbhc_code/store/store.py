@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -351,19 +351,24 @@ class Store:
         return [_document_from_row(r, tuple(by_doc.get(r["name"], ()))) for r in rows]
 
     # -- turns ----------------------------------------------------------------------------------
-    def turns(self, *, scope: str = "all", document: str | None = None, sentences: bool = True) -> list[Turn]:
+    def turns(
+        self, *, scope: str = "all", document: str | None = None, sentences: bool = True,
+        documents: Sequence[str] | None = None,
+    ) -> list[Turn]:
         """Turns in document-name then turn order; scope 'participant' keeps participant turns only.
 
-        ``sentences=False`` leaves each turn's sentences empty (cheaper when they are not needed).
+        ``document`` (one name) or ``documents`` (several, e.g. a batch of a long pass over the store) limit the
+        turns to those documents. ``sentences=False`` leaves each turn's sentences empty (cheaper).
         """
         if scope not in ("all", "participant"):
             raise ValueError(f"unknown scope {scope!r}")
+        names = [document] if document is not None else None if documents is None else list(documents)
         where, params = [], []
         if scope == "participant":
             where.append("t.role = 'participant'")
-        if document is not None:
-            where.append("d.name = ?")
-            params.append(document)
+        if names is not None:
+            where.append(f"d.name IN ({', '.join('?' * len(names))})")
+            params.extend(names)
         sql = (
             'SELECT t.*, d.name AS document FROM turns t JOIN documents d ON d.id = t.document_id'
             + (" WHERE " + " AND ".join(where) if where else "")
@@ -372,18 +377,28 @@ class Store:
         rows = self.conn.execute(sql, params).fetchall()
         if not sentences:
             return [_turn_from_row(r, ()) for r in rows]
-        return self._with_sentences(rows, document)
+        return self._with_sentences(rows, names)
 
-    def _with_sentences(self, rows: list[sqlite3.Row], document: str | None) -> list[Turn]:
+    def _with_sentences(self, rows: list[sqlite3.Row], names: list[str] | None) -> list[Turn]:
         sentences: dict[int, list[tuple[int, int]]] = {}
         sent_sql = 'SELECT s.turn_id, s.start, s."end" FROM sentences s'
         sent_params: list[Any] = []
-        if document is not None:
-            sent_sql += " JOIN turns t ON t.id = s.turn_id JOIN documents d ON d.id = t.document_id WHERE d.name = ?"
-            sent_params.append(document)
+        if names is not None:
+            sent_sql += (" JOIN turns t ON t.id = s.turn_id JOIN documents d ON d.id = t.document_id"
+                         f" WHERE d.name IN ({', '.join('?' * len(names))})")
+            sent_params.extend(names)
         for tid, s, e in self.conn.execute(sent_sql + " ORDER BY s.turn_id, s.sentence_index", sent_params):
             sentences.setdefault(tid, []).append((s, e))
         return [_turn_from_row(r, tuple(sentences.get(r["id"], ()))) for r in rows]
+
+    def plain_texts(self, names: Sequence[str]) -> dict[str, str]:
+        """The plain text of each named document (a batch: one query)."""
+        sql = f"SELECT name, plain_text FROM documents WHERE name IN ({', '.join('?' * len(names))})"
+        return dict(self.conn.execute(sql, list(names)).fetchall())
+
+    def count_turns(self, *, scope: str = "all") -> int:
+        sql = "SELECT COUNT(*) FROM turns" + (" WHERE role = 'participant'" if scope == "participant" else "")
+        return int(self.conn.execute(sql).fetchone()[0])
 
     def turn(self, document: str, turn_index: int) -> Turn:
         for turn in self.turns(document=document):
