@@ -19,12 +19,30 @@ app.add_typer(group, name="codebook")
 
 FileArg = Annotated[
     Path | None,
-    typer.Argument(help="Codebook TOML file (default: the built-in vbhc-sim codebook).", show_default=False),
+    typer.Argument(help="Codebook file: TOML, REFI .qdc or .qdpx (default: the study's own codebook, one that "
+                   "came with an imported REFI project, else the built-in vbhc-sim codebook).", show_default=False),
 ]
 
 
+def _codebook(file: Path | None, store: Path | None):
+    """FILE, else the store's own codebook (when a store exists and has one), else the built-in codebook."""
+    from vbhc_code.codebook.load import load_codebook
+
+    if file is not None:
+        return load_codebook(file)
+    path = resolve_store_path(store)
+    if path.is_file():
+        from vbhc_code.store.store import Store
+
+        with Store.open(path, create=False) as st:
+            own = st.study_codebook()
+        if own is not None:
+            return own
+    return load_codebook(None)
+
+
 @command("check", group=group)
-def check_cmd(file: Annotated[Path, typer.Argument(help="Codebook TOML file to validate.")]) -> None:
+def check_cmd(file: Annotated[Path, typer.Argument(help="Codebook file to validate: TOML, .qdc or .qdpx.")]) -> None:
     """Validate a codebook: every problem is listed with its location; exit 1 if any is an error."""
     from vbhc_code.codebook.load import check_codebook, load_codebook
 
@@ -50,12 +68,12 @@ def check_cmd(file: Annotated[Path, typer.Argument(help="Codebook TOML file to v
 def show_cmd(
     file: FileArg = None,
     code: Annotated[str | None, typer.Option("--code", help="Show one code in full.")] = None,
+    store: StoreOption = None,
 ) -> None:
     """Show a codebook as a table (or one code in full with --code)."""
-    from vbhc_code.codebook.load import load_codebook
     from vbhc_code.errors import UsageError
 
-    cb = load_codebook(file)
+    cb = _codebook(file, store)
     if code is not None:
         try:
             c = cb.code(code)
@@ -101,12 +119,13 @@ def export_cmd(
         bool, typer.Option("--force", help="Overwrite an existing file that is not an earlier export of this kind "
                                            "(a .toml, a README, a coder's file).")
     ] = False,
+    store: StoreOption = None,
 ) -> None:
     """Export a codebook (definitions, include/exclude, examples, terms) as .xlsx, .md, .qdc or .toml."""
     from vbhc_code.codebook.io import export_codebook
-    from vbhc_code.codebook.load import builtin_codebook_path, load_codebook
+    from vbhc_code.codebook.load import builtin_codebook_path
 
-    cb = load_codebook(file)
+    cb = _codebook(file, store)
     export_codebook(cb, out, force=force, source=file or builtin_codebook_path())
     say(f"wrote {out} (codebook '{cb.name}' {cb.version}, {_n(len(cb.codes), 'code')})")
 

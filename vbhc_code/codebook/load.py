@@ -62,9 +62,19 @@ def builtin_codebook_path() -> Path:
     return path
 
 
+REFI_SUFFIXES = (".qdc", ".qdpx")
+
+
 def load_codebook(path: Path | str | None = None) -> Codebook:
-    """Load and validate a codebook file (None = the built-in vbhc-sim); errors raise ValidationError."""
+    """Load and validate a codebook file (None = the built-in vbhc-sim); errors raise ValidationError.
+
+    A REFI-QDA codebook (.qdc) or project (.qdpx) is read with its code tree (``refi.codebook``).
+    """
     path = builtin_codebook_path() if path is None else Path(path)
+    if path.suffix.lower() in REFI_SUFFIXES:
+        from vbhc_code.refi.codebook import read_refi_codebook
+
+        return read_refi_codebook(path)
     codebook, problems = _load(path)
     errors = [p for p in problems if p.level == "error"]
     if errors or codebook is None:
@@ -73,7 +83,10 @@ def load_codebook(path: Path | str | None = None) -> Codebook:
 
 
 def check_codebook(path: Path | str) -> list[Problem]:
-    """Every problem in a codebook file, errors and warnings, in file order."""
+    """Every problem in a codebook file, errors and warnings, in file order (a .qdc/.qdpx: read errors raise)."""
+    if Path(path).suffix.lower() in REFI_SUFFIXES:
+        load_codebook(path)
+        return []
     return _load(Path(path))[1]
 
 

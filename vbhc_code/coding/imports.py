@@ -33,17 +33,18 @@ __all__ = [
 EXPORT_COLUMNS = ("document", "turn_index", "code", "coder", "start", "end", "evidence")
 
 def default_codebook(store: Store | None = None) -> Codebook:
-    """The built-in codebook (``vbhc_code.codebook.load.load_codebook(None)``); ``store`` is not consulted."""
+    """The study's own codebook (one that came with an imported REFI project or .qdc), else the built-in one."""
     from vbhc_code.codebook.load import load_codebook
 
-    return load_codebook(None)
+    own = store.study_codebook() if store is not None else None
+    return own if own is not None else load_codebook(None)
 
 
 def load_codebook_file(path: Path | None, store: Store | None = None) -> Codebook:
-    """``--codebook F`` (None: the built-in codebook)."""
+    """``--codebook F`` (TOML, .qdc or .qdpx); None: the study's own codebook, else the built-in one."""
     from vbhc_code.codebook.load import load_codebook
 
-    return load_codebook(None if path is None else Path(path))
+    return default_codebook(store) if path is None else load_codebook(Path(path))
 
 
 # -- long files --------------------------------------------------------------------------------------

@@ -133,8 +133,8 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
     code_cols: dict[int, str] = {}
     extra_cols: dict[int, str] = {}
     for j, h in enumerate(header):
-        if not h or h in fixed:
-            continue
+        if not h or (h in fixed and (h not in issued_codes or h in (*TURN_COLUMNS, "text", "memo"))):
+            continue  # an imported project may have a code named like an optional column ('confidence')
         if h in known_codes:
             code_cols[j] = h
         elif h in issued_codes:

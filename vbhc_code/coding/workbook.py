@@ -207,7 +207,7 @@ def _sheets(
         Column("text", width=90.0, wrap=True),
         *(
             [Column("suggested", width=22.0, wrap=True), Column("confidence", kind="float", width=11.0)]
-            if scores
+            if scores and not set(CONFIDENCE_COLUMNS) & set(codes)  # a code named 'confidence' keeps its column
             else []
         ),
         *code_cols,

@@ -139,7 +139,7 @@ def import_refi(store: Store, path: Path) -> ImportReport:
             if not codebook.codes:
                 raise DataError(f"{path.name}: the codebook has no codable codes")
             codebook = replace(codebook, languages=("en",))  # a .qdc says nothing about languages
-            store.save_codebook(codebook)
+            store.set_study_codebook(codebook)  # saved; the default of every command given no --codebook
             report.codebook = f"{codebook.name} {codebook.version}".strip()
             return report
         _import_project(store, refi, report, codebook, code_ids, theme_only)
@@ -234,7 +234,7 @@ def _import_project(store: Store, refi: RefiFile, report: ImportReport, codebook
         for doc in docs:
             store.save_document(doc)
         if codebook.codes:
-            store.save_codebook(codebook)
+            store.set_study_codebook(codebook)  # saved; the default of every command given no --codebook
         for coder in coders:
             rows = codings.get(coder, [])
             coded = coded_sets.get(coder) or {c.document for c in rows}
