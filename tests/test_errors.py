@@ -37,3 +37,13 @@ def test_store_errors_map_by_kind():
         assert str(err).startswith("s.sqlite: cannot write to the study store (")
     other = store_error("s.sqlite", sqlite3.IntegrityError("UNIQUE constraint failed: t.x 'a text'"))
     assert str(other) == "s.sqlite: cannot write to the study store (IntegrityError)"
+
+
+def test_a_million_problems_print_the_first_twenty_and_a_count():
+    from vbhc_code.errors import MAX_PROBLEMS, ValidationError
+
+    err = ValidationError("bad.csv: 1000000 problems", (f"[bad.csv line {i}] unknown document" for i in range(10**6)))
+    lines = str(err).splitlines()
+    assert len(lines) == MAX_PROBLEMS + 2 and lines[1] == "[bad.csv line 0] unknown document"
+    assert lines[-1] == "... and 999,980 more"
+    assert str(ValidationError("two", ["a", "b"])) == "two\na\nb"  # under the cap: all, no count

@@ -8,8 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
+MAX_PROBLEMS = 20  # located problems printed under one error; the rest are counted ("... and 999,980 more")
+
+
 class VbhcError(Exception):
-    """Base error: a problem with the user's data (exit 1) or usage (exit 2)."""
+    """Base error: a problem with the user's data (exit 1) or usage (exit 2).
+
+    ``problems`` lists located problems; printed are the first ``MAX_PROBLEMS`` and a count of the rest, so a
+    million invalid rows give a short message, not 65 MB.
+    """
 
     exit_code = 1
 
@@ -21,7 +28,9 @@ class VbhcError(Exception):
     def __str__(self) -> str:
         if not self.problems:
             return self.message
-        return "\n".join([self.message, *self.problems])
+        shown = self.problems[:MAX_PROBLEMS]
+        more = len(self.problems) - len(shown)
+        return "\n".join([self.message, *shown, *([f"... and {more:,} more"] if more else [])])
 
 
 class DataError(VbhcError):

@@ -215,3 +215,15 @@ def test_a_fifo_swapped_in_after_listing_is_not_waited_for(tmp_path):
     os.mkfifo(tmp_path / "p.txt")
     with pytest.raises(DataError, match=r"^p.txt: not a regular file \(a FIFO, device or socket\); refused$"):
         read_capped(tmp_path / "p.txt", name="p.txt")  # at once (non-blocking open), never a wait
+
+
+def test_many_invalid_rows_give_a_short_message(tmp_path, folder):
+    store = tmp_path / "s.sqlite"
+    assert runner.invoke(app, ["ingest", str(folder), "--store", str(store)]).exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("document,turn_index,code\n" + "".join(f"NOPE{i % 7}.txt,{i},C1\n" for i in range(30_000)),
+                   encoding="utf-8")
+    res = runner.invoke(app, ["codings", "import", str(bad), "--coder", "x", "--store", str(store)])
+    assert res.exit_code == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) <= 22 and lines[-1] == "... and 29,980 more", lines[-3:]

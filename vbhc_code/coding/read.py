@@ -6,7 +6,7 @@ text is checked against the hash issued in the hidden ``_turns`` sheet and again
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,15 @@ def _shown(value: Any) -> str:
     only described, never echoed."""
     text = str(value).strip()
     return f"'{text}'" if len(text) <= 12 else f"(a text of {len(text)} characters)"
+
+
+def document_name(value: Any, known: Collection[str]) -> str:
+    """A document cell as the stored name: exactly as written when a document has that name (`` INT01.txt``,
+    with its space, is a name of its own), else without the spaces a spreadsheet may have added."""
+    if value is None:
+        return ""
+    text = str(value)
+    return text if text in known else text.strip()
 
 
 def _int(value: Any) -> int | None:
@@ -150,11 +159,12 @@ def _read_turns(wb: Any, result: WorkbookCodings, known_codes: set[str], issued:
     jd, ji, jt = index["document"], index["turn_index"], index["text"]
     seen: dict[tuple[str, int], int] = {}
     flagged_extra: set[int] = set()
+    known = {d for d, _ in turn_hashes}
     for r, values in enumerate(rows, start=2):
         values = list(values) + [None] * (len(header) - len(values))
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
-        doc = "" if values[jd] is None else str(values[jd]).strip()
+        doc = document_name(values[jd], known)
         idx = _int(values[ji])
         if idx is None:
             result.problems.append(f"[{name} Turns!{_cell(ji, r)}] turn_index {_shown(values[ji])} is not a number")
@@ -224,7 +234,7 @@ def _read_documents(wb: Any, result: WorkbookCodings, store: Store) -> None:
     known = set(store.document_names())
     for r, values in enumerate(rows, start=2):
         values = list(values) + [None] * (len(header) - len(values))
-        doc = "" if values[jd] is None else str(values[jd]).strip()
+        doc = document_name(values[jd], known)
         coded = "" if values[jc] is None else str(values[jc]).strip().lower()
         if not doc and not coded:
             continue
