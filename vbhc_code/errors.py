@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-
 MAX_PROBLEMS = 20  # located problems printed under one error; the rest are counted ("... and 999,980 more")
 
 
