@@ -11,7 +11,7 @@ import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from vbhc_code.themes.quotes import (
     trim,
 )
 from vbhc_code.themes.report import themes_json, themes_markdown, write_themes_xlsx
+from vbhc_code.themes.speakers import NOT_IN_SHEET, normalised_label, unlisted_speakers, unlisted_warnings
 
 NONE = "(none)"
 QUOTE_COLUMNS = ["code", "label", "title", "quote", "attribution", "document", "turn_index", "participant_id",
@@ -162,6 +163,7 @@ class _Builder:
         stored = store.coder_codebook(coder)
         self.warnings: list[str] = []
         self.allow: tuple[str, ...] = ()  # known non-identifiers: never masked in quotes
+        self.unlisted: dict[str, list[str]] = {}  # speakers the participants sheet does not list -> documents
         if stored is not None and stored.sha256 and self.codebook.sha256 and stored.sha256 != self.codebook.sha256:
             self.warnings.append(
                 f"coder '{coder}' coded with codebook '{stored.name}' {stored.version}; the tables use "
@@ -204,7 +206,7 @@ class _Builder:
 
     # -- per-turn keys ----------------------------------------------------------------------------
     def who(self, turn: Turn) -> str:
-        return turn.participant_id or turn.speaker or NONE
+        return turn.participant_id or (normalised_label(turn.speaker) if turn.speaker else NONE)
 
     def participant(self, turn: Turn) -> str:
         """Who counts as a participant raising a code: never an interviewer, never an unknown speaker."""
@@ -223,6 +225,8 @@ class _Builder:
     # -- the tables -------------------------------------------------------------------------------
     def run(self) -> ThemesResult:
         turns = [t for t in self.store.turns(scope=self.scope) if t.document in self.docs]
+        self.unlisted = unlisted_speakers(turns, self.participants)
+        self.warnings += unlisted_warnings(self.unlisted)
         by_key = {(t.document, t.turn_index): t for t in turns}
         codes_at: dict[tuple[str, int], set[str]] = defaultdict(set)
         evidence: dict[tuple[str, int, str], int | None] = {}
@@ -312,6 +316,7 @@ class _Builder:
                       group_at=group_at, by_key=by_key, who=self.participant, by=self.by, scope=self.scope,
                       turns=len(turns), none=NONE)
         ov["quotes_masked"] = masked
+        ov["speakers_not_in_sheet"] = list(self.unlisted)
         methods = methods_paragraphs(self.store, ov, coder=self.coder, codebook=self.codebook, scope=self.scope,
                                      by=self.by, n_quotes=self.n_quotes)
         return ThemesResult(
@@ -368,7 +373,9 @@ class _Builder:
             pid = self.who(turn)
             participant = self.participants.get(turn.participant_id or "")
             label_attr = self.by if self.by_source == "participant" else "group"
-            attr = attribution(self.attr_fmt, turn, participant, self.docs[turn.document].doc_type, label_attr,
+            shown = pid if turn.participant_id or pid not in self.unlisted else f"{pid} ({NOT_IN_SHEET})"
+            attr = attribution(self.attr_fmt, replace(turn, participant_id=shown), participant,
+                               self.docs[turn.document].doc_type, label_attr,
                                group="" if cand.group == NONE else cand.group,
                                label=group_label(participant, label_attr))
             return Quote(code, turn.document, turn.turn_index, pid, ds, de, text, core, attr, cand.group,

@@ -204,6 +204,11 @@ def methods_paragraphs(store: Any, ov: dict[str, Any], *, coder: str, codebook: 
         )
     else:
         paras.append(f"No reconciliation log for '{coder}' is recorded in the store.")
+    unlisted = ov.get("speakers_not_in_sheet") or []
+    if unlisted:
+        paras.append(f"{_plural(len(unlisted), 'speaker')} not in the participants sheet "
+                     f"({', '.join(unlisted)}) {'is' if len(unlisted) == 1 else 'are'} counted and quoted under "
+                     "the transcript label.")
     masked = ov.get("quotes_masked", 0)
     paras.append(f"Up to {n_quotes} representative quotes per code. " + QUOTE_RULES + (
         f" In {_plural(masked, 'quote')} possible identifiers (e-mail addresses, phone numbers, titled names and "
