@@ -339,6 +339,26 @@ def test_segments_xlsx(good, tmp_path):
     assert rows[2][1] == 2 and rows[2][7] == 'Line one.\nline "two".'
 
 
+def test_segments_xlsx_numeric_attributes_are_numbers(tmp_path):
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Interviewer: Hi.\nP01: 12 years.\n", encoding="utf-8")
+    parts = tmp_path / "p.csv"
+    parts.write_text("participant_id,age,badge\nP01,54,007\n", encoding="utf-8")
+    store = tmp_path / "s.sqlite"
+    assert run("ingest", str(folder), "--participants", str(parts), "--store", str(store)).exit_code == 0
+    out = tmp_path / "seg.xlsx"
+    assert run("segments", "--store", str(store), "--out", str(out)).exit_code == 0
+    ws = load_workbook(out).worksheets[0]
+    head = [c.value for c in ws[1]]
+    p01 = next(r for r in ws.iter_rows(min_row=2) if r[head.index("participant_id")].value == "P01")
+    age, badge, text = p01[head.index("age")], p01[head.index("badge")], p01[head.index("text")]
+    assert (age.value, age.data_type, age.number_format) == (54, "n", "0")
+    assert (badge.value, badge.data_type) == ("007", "s") and (text.value, text.data_type) == ("12 years.", "s")
+
+
 def test_check_identifiers_allow_json_and_strict(tmp_path):
     folder = tmp_path / "f"
     folder.mkdir()

@@ -185,6 +185,40 @@ def test_xlsx_export_then_import_gives_the_same_codebook(tmp_path):
         import_codebook(xlsx, out=tmp_path / "back.toml")
 
 
+def test_xlsx_lists_go_on_a_terms_sheet_that_prints_and_reads_back(tmp_path):
+    """Codes holds what a coder reads (it fits a printed page); the autocoder's lists are on Terms, ';'-joined
+    and split over rows so no cell outgrows a page; an item holding ';' keeps one item per line."""
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    from vbhc_code.codebook import io as cbio
+    from vbhc_code.files.xlsx_layout import text_lines
+
+    cb = load_codebook()
+    odd = replace(cb.codes[0], terms={**cb.codes[0].terms, "en": ("semi;colon", *cb.codes[0].terms["en"])})
+    cb2 = replace(cb, codes=(odd, *cb.codes[1:]))
+    xlsx = export_codebook(cb2, tmp_path / "codebook.xlsx")
+    wb = load_workbook(xlsx)
+    assert wb.sheetnames == ["Codes", "Terms", "Themes", "Codebook"]
+    assert [c.value for c in wb["Codes"][1]] == list(cbio.CODE_COLUMNS)
+    rows = list(wb["Terms"].iter_rows(min_row=2, values_only=True))
+    assert all(text_lines(items, cbio.TERMS_WIDTH) <= cbio.TERMS_CELL_LINES for _i, _l, items in rows)
+    first = [items for cid, col, items in rows if (cid, col) == (odd.id, "terms_en")]
+    assert first[0].split("\n")[:2] == ["semi;colon", odd.terms["en"][1]]  # one per line: ';' is in an item
+    second = [items for cid, col, items in rows if (cid, col) == (cb.codes[1].id, "terms_en")]
+    assert "; " in second[0] and "\n" not in second[0]
+    assert len([r for r in rows if r[1] == "terms_en"]) > len(cb.codes)  # long lists go on over several rows
+    assert _same(import_codebook(xlsx, out=tmp_path / "back.toml"), cb2)
+    # a Terms row naming no code is a located problem (lists as Codes columns: the CSV test above)
+    ws = wb["Terms"]
+    ws.append(["NOPE", "terms_en", "x"])
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(ValidationError) as exc:
+        import_codebook(tmp_path / "bad.xlsx", out=tmp_path / "bad.toml")
+    assert exc.value.problems == [f"[bad.xlsx Terms row {ws.max_row}] no code with this id on the Codes sheet"]
+
+
 def test_markdown_export_has_every_code(tmp_path):
     md = export_codebook(load_codebook(), tmp_path / "cb.md").read_text(encoding="utf-8")
     for code_id, label in zip(CODE_IDS, LABELS):

@@ -80,7 +80,8 @@ def test_workbook_layout(store, tmp_path):
         "E2:E3": '"yes,no"'
     }
     cb = list(wb["Codebook"].iter_rows(values_only=True))
-    assert cb[1][:6] == ("C1", "T", "outcomes", "Measuring outcomes.", "PROMs", "work outcomes: C2")
+    assert cb[0][:4] == ("code", "theme", "title", "label")  # the readable title beside the identifiers
+    assert cb[1][:7] == ("C1", "T", "", "outcomes", "Measuring outcomes.", "PROMs", "work outcomes: C2")
     meta = dict(wb["_meta"].iter_rows(min_row=2, values_only=True))
     assert (meta["coder"], meta["scope"], meta["codebook_name"], meta["codebook_version"]) == (
         "anna", "participant", "test-cb", "1.0")

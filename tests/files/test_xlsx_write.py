@@ -192,8 +192,8 @@ def test_write_workbook_matches_clean_text_for_any_text(tmp_path):
 
 def test_layout_row_heights_print_setup_and_freeze(tmp_path):
     """LibreOffice does not fit rows to wrapped text: the writer sets heights that grow with the text; tables
-    print landscape on A4 with the header repeated; narrow tables fit the page width, wide ones repeat their
-    frozen columns; a text sheet's paragraphs get heights too."""
+    print landscape on A4 with the header repeated, fitted to the page width; a text sheet's paragraphs get
+    heights too."""
     short, long = "one line", "word " * 120  # 600 characters in a 40-wide column: several lines
     narrow = Sheet("Narrow", [Column("participants_pct [focus group]", kind="percent"),
                               Column("text", wrap=True, width=40)], [(0.5, short), (0.25, long), (0.1, None)])
@@ -212,12 +212,34 @@ def test_layout_row_heights_print_setup_and_freeze(tmp_path):
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
     assert ws.print_title_rows == "$1:$1" and ws.freeze_panes == "A2"
     assert ws.oddFooter.left.text == "&A"
-    w2 = wb["Wide"]  # 300 width units: not shrunk to one page, the frozen columns repeat on every page
-    assert not (w2.sheet_properties.pageSetUpPr and w2.sheet_properties.pageSetUpPr.fitToPage)
-    assert w2.freeze_panes == "C2" and w2.print_title_cols == "$A:$B"
+    w2 = wb["Wide"]  # 300 width units: fitted to the page width too (never split sideways)
+    assert w2.sheet_properties.pageSetUpPr.fitToPage and w2.page_setup.fitToWidth in (None, 1)
+    assert w2.page_setup.fitToHeight == 0 and w2.freeze_panes == "C2" and w2.print_title_rows == "$1:$1"
+    assert w2.column_dimensions["A"].width > 19  # an explicit width is kept
     m = wb["Methods"]
     assert m.column_dimensions["A"].width < 80 and m.page_setup.orientation in (None, "portrait")
     assert m.row_dimensions[3].height is None and m.row_dimensions[4].height > 60
+
+
+def test_a_wide_table_narrows_its_number_columns_and_turns_their_headers(tmp_path):
+    groups = ["SIM", "VBHC", "focus group", "interview"]
+    cols = [Column("code", width=9), Column("definition", width=48, wrap=True)] + [
+        Column(f"{m} [{g}]", kind="percent" if m.endswith("pct") else "int")
+        for g in groups for m in ("turns", "participants", "participants_pct", "documents")]
+    narrow = [Column("code", width=9), Column("turns", kind="int"), Column("participants_pct [SIM]", kind="percent")]
+    rows = [["A", "x", *([3, 2, 0.5, 1] * 4)]]
+    path = write_workbook(tmp_path / "w.xlsx", [Sheet("Wide", cols, rows), Sheet("Narrow", narrow, [["A", 3, 0.5]])])
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Wide"]
+    widths = [d.width for d in ws.column_dimensions.values() for _ in range(d.min, d.max + 1)]  # runs of one width
+    assert sum(widths) < excel.FIT_WIDTH  # 2 text + 16 number columns fit one landscape page at a readable scale
+    assert len(widths) == len(cols) and all(abs(w - excel.COMPACT_NUMBER_WIDTH) < 1 for w in widths[2:])
+    assert ws["C1"].alignment.textRotation == 90 and ws["A1"].alignment.textRotation in (None, 0)
+    assert ws.row_dimensions[1].height >= excel.rotated_header_points("participants_pct [focus group]") - 1
+    assert ws["E2"].number_format == "0.0%" and ws["C2"].number_format == "0" and ws["C2"].data_type == "n"
+    assert ws["C2"].alignment.horizontal == "right" and ws["C2"].alignment.indent == 1  # a gap before the next
+    n = wb["Narrow"]  # fits as it is: nothing turned
+    assert n["C1"].alignment.textRotation in (None, 0) and n.column_dimensions["C"].width > 10
 
 
 def test_text_lines_estimate():

@@ -260,11 +260,14 @@ def segments_cmd(
         if out.suffix.lower() == ".csv":
             write_csv_atomic(out, columns, rows, options=options, kind=SEGMENTS, force=force)
         else:
-            from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
+            from vbhc_code.files.xlsx_write import Column, Sheet, number_or_text, write_workbook
+            from vbhc_code.ingest.segments import SEGMENT_COLUMNS
 
             cols = [Column(c, wrap=(c == "text"), width=80 if c == "text" else None,
                            kind="int" if c in ("turn_index", "start", "end") else "text") for c in columns]
-            write_workbook(out, [Sheet("Segments", cols, rows)], kind=SEGMENTS, force=force)
+            first = len(SEGMENT_COLUMNS)  # participant attributes: a number such as an age is a number cell
+            cells = ([*r[:first], *(number_or_text(v) if isinstance(v, str) else v for v in r[first:])] for r in rows)
+            write_workbook(out, [Sheet("Segments", cols, cells)], kind=SEGMENTS, force=force)
     say(f"wrote {out}")
 
 

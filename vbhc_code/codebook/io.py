@@ -22,6 +22,8 @@ from vbhc_code.models import Codebook, readable_label
 CODE_COLUMNS = ("id", "theme", "label", "title", "definition", "include", "exclude", "examples", "color")
 LIST_FIELDS = ("terms", "negative", "patterns", "weak")
 CONTEXT_FIELDS = ("context", "interview_talk")  # codebook-wide per-language lists
+TERMS_WIDTH = 140.0  # the Terms sheet's items column
+TERMS_CELL_LINES = 25  # a list longer than this (printed lines) goes on in the next row
 
 
 # -- TOML ---------------------------------------------------------------------------------------
@@ -75,20 +77,56 @@ def write_text_atomic(path: Path, text: str, *, force: bool = False, kind: Outpu
 
 # -- export -------------------------------------------------------------------------------------
 def _code_rows(codebook: Codebook) -> tuple[list[str], list[list[str]]]:
-    langs = list(codebook.languages)
-    header = list(CODE_COLUMNS) + [f"{f}_{lang}" for f in LIST_FIELDS for lang in langs]
+    """The Codes sheet: what a coder reads (the autocoder's lists are on the Terms sheet)."""
+    rows = [[code.id, code.theme, code.label, code.title, code.definition, code.include, code.exclude,
+             "\n".join(e.replace("\n", " ") for e in code.examples), code.color or ""] for code in codebook.codes]
+    return list(CODE_COLUMNS), rows
+
+
+def _join_items(items: list[str]) -> str:
+    """Items as one cell: ``a; b; c`` (compact in print), one per line when an item holds ``;``."""
+    return "\n".join(items) if any(";" in i or "\n" in i for i in items) else "; ".join(items)
+
+
+def _split_items(text: str) -> list[str]:
+    """The items of a list cell: one per line, or ``;``-separated on a single line (as ``_join_items`` writes)."""
+    if "\n" in text.strip():
+        return _split_lines(text)
+    return [i.strip() for i in text.split(";") if i.strip()]
+
+
+def _cells(texts: list[str], *, lines: bool) -> list[str]:
+    """``texts`` joined into cells of at most ``TERMS_CELL_LINES`` printed lines (a row never outgrows a page)."""
+    from vbhc_code.files.xlsx_layout import text_lines
+
+    cells: list[str] = []
+    current: list[str] = []
+    for text in texts:
+        joined = "\n".join([*current, text]) if lines else _join_items([*current, text])
+        if current and text_lines(joined, TERMS_WIDTH) > TERMS_CELL_LINES:
+            cells.append("\n".join(current) if lines else _join_items(current))
+            current = [text]
+        else:
+            current.append(text)
+    if current:
+        cells.append("\n".join(current) if lines else _join_items(current))
+    return cells
+
+
+def _terms_rows(codebook: Codebook) -> list[list[str]]:
+    """The Terms sheet: one row per code and list (``terms_en``, ``patterns_nl``, ...); a long list goes on
+    over several rows, read back in order."""
     rows = []
     for code in codebook.codes:
-        row = [code.id, code.theme, code.label, code.title, code.definition, code.include, code.exclude,
-               "\n".join(e.replace("\n", " ") for e in code.examples), code.color or ""]
         for f in LIST_FIELDS:
-            for lang in langs:
+            for lang in codebook.languages:
                 items = getattr(code, f).get(lang, ())
-                row.append(
-                    "\n".join(json.dumps(p, ensure_ascii=False) for p in items) if f == "patterns" else "\n".join(items)
-                )
-        rows.append(row)
-    return header, rows
+                if f == "patterns":
+                    cells = _cells([json.dumps(p, ensure_ascii=False) for p in items], lines=True)
+                else:
+                    cells = _cells(list(items), lines=False)
+                rows += [[code.id, f"{f}_{lang}", cell] for cell in cells]
+    return rows
 
 
 def export_codebook(codebook: Codebook, out: Path, *, force: bool = False, source: Path | None = None) -> Path:
@@ -120,27 +158,22 @@ def _export_xlsx(codebook: Codebook, out: Path, *, force: bool) -> Path:
     from vbhc_code.files.xlsx_write import Column, Sheet, write_workbook
 
     header, rows = _code_rows(codebook)
-    widths = {
-        "id": 9,
-        "theme": 8,
-        "label": 20,
-        "definition": 60,
-        "include": 50,
-        "exclude": 50,
-        "examples": 50,
-        "color": 9,
-    }
-    columns = [Column(h, width=widths.get(h, 30), wrap=True) for h in header]
+    widths = {"id": 9, "theme": 8, "label": 16, "title": 22, "definition": 48, "include": 40, "exclude": 40,
+              "examples": 40, "color": 9}
+    columns = [Column(h, width=widths.get(h, 30), wrap=h not in ("id", "theme", "color")) for h in header]
+    terms = Sheet("Terms", [Column("id", width=9), Column("list", width=13),
+                            Column("items", width=TERMS_WIDTH, wrap=True)], _terms_rows(codebook))
     themes = Sheet("Themes", [Column("id", width=10), Column("label", width=40, wrap=True),
                               Column("description", width=80, wrap=True)],
                    [[t.id, t.label, t.description] for t in codebook.themes])
-    meta = Sheet("Codebook", [Column("field", width=14), Column("value", width=100, wrap=True)], [
+    meta = Sheet("Codebook", [Column("field", width=18), Column("value", width=100, wrap=True)], [
         ["name", codebook.name], ["version", codebook.version], ["languages", ", ".join(codebook.languages)],
         ["description", codebook.description], ["source", codebook.source], ["sha256", codebook.sha256],
-        *([f"{section}_{lang}", "\n".join(items)] for section in CONTEXT_FIELDS
+        *([f"{section}_{lang}", _join_items(list(items))] for section in CONTEXT_FIELDS
           for lang, items in getattr(codebook, section).items() if items),
     ], autofilter=False)
-    return write_workbook(out, [Sheet("Codes", columns, rows), themes, meta], kind=CODEBOOK, force=force)
+    sheets = [Sheet("Codes", columns, rows), terms, themes, meta]
+    return write_workbook(out, sheets, kind=CODEBOOK, force=force)
 
 
 def codebook_markdown(codebook: Codebook) -> str:
@@ -274,7 +307,7 @@ def _code_from_row(values: dict[str, str], where: str, problems: list[str]) -> d
                             problems.append(f"[{where} {col} line {i + 1}] not a JSON token pattern")
                     code.setdefault(f, {})[lang] = patterns
                 else:
-                    code.setdefault(f, {})[lang] = _split_lines(value)
+                    code.setdefault(f, {})[lang] = _split_items(value)
     return code
 
 
@@ -298,6 +331,25 @@ def _raw_from_csv(path: Path) -> dict[str, Any]:
             "_code_rows": [row.where for row in rows]}
 
 
+def _merge_terms(term_rows: list[Any], code_rows: list[Any], header: list[str], problems: list[str]) -> None:
+    """Add the Terms sheet's lists to the Codes rows (a list over several rows is joined in order); the
+    Codes sheet may hold ``terms_en``... columns itself (an older export), then both are kept."""
+    by_id = {r.values.get("id", ""): r.values for r in code_rows}
+    for row in term_rows:
+        cid, col, items = (row.values.get(k, "") for k in ("id", "list", "items"))
+        field = col.rsplit("_", 1)[0] if "_" in col else ""
+        if cid not in by_id:
+            problems.append(f"[{row.where}] no code with this id on the Codes sheet")
+        elif field not in LIST_FIELDS:
+            problems.append(f"[{row.where}] list must be one of {', '.join(f + '_<language>' for f in LIST_FIELDS)}")
+        elif items:
+            values = by_id[cid]
+            parts = _split_lines(items) if field == "patterns" else _split_items(items)
+            values[col] = "\n".join([*_split_lines(values.get(col, "")), *parts])
+            if col not in header:
+                header.append(col)
+
+
 def _raw_from_xlsx(path: Path) -> dict[str, Any]:
     from vbhc_code.files.sheets import open_workbook, worksheet_rows
 
@@ -307,6 +359,8 @@ def _raw_from_xlsx(path: Path) -> dict[str, Any]:
             raise DataError(f"{path.name}: no 'Codes' sheet")
         header, rows = worksheet_rows(sheets["codes"], f"{path.name} Codes")
         problems: list[str] = []
+        if "terms" in sheets:
+            _merge_terms(worksheet_rows(sheets["terms"], f"{path.name} Terms")[1], rows, header, problems)
         codes = [_code_from_row(row.values, f"Codes row {row.number}", problems) for row in rows]
         raw: dict[str, Any] = {"codes": codes, "_columns": header, "_code_rows": [row.where for row in rows]}
         if "themes" in sheets:
@@ -327,7 +381,7 @@ def _raw_from_xlsx(path: Path) -> dict[str, Any]:
                 elif field.startswith(CONTEXT_FIELDS) and "_" in field and value:
                     section, lang = field.rsplit("_", 1)
                     if section in CONTEXT_FIELDS:
-                        raw.setdefault(section, {})[lang] = _split_lines(value)
+                        raw.setdefault(section, {})[lang] = _split_items(value)
         if problems:
             raise ValidationError(f"{path.name}: {len(problems)} problem(s)", problems)
         return raw

@@ -17,7 +17,7 @@ from pathlib import Path
 from vbhc_code import __version__
 from vbhc_code.errors import DataError, HumanWorkExists, UsageError
 from vbhc_code.files.outputs import CODER_WORKBOOK
-from vbhc_code.files.xlsx_write import Column, Sheet, TextSheet, clean_text, write_workbook
+from vbhc_code.files.xlsx_write import Column, Sheet, TextSheet, clean_text, number_or_text, write_workbook
 from vbhc_code.models import Codebook, Turn
 from vbhc_code.store.store import Store, now_iso
 
@@ -220,7 +220,7 @@ def _sheets(
             marks = prefilled.get((t.document, t.turn_index), set())
             yield [
                 t.document, t.turn_index, t.speaker or "", t.participant_id or "",
-                *((str(p.attributes.get(k, "")) if p else "") for k in attrs),
+                *((number_or_text(str(p.attributes.get(k, ""))) if p else "") for k in attrs),
                 t.text, *(_suggested(scores.get((t.document, t.turn_index), {})) if scores else ()),
                 *(1 if c in marks else None for c in codes), None,
             ]
@@ -234,7 +234,8 @@ def _sheets(
         for name, n in docs.items()
     ]
     cb_rows = [
-        [c.id, c.theme, c.label, c.definition, c.include, c.exclude, "\n".join(c.examples)] for c in codebook.codes
+        [c.id, c.theme, c.title, c.label, c.definition, c.include, c.exclude, "\n".join(c.examples)]
+        for c in codebook.codes
     ]
     meta = {
         "kind": WORKBOOK_KIND,
@@ -257,7 +258,8 @@ def _sheets(
                             Column("coded", width=10.0, choices=[YES, NO], fills={YES: "#D9EAD3"},
                                    comment="yes = every turn of this document has been coded")],
               doc_rows),
-        Sheet("Codebook", [Column("code", width=10.0), Column("theme", width=10.0), Column("label", width=22.0),
+        Sheet("Codebook", [Column("code", width=10.0), Column("theme", width=10.0),
+                           Column("title", width=24.0, wrap=True), Column("label", width=20.0, wrap=True),
                            Column("definition", width=60.0, wrap=True), Column("include", width=45.0, wrap=True),
                            Column("exclude", width=45.0, wrap=True), Column("examples", width=45.0, wrap=True)],
               cb_rows),

@@ -26,11 +26,14 @@ from vbhc_code.files.atomic import atomic_path, scratch_folder
 from vbhc_code.files.outputs import FILE, OutputKind
 from vbhc_code.files.xlsx_layout import (  # noqa: F401 - MAX_ROW_POINTS, text_lines are part of the interface
     CHART_UNITS,
+    COMPACT_NUMBER_WIDTH,
     FIT_WIDTH,
     MAX_ROW_POINTS,
     TEXT_SHEET_WIDTH,
+    compact_widths,
     header_lines,
     page_setup,
+    rotated_header_points,
     row_points,
     text_lines,
 )
@@ -165,7 +168,10 @@ class _Writer:
         self.header = workbook.add_format({"bold": True, "valign": "top", "text_wrap": True, "bottom": 1})
         # a number column's header sits over its right-aligned numbers
         self.header_num = workbook.add_format(
-            {"bold": True, "valign": "top", "text_wrap": True, "bottom": 1, "align": "right"})
+            {"bold": True, "valign": "top", "text_wrap": True, "bottom": 1, "align": "right", "indent": 1})
+        # a narrowed number column of a wide table: the header reads bottom-up
+        self.header_turned = workbook.add_format(
+            {"bold": True, "valign": "bottom", "align": "center", "bottom": 1, "rotation": 90})
         self.title = workbook.add_format({"bold": True, "font_size": 14})
         self.para = workbook.add_format({"text_wrap": True, "valign": "top"})
         self.formats: dict[tuple[str, bool], Any] = {}
@@ -178,6 +184,8 @@ class _Writer:
                 props["text_wrap"] = True
             if kind in _KIND_FORMAT:
                 props["num_format"] = _KIND_FORMAT[kind]
+            if kind in ("int", "float", "percent"):  # a gap before the next column's text, in print too
+                props.update(align="right", indent=1)
             self.formats[key] = self.wb.add_format(props)
         return self.formats[key]
 
@@ -206,6 +214,22 @@ def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any, date_column:
         ws.write_string(row, col, clean_text(value), fmt)
 
 
+def number_or_text(value: str) -> int | float | str:
+    """A sheet value that reads as a plain number (``12``, ``-3``, ``4.5``) as that number, else the text.
+
+    Only plain decimal notation: ``007``, ``1e3``, ``12 years``, ``NaN`` and ``1,5`` stay text (ids, codes).
+
+    >>> [number_or_text(v) for v in ("12", "-3", "4.5", "007", "1e3", "", "12 years", "0")]
+    [12, -3, 4.5, '007', '1e3', '', '12 years', 0]
+    """
+    if not _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return float(value) if "." in value else int(value)
+
+
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,10})?")
+
+
 def _needs_sheet_list(choices: Sequence[str]) -> bool:
     return len(",".join(choices)) > MAX_LIST or any("," in c or '"' in c for c in choices)
 
@@ -214,25 +238,29 @@ def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> in
     """Write header + rows + per-column options; returns the number of data rows."""
     cols = list(sheet.columns)
     fmts = [w.fmt(c.kind, c.wrap) for c in cols]
-    widths = [c.width if c.width is not None else _default_width(c) for c in cols]
-    n_header_lines = 1
+    widths = [0.0 if c.hidden else c.width if c.width is not None else _default_width(c) for c in cols]
+    beside = any(not c.sheet and not c.anchor for c in sheet.charts)  # a chart right of the table prints too
+    turned = set(compact_widths(widths, [c.kind for c in cols], [c.width is not None for c in cols],
+                                CHART_UNITS if beside else 0.0))
+    header_points = row_points(1)
     for j, col in enumerate(cols):
-        ws.set_column(j, j, widths[j], fmts[j], {"hidden": True} if col.hidden else None)
-        ws.write_string(0, j, clean_text(col.header), w.header if col.kind in ("text", "date") else w.header_num)
-        if not col.hidden:
-            n_header_lines = max(n_header_lines, header_lines(col.header, widths[j]))
+        if j in turned:
+            widths[j] = COMPACT_NUMBER_WIDTH
+            header_points = max(header_points, rotated_header_points(col.header))
+        elif not col.hidden:
+            header_points = max(header_points, row_points(header_lines(col.header, widths[j])))
+        head = w.header_turned if j in turned else w.header if col.kind in ("text", "date") else w.header_num
+        ws.set_column(j, j, widths[j] or 8.0, fmts[j], {"hidden": True} if col.hidden else None)
+        ws.write_string(0, j, clean_text(col.header), head)
         if col.comment:
             ws.write_comment(0, j, clean_text(col.comment))
-    if n_header_lines > 1:
-        ws.set_row(0, row_points(n_header_lines))
-    total = sum(x for c, x in zip(cols, widths) if not c.hidden)
-    beside = any(not c.sheet and not c.anchor for c in sheet.charts)  # a chart right of the table prints too
-    total += CHART_UNITS if beside else 0
-    page_setup(ws, total, landscape=True)
-    if sheet.freeze_columns and total > FIT_WIDTH:  # over several pages: repeat the frozen columns
-        ws.repeat_columns(0, sheet.freeze_columns - 1)
+    if header_points > row_points(1):
+        ws.set_row(0, header_points)
+    page_setup(ws, sum(widths) + (CHART_UNITS if beside else 0.0), landscape=True)
     if sheet.freeze_header or sheet.freeze_columns:
         ws.freeze_panes(1 if sheet.freeze_header else 0, sheet.freeze_columns)
+    # a whole number in a text column (an Overview figure, a numeric attribute) gets the number format "0"
+    num_fmts = [w.fmt("int", c.wrap) if c.kind in ("text", "date") else fmts[j] for j, c in enumerate(cols)]
     n = 0
     ncols = len(cols)
     wrapped = [(j, widths[j]) for j, c in enumerate(cols) if c.wrap and not c.hidden]
@@ -254,9 +282,10 @@ def _write_table(w: _Writer, ws: Any, sheet: Sheet, lists: dict[int, str]) -> in
                     value = clean_text(value)
                 write_string(n, j, value, fmts[j])
             elif type(value) is int:
-                write_number(n, j, value, fmts[j])
+                write_number(n, j, value, num_fmts[j])
             else:
-                _write_value(ws, n, j, value, fmts[j], cols[j].kind == "date")
+                whole = isinstance(value, int) and not isinstance(value, bool)
+                _write_value(ws, n, j, value, num_fmts[j] if whole else fmts[j], cols[j].kind == "date")
     if sheet.autofilter and ncols:
         ws.autofilter(0, 0, max(n, 1), ncols - 1)
     last = max(n, 1)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from vbhc_code.themes.build import ThemesResult
 
 RAG = {"red": "#F4CCCC", "amber": "#FCE5CD", "green": "#D9EAD3"}
+LABELS = {"label": 16.0, "title": 22.0}  # the codebook's label (an identifier-like name) and readable title
 
 
 def _kind(series: Any) -> str:
@@ -43,7 +44,7 @@ def _sheet(name: str, df: Any, *, wrap: Collection[str] = frozenset(), widths: d
     return Sheet(name, cols, rows, charts=list(charts), freeze_columns=freeze)
 
 
-def _overview_rows(ov: dict[str, Any]) -> list[tuple[str, str]]:
+def _overview_rows(ov: dict[str, Any]) -> list[tuple[str, Any]]:
     rows = []
     for key, value in ov.items():
         if key == "documents_by_type":
@@ -52,7 +53,9 @@ def _overview_rows(ov: dict[str, Any]) -> list[tuple[str, str]]:
             value = "; ".join(f"{k}: {v}" for k, v in value.items())
         elif isinstance(value, list):
             value = ", ".join(map(str, value))
-        rows.append(("vbhc-code version" if key == "vbhc_code_version" else key.replace("_", " "), str(value)))
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            value = str(value)  # counts stay numbers (a number cell, not the text '12')
+        rows.append(("vbhc-code version" if key == "vbhc_code_version" else key.replace("_", " "), value))
     return rows
 
 
@@ -140,16 +143,17 @@ def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) 
     sheets: list[Sheet | TextSheet] = [
         Sheet("Overview", [Column("item", width=28), Column("value", width=90, wrap=True)],
               _overview_rows(result.overview), autofilter=False),
-        _sheet("Themes", themes, wrap={"theme", "definition", "label"},
-               widths={"theme": 26, "code": 9, "definition": 60, "label": 24}, freeze=2,
+        # readable titles and identifiers in columns of their own; long text wraps so no cell runs into the next
+        _sheet("Themes", themes, wrap={"theme", "definition", *LABELS},
+               widths={"theme": 20, "code": 9, "definition": 48, **LABELS}, freeze=2,
                charts=[c for s, c in charts if s == "Themes"]),
-        _sheet("Quotes", result.quotes, wrap={"quote", "attribution"},
-               widths={"code": 9, "label": 22, "quote": 80, "attribution": 24, "pinned": 8}),
-        _sheet("Matrix", result.matrix, widths={"code": 9, "label": 22}, freeze=2),
-        _sheet("Groups", groups, widths={"code": 9, "label": 22}, charts=[c for s, c in charts if s == "Groups"],
-               freeze=2),
+        _sheet("Quotes", result.quotes, wrap={"quote", "attribution", *LABELS},
+               widths={"code": 9, "quote": 80, "attribution": 24, "pinned": 8, **LABELS}),
+        _sheet("Matrix", result.matrix, wrap=LABELS, widths={"code": 9, **LABELS}, freeze=2),
+        _sheet("Groups", groups, wrap=LABELS, widths={"code": 9, **LABELS},
+               charts=[c for s, c in charts if s == "Groups"], freeze=2),
         _sheet("Cooccurrence", result.cooccurrence, widths={"code": 9}, freeze=1),
-        _sheet("Framework", fw, wrap={"notes"}, widths={"code": 9, "label": 22, "notes": 40},
+        _sheet("Framework", fw, wrap={"notes", *LABELS}, widths={"code": 9, "notes": 40, **LABELS},
                extra={"rating": rating}, freeze=2),
         TextSheet("Charts", ["Native Excel charts drawn from the Groups and Themes sheets."], title="Charts"),
         TextSheet("Methods", result.methods, title="Methods"),
