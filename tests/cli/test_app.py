@@ -201,6 +201,25 @@ def test_progress_shows_a_rate_on_a_terminal(monkeypatch):
     assert "autocode" in buf.getvalue() and "turns/s" in buf.getvalue()
 
 
+def test_progress_rate_in_words_when_asked(monkeypatch):
+    """Ingest counts files on its bar but shows its rate in words/s (what the speed targets are in)."""
+    import importlib
+    import io
+
+    from rich.console import Console
+
+    cli_app = importlib.import_module("vbhc_code.cli.app")
+    buf = io.StringIO()
+    monkeypatch.setattr(cli_app, "console_err", Console(file=buf, force_terminal=True, width=120))
+    with progress("ingest", unit="files", rate_unit="words") as advance:
+        for done in range(0, 11, 2):
+            advance(done, 10, rated=done * 1_500)
+            time.sleep(0.01)
+        assert advance._bar.tasks[0].fields["rated"] == 15_000
+        advance._bar.refresh()
+    assert "words/s" in buf.getvalue() and "files/s" not in buf.getvalue()
+
+
 # -- start-up -------------------------------------------------------------------------------------------------
 HEAVY = ("spacy", "pandas", "openpyxl")
 PROBE = """

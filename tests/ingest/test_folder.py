@@ -101,6 +101,18 @@ def test_reingest_of_unchanged_files_reads_no_turn_text(study, monkeypatch):
         assert [(d.name, d.turns, d.speakers, d.words) for d in old] == first
 
 
+def test_words_read_so_far_are_reported_after_each_stored_file(study):
+    folder, parts, store = study
+    seen: list[int] = []
+    with Store.open(store) as st:
+        report = ingest_folder(folder, store=st, participants_file=parts, on_words=seen.append)
+        assert seen == sorted(seen) and seen[-1] == sum(d.words for d in report.documents) > 0
+        assert len(seen) == 2
+        again: list[int] = []
+        ingest_folder(folder, store=st, participants_file=parts, on_words=again.append)
+        assert again == []  # nothing read: unchanged files
+
+
 def test_changed_file_with_codings_is_refused_unless_force(study):
     folder, parts, store = study
     assert run("ingest", str(folder), "--store", str(store)).exit_code == 0

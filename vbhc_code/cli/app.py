@@ -63,18 +63,27 @@ class Advance:
     def __init__(self, bar: Any, task: Any) -> None:
         self._bar, self._task = bar, task
 
-    def __call__(self, done: int, total: int | None = None, description: str | None = None) -> None:
+    def __call__(
+        self, done: int, total: int | None = None, description: str | None = None, *, rated: int | None = None
+    ) -> None:
         fields: dict[str, Any] = {"completed": done}
         if total is not None:
             fields["total"] = total
         if description is not None:
             fields["description"] = description
+        if rated is not None:
+            fields["rated"] = rated  # e.g. words done so far, for a rate in ``rate_unit``
         self._bar.update(self._task, **fields)
 
 
 @contextmanager
-def progress(description: str, *, unit: str = "items", total: int | None = None) -> Iterator[Advance]:
+def progress(
+    description: str, *, unit: str = "items", total: int | None = None, rate_unit: str | None = None
+) -> Iterator[Advance]:
     """A rich progress bar on stderr with done/total, rate (``unit``/s), elapsed and remaining time.
+
+    With ``rate_unit`` (e.g. ``words``) the rate is of what ``advance(..., rated=N)`` reports instead: N over
+    the elapsed time.
 
     Shown only on a terminal, and removed when the work ends, so piped output and logs stay clean.
     """
@@ -92,6 +101,11 @@ def progress(description: str, *, unit: str = "items", total: int | None = None)
 
     class RateColumn(ProgressColumn):
         def render(self, task: Task) -> Text:
+            if rate_unit is not None:
+                elapsed = task.elapsed or 0.0
+                rated = task.fields.get("rated", 0)
+                text = f"{rated / elapsed:,.0f} {rate_unit}/s" if rated and elapsed > 0 else ""
+                return Text(text, style="progress.data.speed")
             speed = task.finished_speed or task.speed
             return Text(f"{speed:,.1f} {unit}/s" if speed else "", style="progress.data.speed")
 

@@ -133,15 +133,17 @@ def _run_ingest(store_path: Path, folder: Path, **options: Any) -> IngestReport:
     from vbhc_code.store.store import open_store
 
     with open_store(store_path) as st, st.fast_writes():  # a failed first run leaves no store behind
-        with progress("ingest", unit="files") as advance:
+        with progress("ingest", unit="files", rate_unit="words") as advance:
+            words = [0]
 
             def on_progress(name: str, i: int, n: int) -> None:
-                advance(i - 1, n)
+                advance(i - 1, n, rated=words[0])
 
             report = ingest_folder(
                 folder, store=st, participants_file=options["participants"], documents_file=options["documents"],
                 language=options["language"], encoding=options["encoding"], speaker_pattern=options["speaker_pattern"],
                 force=options["force"], prune=options["prune"], on_progress=on_progress,
+                on_words=lambda n: words.__setitem__(0, n),
             )
             advance(len(report.documents))
     return report

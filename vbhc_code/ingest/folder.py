@@ -167,6 +167,7 @@ def ingest_folder(
     force: bool = False,
     prune: bool = False,
     on_progress: Callable[[str, int, int], None] | None = None,
+    on_words: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Read every transcript below ``folder`` into ``store`` and report per document.
 
@@ -203,10 +204,14 @@ def ingest_folder(
     for name in sorted(set(doc_sheet) - names.keys()):
         report.warnings.append(f"{documents_file.name if documents_file else 'documents sheet'}: "
                                f"document '{name}' is not in the folder")
+    words = 0
     for i, (name, path) in enumerate(names.items(), 1):
         if on_progress:
             on_progress(name, i, len(names))
         _ingest_file(run, name, path)
+        if on_words and report.documents[-1].status == "stored":
+            words += report.documents[-1].words
+            on_words(words)  # words read so far (for a words/s rate)
     if prune:
         _prune(store, set(names), force=force, report=report)
     return report
