@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -62,11 +62,8 @@ def themes(
     from vbhc_code.themes.build import (
         build_themes,
         themes_json,
-        themes_markdown,
-        write_themes_xlsx,
     )
     from vbhc_code.themes.quotes import check_attribution
-    from vbhc_code.themes.report import check_replaceable, write_text_atomic
 
     check_attribution(attribution)  # usage errors before touching the store
     if out.suffix.lower() != ".xlsx":
@@ -85,18 +82,32 @@ def themes(
                               attribution=attribution, pins=pin, excludes=exclude, framework=framework,
                               allow=allowed)
     print_warnings(result.warnings)
-    for extra in (md, docx):
-        if extra:
-            check_replaceable(extra, force=force)  # before writing anything
-    write_themes_xlsx(result, out, force=force)
-    if md:
-        write_text_atomic(md, themes_markdown(result), force=force)
-    if docx:
-        from vbhc_code.themes.paper import write_themes_docx
-
-        write_themes_docx(result, docx, force=force)
+    _write_all(result, out=out, md=md, docx=docx, force=force)
     if as_json:
         typer.echo(json.dumps(themes_json(result), ensure_ascii=False, indent=2))
     kept = f" (kept {result.kept_ratings} Framework ratings/notes)" if result.kept_ratings else ""
     written = [str(p) for p in (md, docx) if p]
     say(f"wrote {out}{kept}" + (" and " + " and ".join(written) if written else ""))
+
+
+def _write_all(result: Any, *, out: Path, md: Path | None, docx: Path | None, force: bool) -> None:
+    """--out, --md and --docx together: each checked first, written to a temp file, synced, and all renamed
+    only when every one is complete (all or nothing; ``files.atomic.atomic_paths``)."""
+    from vbhc_code.files.atomic import atomic_paths
+    from vbhc_code.files.outputs import THEMES
+    from vbhc_code.themes.build import themes_markdown, write_themes_xlsx
+    from vbhc_code.themes.paper import write_themes_docx
+
+    targets = [p for p in (out, md, docx) if p is not None]
+    if len({p.absolute() for p in targets}) < len(targets):
+        from vbhc_code.errors import UsageError
+
+        raise UsageError("--out, --md and --docx must name different files")
+    with atomic_paths(targets, kinds=[THEMES] * len(targets), force=force) as temps:
+        temp = dict(zip(targets, temps, strict=True))
+        write_themes_xlsx(result, out, force=force, to=temp[out])
+        if md is not None:
+            with open(temp[md], "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(themes_markdown(result))
+        if docx is not None:
+            write_themes_docx(result, docx, force=force, to=temp[docx])

@@ -121,7 +121,7 @@ def paper(result: ThemesResult) -> Paper:
 DOCX_SUBJECT = "vbhc-code themes"
 
 
-def write_themes_docx(result: ThemesResult, path: Path, *, force: bool = False) -> Path:
+def write_themes_docx(result: ThemesResult, path: Path, *, force: bool = False, to: Path | None = None) -> Path:
     """The manuscript pieces as Word: Methods (with the quote note), then Results with Tables 1 and 2.
 
     An existing file that is not an earlier themes document is refused unless ``force``.
@@ -148,8 +148,8 @@ def write_themes_docx(result: ThemesResult, path: Path, *, force: bool = False) 
         Heading("Results", 1), block(doc.table1), block(doc.table2),
     ]
     study = result.overview.get("study", "")
-    return write_document(Path(path), blocks, title=f"Themes: {study}" if study else "Themes",
-                          subject=DOCX_SUBJECT, kind=THEMES, force=force)
+    return write_document(Path(to or path), blocks, title=f"Themes: {study}" if study else "Themes",
+                          subject=DOCX_SUBJECT, kind=THEMES, force=force or to is not None)
 
 
 __all__ = ["DOCX_SUBJECT", "Paper", "Row", "Table", "paper", "quote_note", "table1", "table2", "write_themes_docx"]

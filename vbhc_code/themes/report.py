@@ -107,12 +107,13 @@ def _ratings(path: Path, framework_col: str) -> dict[tuple[str, str], tuple[str,
         return out
 
 
-def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) -> Path:
+def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False, to: Path | None = None) -> Path:
     """Overview, Themes, Quotes, Matrix, Groups, Cooccurrence, Framework, Charts, Methods.
 
     Ratings and notes a researcher typed into the Framework sheet of an earlier workbook at ``path``
     are carried over (matched on code and framework value); ``result.kept_ratings`` counts them. An
     existing file that is not a themes workbook is refused unless ``force`` (``HumanWorkExists``).
+    ``to``: write there instead (a temp file the caller renames onto ``path`` with its other outputs).
     """
     check_replaceable(Path(path), force=force)
     themes, groups = result.themes, result.groups
@@ -158,6 +159,8 @@ def write_themes_xlsx(result: ThemesResult, path: Path, *, force: bool = False) 
         TextSheet("Charts", ["Native Excel charts drawn from the Groups and Themes sheets."], title="Charts"),
         TextSheet("Methods", result.methods, title="Methods"),
     ]
+    if to is not None:
+        return write_workbook(Path(to), sheets, kind=THEMES, force=True, constant_memory=big)  # our own temp
     return write_workbook(Path(path), sheets, kind=THEMES, force=force, constant_memory=big)
 
 
