@@ -5,7 +5,48 @@ Messages must never contain interview text: name the file, line, turn or cell in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+# C0 and C1 controls (newline and tab included: a message is one line), DEL, and the bidirectional overrides
+# that can make a file name display as something else.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def one_line(text: str) -> str:
+    r"""``text`` safe for a terminal and for one message line: control characters (escape sequences,
+    newlines, tabs) and bidi overrides shown as ``\x1b``-style escapes.
+
+    >>> one_line("INT\x1b[31m01\n.txt")
+    'INT\\x1b[31m01\\x0a.txt'
+    """
+    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+
+
+def describe(value: Any) -> str:
+    """What a cell holds, for a message, never what it says: its kind and length.
+
+    >>> describe("maybe"), describe(3.5), describe(None)
+    ('a text of 5 characters', 'a number', 'an empty cell')
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "an empty cell"
+    if isinstance(value, bool):
+        return "a true/false value"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (datetime, date, time, timedelta)):
+        return "a date or time"
+    text = str(value).strip()
+    return f"a text of {len(text)} character{'s' if len(text) != 1 else ''}"
+
 
 MAX_PROBLEMS = 20  # located problems printed under one error; the rest are counted ("... and 999,980 more")
 
@@ -25,11 +66,13 @@ class VbhcError(Exception):
         self.problems = list(problems)
 
     def __str__(self) -> str:
+        """The message and each problem on a line of its own, control characters escaped (``one_line``)."""
         if not self.problems:
-            return self.message
+            return one_line(self.message)
         shown = self.problems[:MAX_PROBLEMS]
         more = len(self.problems) - len(shown)
-        return "\n".join([self.message, *shown, *([f"... and {more:,} more"] if more else [])])
+        lines = [self.message, *shown, *([f"... and {more:,} more"] if more else [])]
+        return "\n".join(one_line(line) for line in lines)
 
 
 class DataError(VbhcError):

@@ -209,11 +209,11 @@ def test_import_reports_every_located_problem_and_stores_nothing(store, tmp_path
         import_codings(store, [path])
     assert exc.value.message == "6 problem(s); nothing was imported"
     assert exc.value.problems == [
-        "[coder-anna.xlsx Turns!H2] value 'y' is not 1, x or empty",
-        "[coder-anna.xlsx Turns!L1] unknown code 'C9' (not in the codebook)",
-        "[coder-anna.xlsx Turns!I3] value '2' is not 1, x or empty",
+        "[coder-anna.xlsx Turns!H2] value (a text of 1 character) is not 1, x or empty",
+        "[coder-anna.xlsx Turns!L1] unknown code (a text of 2 characters) (not in the codebook)",
+        "[coder-anna.xlsx Turns!I3] value (a number) is not 1, x or empty",
         "[coder-anna.xlsx Turns!G4] the text of turn int02.txt #2 was edited; restore it",
-        "[coder-anna.xlsx Documents!E3] coded 'maybe' is not yes or no",
+        "[coder-anna.xlsx Documents!E3] coded (a text of 5 characters) is not yes or no",
         "[coder-anna.xlsx Documents!E3] document 'int02.txt' has codes but is not marked coded=yes",
     ]
     assert cells(store, "anna") == {("int01.txt", 2, "C1")}  # untouched
@@ -255,12 +255,12 @@ def test_long_import_located_errors(store, tmp_path):
     with pytest.raises(ValidationError) as exc:
         import_codings(store, [path], coder="ben", codebook=CB)
     assert exc.value.problems == [
-        "[mixed.csv line 6] turn_index 'two' is not a whole number",
+        "[mixed.csv line 6] turn_index (a text of 3 characters) is not a whole number",
         "[mixed.csv line 7] empty document",
-        "[mixed.csv line 8] code 'C2' without a turn_index",
-        "[mixed.csv line 3] unknown document 'int07.txt'",
+        "[mixed.csv line 8] code (a text of 2 characters) without a turn_index",
+        "[mixed.csv line 3] unknown document (a text of 9 characters)",
         "[mixed.csv line 4] unknown turn int01.txt #99",
-        "[mixed.csv line 5] unknown code 'X5' (not in test-cb 1.0)",
+        "[mixed.csv line 5] unknown code (a text of 2 characters) (not in test-cb 1.0)",
     ]
     with pytest.raises(ValidationError) as exc:
         import_codings(store, [path.with_name("nobody.csv")], codebook=CB)
@@ -272,7 +272,7 @@ def test_long_import_located_errors(store, tmp_path):
     assert exc.value.problems == ["[plain.csv] which coder? pass --coder NAME (or name the file coder-NAME.csv)"]
     bad = tmp_path / "cols.csv"
     bad.write_text("doc,turn,code\nint01.txt,2,C1\n", encoding="utf-8")
-    assert read_long_codings(bad)[1] == ["[cols.csv line 1] no 'document' column (columns: doc, turn, code)"]
+    assert read_long_codings(bad)[1] == ["[cols.csv line 1] no 'document' column (the header row has 3 named columns)"]
     assert store.coders() == []
 
 

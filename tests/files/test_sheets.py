@@ -74,7 +74,7 @@ def test_missing_participant_id_column(tmp_path):
     f.write_text("id,group\nP01,SIM\n", encoding="utf-8")
     with pytest.raises(DataError) as exc:
         load_participants(f)
-    assert str(exc.value) == "participants.csv line 1: no 'participant_id' column (columns: id, group)"
+    assert str(exc.value) == "participants.csv line 1: no 'participant_id' column (the header row has 2 named columns)"
 
 
 def test_duplicate_ids_located(tmp_path):
@@ -83,7 +83,7 @@ def test_duplicate_ids_located(tmp_path):
     with pytest.raises(ValidationError) as exc:
         load_participants(f)
     assert exc.value.problems == [
-        "[participants.csv line 4] duplicate participant_id 'p1' (first at participants.csv line 2)",
+        "[participants.csv line 4] duplicate participant_id (the same as at participants.csv line 2)",
         "[participants.csv line 5] empty participant_id",
     ]
 
@@ -93,7 +93,7 @@ def test_documents_sheet_bad_type(tmp_path):
     f.write_text("document,type,health_system\nINT01.txt,interview,NL\nFG01.vtt,focusgroup,BE\n", encoding="utf-8")
     with pytest.raises(ValidationError) as exc:
         load_documents_sheet(f)
-    assert exc.value.problems == ["[documents.csv line 3] type 'focusgroup' is not one of interview, focus_group"]
+    assert exc.value.problems == ["[documents.csv line 3] type (a text of 10 characters) is not one of interview, focus_group"]
 
 
 def test_label_key_and_matcher():
@@ -124,4 +124,4 @@ def test_speaker_role_column_names_interviewers_and_refuses_other_values(tmp_pat
     f.write_text("participant_id,speaker_role\nP01,moderator\nP02,\n", encoding="utf-8")
     with pytest.raises(ValidationError) as exc:
         load_participants(f)
-    assert exc.value.problems == ["[participants.csv line 2] speaker_role 'moderator' is not one of participant, interviewer"]
+    assert exc.value.problems == ["[participants.csv line 2] speaker_role (a text of 9 characters) is not one of participant, interviewer"]

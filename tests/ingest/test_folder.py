@@ -230,7 +230,7 @@ def test_participants_sheet_without_id_column(study, tmp_path):
     bad = write(tmp_path, "bad.csv", "id,group\nP01,SIM\n")
     result = run("ingest", str(folder), "--participants", str(bad), "--store", str(store))
     assert result.exit_code == 1
-    assert result.stderr.strip() == "error: bad.csv line 1: no 'participant_id' column (columns: id, group)"
+    assert result.stderr.strip() == "error: bad.csv line 1: no 'participant_id' column (the header row has 2 named columns)"
     assert not store.exists() or Store.open(store).document_names() == []
 
 

@@ -25,7 +25,7 @@ from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
 from vbhc_code import __version__
-from vbhc_code.errors import VbhcError
+from vbhc_code.errors import VbhcError, one_line
 
 if TYPE_CHECKING:
     from vbhc_code.files.csvfile import CsvOptions
@@ -38,13 +38,22 @@ def _width(stream: TextIO) -> int | None:
     return 160
 
 
-console = Console(highlight=False, width=_width(sys.stdout))  # data: tables, CSV, JSON
-console_err = Console(stderr=True, highlight=False, width=_width(sys.stderr))  # messages, warnings, progress
+class _SafeConsole(Console):
+    """A console that never lets a string it renders (a table cell, a printed line) reach the terminal with
+    control characters: file names may hold escape sequences. Line breaks stay (cells may have several lines)."""
+
+    def render_str(self, text: str, *args: Any, **kwargs: Any) -> Any:
+        return super().render_str("\n".join(one_line(part) for part in text.split("\n")), *args, **kwargs)
+
+
+console = _SafeConsole(highlight=False, width=_width(sys.stdout))  # data: tables, CSV, JSON
+console_err = _SafeConsole(stderr=True, highlight=False, width=_width(sys.stderr))  # messages, warnings, progress
 
 
 def say(text: str) -> None:
-    """A message for the user ("wrote ...", "imported ..."): stderr, so stdout stays data only."""
-    console_err.print(text, markup=False, highlight=False, soft_wrap=True)
+    """A message for the user ("wrote ...", "imported ..."): stderr, so stdout stays data only; one line, its
+    control characters escaped (a file name may hold an escape sequence or a newline)."""
+    console_err.print(one_line(text), markup=False, highlight=False, soft_wrap=True)
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

@@ -24,7 +24,7 @@ from vbhc_code.cli.app import (
     resolve_store_path,
     say,
 )
-from vbhc_code.errors import DataError, UsageError
+from vbhc_code.errors import DataError, UsageError, one_line
 
 if TYPE_CHECKING:
     from vbhc_code.ingest.folder import IngestReport
@@ -194,8 +194,8 @@ def _print_ingest_report(
         )
     for d in rows:
         table.add_row(
-            d.name, d.status, d.format, d.encoding, d.doc_type, str(d.speakers), str(d.turns), str(d.chat_turns),
-            str(d.words), str(len(d.warnings)),
+            one_line(d.name), d.status, d.format, d.encoding, d.doc_type, str(d.speakers), str(d.turns),
+            str(d.chat_turns), str(d.words), str(len(d.warnings)),
         )
     console.print(table)
     if summary:

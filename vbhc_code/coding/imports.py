@@ -66,8 +66,8 @@ def read_long_codings(path: Path) -> tuple[list[LongRow], list[str]]:
     header, rows = read_rows(path)
     missing = [c for c in ("document", "turn_index", "code") if c not in header]
     if missing:
-        cols = ", ".join(h for h in header if h)
-        return [], [f"[{path.name} line 1] no '{missing[0]}' column (columns: {cols})"]
+        named = sum(1 for h in header if h)
+        return [], [f"[{path.name} line 1] no '{missing[0]}' column (the header row has {named} named columns)"]
     out: list[LongRow] = []
     problems: list[str] = []
     for row in rows:
@@ -268,7 +268,7 @@ def _import_long(path, coder, cb, turn_spans, docs, claim, problems) -> None:
         seen: set[tuple[str, int, str, int | None, int | None]] = set()
         for r in group:
             if r.document not in docs:
-                problems.append(f"[{r.where}] unknown document '{r.document[:80]}'")
+                problems.append(f"[{r.where}] unknown document {_shown(r.document)}")
                 continue
             item.coded_documents.add(r.document)
             if r.turn_index is None or not r.code:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vbhc_code.coding.workbook import CONFIDENCE_COLUMNS, TURN_COLUMNS, WORKBOOK_KIND, text_hash
+from vbhc_code.errors import describe
 from vbhc_code.files.workbook import sheet_rows
 from vbhc_code.models import Codebook
 from vbhc_code.store.store import Store
@@ -48,10 +49,8 @@ def _cell(col: int, row: int) -> str:
 
 
 def _shown(value: Any) -> str:
-    """A cell value for an error message: short values quoted, longer ones (possibly pasted interview text)
-    only described, never echoed."""
-    text = str(value).strip()
-    return f"'{text}'" if len(text) <= 12 else f"(a text of {len(text)} characters)"
+    """A cell for an error message: its kind and length in brackets, never its content (``errors.describe``)."""
+    return f"({describe(value)})"
 
 
 def document_name(value: Any, known: Collection[str]) -> str:

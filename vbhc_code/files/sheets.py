@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.errors import DataError, ValidationError
+from vbhc_code.errors import DataError, ValidationError, describe
 from vbhc_code.files.archive import read_capped
 from vbhc_code.files.csvfile import restore
 from vbhc_code.files.workbook import open_xlsx, sheet_rows
@@ -164,7 +164,7 @@ def load_participants(path: Path) -> list[Participant]:
     header, rows = read_rows(path)
     if "participant_id" not in header:
         raise DataError(
-            f"{_header_where(path)}: no 'participant_id' column (columns: {', '.join(h for h in header if h)})"
+            f"{_header_where(path)}: no 'participant_id' column ({_columns(header)})"
         )
     problems: list[str] = []
     seen: dict[str, str] = {}
@@ -176,7 +176,7 @@ def load_participants(path: Path) -> list[Participant]:
             continue
         key = label_key(pid)
         if key in seen:
-            problems.append(f"[{row.where}] duplicate participant_id '{pid}' (first at {seen[key]})")
+            problems.append(f"[{row.where}] duplicate participant_id (the same as at {seen[key]})")
             continue
         seen[key] = row.where
         aliases = tuple(a.strip() for a in row.values.get("aliases", "").split(";") if a.strip())
@@ -184,7 +184,7 @@ def load_participants(path: Path) -> list[Participant]:
         if "speaker_role" in attributes:
             role = attributes["speaker_role"].strip().lower() or "participant"
             if role not in SPEAKER_ROLES:
-                problems.append(f"[{row.where}] speaker_role '{_short(attributes['speaker_role'])}' is not one of "
+                problems.append(f"[{row.where}] speaker_role ({describe(attributes['speaker_role'])}) is not one of "
                                 f"{', '.join(SPEAKER_ROLES)}")
                 continue
             attributes["speaker_role"] = role
@@ -198,7 +198,7 @@ def load_documents_sheet(path: Path) -> dict[str, dict[str, str]]:
     """Documents sheet: ``document`` (relative path), optional ``type``, ``language`` and any attributes."""
     header, rows = read_rows(path)
     if "document" not in header:
-        raise DataError(f"{_header_where(path)}: no 'document' column (columns: {', '.join(h for h in header if h)})")
+        raise DataError(f"{_header_where(path)}: no 'document' column ({_columns(header)})")
     problems: list[str] = []
     out: dict[str, dict[str, str]] = {}
     for row in rows:
@@ -211,15 +211,17 @@ def load_documents_sheet(path: Path) -> dict[str, dict[str, str]]:
             continue
         doc_type = row.values.get("type", "")
         if doc_type and doc_type not in DOC_TYPES:
-            problems.append(f"[{row.where}] type '{doc_type}' is not one of {', '.join(DOC_TYPES)}")
+            problems.append(f"[{row.where}] type ({describe(doc_type)}) is not one of {', '.join(DOC_TYPES)}")
         out[name] = {k: v for k, v in row.values.items() if k != "document"}
     if problems:
         raise ValidationError(f"{path.name}: {len(problems)} problem(s) in the documents sheet", problems)
     return out
 
 
-def _short(value: str) -> str:
-    return value if len(value) <= 30 else value[:27] + "..."
+def _columns(header: list[str]) -> str:
+    """The header described, never quoted: a header row may hold anything someone typed there."""
+    named = sum(1 for h in header if h)
+    return f"the header row has {named} named column{'s' if named != 1 else ''}"
 
 
 def is_interviewer(p: Participant) -> bool:

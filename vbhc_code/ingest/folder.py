@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.errors import DataError, UsageError
+from vbhc_code.errors import DataError, UsageError, describe
 from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
 from vbhc_code.ingest.transcripts import read_input
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
@@ -234,7 +234,8 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
     doc_lang = meta.get("language") or run.language
     if doc_lang not in SUPPORTED_LANGUAGES:
         doc_lang = run.language
-        report.warnings.append(f"{name}: language '{meta.get('language')}' not supported; using {run.language}")
+        report.warnings.append(f"{name}: language ({describe(meta.get('language'))}) not supported; using "
+                               f"{run.language}")
     if stored is not None and old_sha == sha:
         stored_reading = store.get_meta(_READING_META + name)
         # The documents sheet may set a new language (new sentences); without it an unchanged file keeps its own.

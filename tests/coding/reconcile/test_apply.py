@@ -181,13 +181,13 @@ def test_apply_lists_every_missing_or_invalid_decision(store, tmp_path):
         apply_reconciliation(store, path=out, log_csv=None)
     assert exc.value.message == "r.xlsx: 2 problem(s); nothing was applied"
     assert exc.value.problems == [
-        "[r.xlsx Disagreements!H3] decision 'maybe' is not apply, omit, anna or ben",
+        "[r.xlsx Disagreements!H3] decision (a text of 5 characters) is not apply, omit, anna or ben",
         "[r.xlsx Disagreements!H5] no decision for int02.txt #2 C2",
     ]
     assert "consensus" not in {c.name for c in store.coders()} and store.reconciliation_log() == []
     with pytest.raises(ValidationError) as exc:  # --partial still refuses invalid decisions
         apply_reconciliation(store, path=out, partial=True, log_csv=None)
-    assert exc.value.problems == ["[r.xlsx Disagreements!H3] decision 'maybe' is not apply, omit, anna or ben"]
+    assert exc.value.problems == ["[r.xlsx Disagreements!H3] decision (a text of 5 characters) is not apply, omit, anna or ben"]
     with pytest.raises(UsageError, match="must not overwrite one of the reconciled coders"):
         apply_reconciliation(store, path=out, as_coder="anna", log_csv=None)
 
@@ -283,7 +283,7 @@ def test_status(store, tmp_path):
     assert (st["disagreements"], st["decided"], st["undecided"], st["invalid"], st["stale"]) == (5, 2, 2, 1, 0)
     assert st["by_decision"] == {"apply": 1, "as ben": 1} and st["percent_decided"] == 40.0
     assert st["by_code"]["C3"] == {"invalid": 1, "undecided": 1}
-    assert st["invalid_cells"] == ["[r.xlsx Disagreements!H4] decision 'nope' is not apply, omit, anna or ben"]
+    assert st["invalid_cells"] == ["[r.xlsx Disagreements!H4] decision (a text of 4 characters) is not apply, omit, anna or ben"]
 
 
 def test_cli_status_locates_invalid_decisions(store, tmp_path):
@@ -294,7 +294,7 @@ def test_cli_status_locates_invalid_decisions(store, tmp_path):
     assert res.exit_code == 0, res.output
     assert res.stdout.splitlines()[:3] == [
         f"{out}: 1 of 5 disagreements decided (20%), 3 undecided, 1 invalid",
-        "invalid: [r.xlsx Disagreements!H4] decision 'nope' is not apply, omit, anna or ben",
+        "invalid: [r.xlsx Disagreements!H4] decision (a text of 4 characters) is not apply, omit, anna or ben",
         "decisions: apply 1",
     ]
 

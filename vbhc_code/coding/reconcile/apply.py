@@ -28,7 +28,7 @@ from vbhc_code.coding.reconcile.workbook import (
     write_reconcile_xlsx,
 )
 from vbhc_code.coding.workbook import check_coder_name
-from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError, VbhcError
+from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError, VbhcError, describe
 from vbhc_code.files.csvfile import DEFAULT as DEFAULT_CSV
 from vbhc_code.files.csvfile import CsvOptions, write_csv_atomic
 from vbhc_code.files.outputs import RECONCILE_LOG, check_replaceable
@@ -233,7 +233,7 @@ def _validate(sheet: ReconcileSheet, comp: Comparison, *, partial: bool) -> tupl
                 problems.append(f"[{decision_cell(sheet, row)}] no decision for {cell_label(row.cell)}")
         elif normalise_decision(row.decision, a, b) is None:
             problems.append(
-                f"[{decision_cell(sheet, row)}] decision '{row.decision[:20]}' is not apply, omit, {a} or {b}"
+                f"[{decision_cell(sheet, row)}] decision ({describe(row.decision)}) is not apply, omit, {a} or {b}"
             )
     for cell in comp.disagreements:
         if cell not in seen:
@@ -363,8 +363,8 @@ def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
             invalid += 1
             code["invalid"] += 1
             # same located line as --apply, so the researcher can find the cell to fix
-            invalid_cells.append(f"[{decision_cell(sheet, row)}] decision '{row.decision[:20]}' is not apply, omit, "
-                                 f"{a} or {b}")
+            invalid_cells.append(f"[{decision_cell(sheet, row)}] decision ({describe(row.decision)}) is not apply, "
+                                 f"omit, {a} or {b}")
         else:
             by_decision[d if d in ("apply", "omit") else f"as {d}"] += 1
             code["decided"] += 1
