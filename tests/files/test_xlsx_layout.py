@@ -83,6 +83,7 @@ def test_numbers_are_number_cells_with_number_formats(workbooks):
     assert {c.data_type for r in turns.iter_rows(min_row=2) for c in r[:1]} == {"s"}  # document names stay text
     agreement = openpyxl.load_workbook(workbooks["agreement"])["Agreement"]
     head = [c.value for c in agreement[1]]
+    assert head[:2] == ["code", "title"] and agreement["B2"].value == "Integrated practice units"
     kappa = agreement.cell(2, head.index("Cohen's kappa") + 1)
     assert kappa.data_type == "n" and kappa.number_format != "General"
     assert kappa.alignment.horizontal == "right" and kappa.alignment.indent >= 1  # a gap before the CI column

@@ -378,21 +378,38 @@ def report_rows(report: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def write_agreement_xlsx(report: dict[str, Any], path, *, force: bool = False) -> None:
+def code_titles(store: Any, coders: list[str]) -> dict[str, str]:
+    """Code id -> readable title from the coders' codebooks (the first coder's wins)."""
+    titles: dict[str, str] = {}
+    for coder in coders:
+        codebook = store.coder_codebook(coder)
+        for code in codebook.codes if codebook is not None else ():
+            if code.title:
+                titles.setdefault(code.id, code.title)
+    return titles
+
+
+def write_agreement_xlsx(report: dict[str, Any], path, *, force: bool = False,
+                         titles: dict[str, str] | None = None) -> None:
     """The report as a formatted workbook: Agreement (table + kappa/alpha chart) and Notes.
 
+    With ``titles`` (``code_titles``) each code's readable title stands in a column beside its id.
     An existing file that is not an earlier agreement report is refused unless ``force``."""
     from vbhc_code.files.outputs import AGREEMENT
     from vbhc_code.files.xlsx_write import Chart, Column, Sheet, TextSheet, write_workbook
 
     cols = report_columns(report)
-    columns = [Column("code", width=14)] + [Column(h, kind=k) for _key, h, k in cols]
+    lead = [Column("code", width=14)] + ([Column("title", width=24, wrap=True)] if titles else [])
+    columns = lead + [Column(h, kind=k) for _key, h, k in cols]
     keys = [key for key, _h, _k in cols]
-    chart_cols = [i + 1 for i, key in enumerate(keys)
+    chart_cols = [i + len(lead) for i, key in enumerate(keys)
                   if key in ("cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "positive_agreement")]
-    sheet = Sheet("Agreement", columns, report_rows(report)[: len(report["per_code"])],
-                  charts=[Chart("Agreement per code", categories=0, values=chart_cols)])
-    summary = Sheet("Summary", columns, report_rows(report)[len(report["per_code"]):])
+    rows = report_rows(report)
+    if titles:
+        rows = [[r[0], titles.get(r[0], ""), *r[1:]] for r in rows]
+    sheet = Sheet("Agreement", columns, rows[: len(report["per_code"])],
+                  charts=[Chart("Agreement per code", categories=len(lead) - 1, values=chart_cols)])
+    summary = Sheet("Summary", columns, rows[len(report["per_code"]):])
     discuss = codes_to_discuss(report)
     notes = [
         f"Coders: {', '.join(report['coders'])}. Unit: {report['unit']}. Scope: {report['scope']}. "

@@ -92,7 +92,7 @@ def agreement_cmd(
     = False,
     store: StoreOption = None,
 ) -> None:
-    from vbhc_code.agreement.report import agreement_report, write_agreement_xlsx
+    from vbhc_code.agreement.report import agreement_report, code_titles, write_agreement_xlsx
     from vbhc_code.agreement.units import check_options
     from vbhc_code.errors import UsageError
     from vbhc_code.files.outputs import AGREEMENT, check_replaceable
@@ -107,11 +107,12 @@ def agreement_cmd(
         check_replaceable(out, AGREEMENT, force=force)  # before the work
     with Store.open(resolve_store_path(store), create=False) as st:
         report = agreement_report(st, coders=names, unit=chosen, scope=scope, overlap=overlap, mode=mode)
+        titles = code_titles(st, names)
         from vbhc_code.coding.stale import stale_warnings
 
         print_warnings(stale_warnings(st, names))
     if out is not None:
-        write_agreement_xlsx(report, out, force=force)
+        write_agreement_xlsx(report, out, force=force, titles=titles)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
