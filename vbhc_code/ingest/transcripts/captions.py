@@ -50,6 +50,42 @@ def clean_cue_text(raw: str) -> str:
     return raw
 
 
+def _seconds(stamp: str) -> float | None:
+    """``hh:mm:ss.mmm``, ``mm:ss.mmm`` or SRT's ``hh:mm:ss,mmm`` in seconds (None when it is not a time)."""
+    parts = stamp.replace(",", ".").split(":")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        return None
+    if not 1 <= len(values) <= 3:
+        return None
+    total = 0.0
+    for v in values:
+        total = total * 60 + v
+    return total
+
+
+def timing_warnings(timings: list[tuple[int, float | None, float | None]], name: str) -> list[str]:
+    """Located warnings for cues that end before they start, and cues that start before the one before ends
+    (the turns keep the file's order; the timestamps are kept as written)."""
+    reversed_, overlapping = [], []
+    prev_end: float | None = None
+    for line, start, end in timings:
+        if start is not None and end is not None and end < start:
+            reversed_.append(line)
+        elif start is not None and prev_end is not None and start < prev_end:
+            overlapping.append(line)
+        if end is not None:
+            prev_end = end if prev_end is None else max(prev_end, end)
+    out = []
+    for lines, what in ((reversed_, "cue timing ends before it starts"),
+                        (overlapping, "cue starts before the cue before it ends (overlapping timings)")):
+        if lines:
+            more = f" ({len(lines)} cues: lines {', '.join(map(str, lines[:5]))}{' ...' if len(lines) > 5 else ''})"
+            out.append(f"{name} line {lines[0]}: {what}" + (more if len(lines) > 1 else ""))
+    return out
+
+
 def _lines(text: str) -> list[tuple[int, int]]:
     out, pos, n = [], 0, len(text)
     while True:
@@ -77,6 +113,7 @@ def parse_captions(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") 
     state = {"key": None, "label": None, "seq": 0, "anon": 0, "named": False, "chev": False}
     cue = 0
     stray: list[int] = []
+    timings: list[tuple[int, float | None, float | None]] = []  # (line, start, end) of every cue
     while i < n:
         if not text[lines[i][0]:lines[i][1]].strip():
             i += 1
@@ -101,6 +138,7 @@ def parse_captions(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") 
                 tm = _TIMING.match(text, block[t][0], block[t][1])
                 assert tm is not None  # t is the line that matched _TIMING above
                 timing = f"{tm['a']} --> {tm['b']}"
+                timings.append((i + t + 1, _seconds(tm["a"]), _seconds(tm["b"])))
                 for k, (ls, le) in enumerate(block[t + 1:]):
                     if "-->" in text[ls:le] and _TIMING.match(text, ls, le):
                         j = i + t + 1 + k  # a timing line ends the cue and starts the next (as WebVTT parsers do)
@@ -110,6 +148,7 @@ def parse_captions(text: str, *, fmt: str, rules: SpeakerRules, name: str = "") 
     if stray:
         where = ", ".join(str(x) for x in stray[:5]) + (" ..." if len(stray) > 5 else "")
         warnings.append(f"{name}: {len(stray)} block(s) that are not cues ignored (line {where})")
+    warnings.extend(timing_warnings(timings, name))
     if not pieces:
         raise DataError(f"{name}: no cues with text ({cue} cue(s) found)")
     speech = [p for p in pieces if not p.chat]

@@ -12,7 +12,10 @@ _CONTROL = bytes(range(0, 32)).replace(b"\t", b"").replace(b"\n", b"").replace(b
 
 
 def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+    """The line of a byte offset, counting line breaks as the text is read: CRLF, LF and a lone CR (old Mac
+    files) each end a line."""
+    crlf = data.count(b"\r\n", 0, offset)
+    return data.count(b"\n", 0, offset) + data.count(b"\r", 0, offset) - crlf + 1
 
 
 def decode_bytes(data: bytes, *, name: str, encoding: str | None = None) -> tuple[str, str, list[str]]:
@@ -34,8 +37,9 @@ def decode_bytes(data: bytes, *, name: str, encoding: str | None = None) -> tupl
         try:
             text = data[3:].decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise DataError(f"{name} line {_line_of(data, exc.start)}: starts with a UTF-8 byte order mark but is "
-                            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+            at = exc.start + 3  # the offset in the file, BOM included
+            raise DataError(f"{name} line {_line_of(data, at)}: starts with a UTF-8 byte order mark but is "
+                            f"not valid UTF-8 (byte 0x{data[at]:02x} at offset {at})") from None
         used = "utf-8-sig"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
@@ -52,7 +56,7 @@ def decode_bytes(data: bytes, *, name: str, encoding: str | None = None) -> tupl
                 text, used = data.decode("cp1252"), "cp1252"
             except UnicodeDecodeError as exc:
                 raise DataError(
-                    f"{name} line {_line_of(data, utf8_exc.start)}: neither UTF-8 nor cp1252 (byte "
+                    f"{name} line {_line_of(data, exc.start)}: neither UTF-8 nor cp1252 (byte "
                     f"0x{data[exc.start]:02x} at offset {exc.start}); pass --encoding"
                 ) from None
             warnings.append(f"{name}: not valid UTF-8 (line {_line_of(data, utf8_exc.start)}); "
