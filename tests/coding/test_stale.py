@@ -56,6 +56,12 @@ def test_stale_consensus_is_named_with_its_workbook_and_coders(stale):
 def test_agreement_export_and_status_flag_it(stale, tmp_path):
     st, out = stale
     s = ["--store", str(st.path)]
+    long = tmp_path / "anna.csv"
+    long.write_text("document,turn_index,code\nint01.txt,2,C1\nint02.txt,2,C2\n", encoding="utf-8")
+    res = runner.invoke(app, ["codings", "import", str(long), "--coder", "ben", "--replace", "--codebook",
+                              str(_toml(tmp_path)), *s])
+    assert res.exit_code == 0, res.output
+    assert "the codings of 'anna' and 'ben' changed since" in res.stderr  # the --replace says it at once
     res = runner.invoke(app, ["agreement", "--coders", "anna", "ben", *s])
     assert res.exit_code == 0 and MESSAGE in res.stderr
     res = runner.invoke(app, ["refi", "export", "--out", str(tmp_path / "x.qdpx"), *s])
@@ -76,3 +82,14 @@ def test_themes_warn_and_methods_report_no_mixed_figures(stale):
     put(st, "anna", ANNA)  # back as reconciled: no longer stale, figures again
     result = build_themes(st, coder="consensus", codebook=CB)
     assert not any("stale" in w for w in result.warnings) and "Cohen's kappa" in " ".join(result.methods)
+
+
+def _toml(tmp_path):
+    from dataclasses import replace
+
+    from vbhc_code.codebook.io import codebook_to_toml
+
+    path = tmp_path / "cb.toml"
+    path.write_text(codebook_to_toml(replace(CB, codes=tuple(replace(c, title=c.id) for c in CB.codes))),
+                    encoding="utf-8")
+    return path

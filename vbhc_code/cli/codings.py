@@ -100,9 +100,13 @@ def import_cmd(
 
     with Store.open(resolve_store_path(store), create=False) as st:
         report = import_codings(st, files, coder=coder, codebook=codebook, replace=replace)
+        from vbhc_code.coding.stale import stale_warnings
+
+        stale = stale_warnings(st, [item.coder for item in report.coders])
     print_warnings(report.warnings)
     for item in report.coders:
         say(import_line(item))
+    print_warnings(stale)  # a --replace made a consensus of this coder stale: say so now
 
 
 def import_line(item: Any) -> str:
