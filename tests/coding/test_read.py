@@ -38,3 +38,23 @@ def test_a_name_with_leading_and_trailing_spaces_round_trips_through_its_workboo
         assert {(c.document, c.turn_index, c.code) for c in st.codings("anna")} == {
             (" int01.txt", 2, "C1"), ("int02.txt ", 2, "C2")}
         assert st.coded_documents("anna") == set(names)
+
+
+def test_a_spaced_name_round_trips_through_a_long_csv_and_xlsx(tmp_path):
+    from vbhc_code.coding.imports import export_codings
+    from vbhc_code.models import Coding
+
+    names = [" int01.txt", "int01.txt"]
+    with Store.open(tmp_path / "s.sqlite") as st:
+        for name in names:
+            st.save_document(make_document(name, DOCS["int01.txt"]))
+        st.replace_codings("anna", [Coding(" int01.txt", 2, "C1", "anna")], coded_documents=names, codebook=CB)
+        for suffix in ("csv", "xlsx"):
+            out = tmp_path / f"anna.{suffix}"
+            export_codings(st, coder="anna", out=out)
+            import_codings(st, [out], coder=f"again-{suffix}", codebook=CB)
+            assert [(c.document, c.turn_index) for c in st.codings(f"again-{suffix}")] == [(" int01.txt", 2)]
+        typed = tmp_path / "typed.csv"  # a space typed after a name that has none is still that name
+        typed.write_text("document,turn_index,code\nint01.txt  ,4,C2\n", encoding="utf-8")
+        import_codings(st, [typed], coder="typed", codebook=CB)
+        assert [(c.document, c.turn_index) for c in st.codings("typed")] == [("int01.txt", 4)]

@@ -9,13 +9,13 @@ An import validates everything first and stores nothing unless every file is cle
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from vbhc_code.coding.listing import list_codings
-from vbhc_code.coding.read import _shown, is_coder_workbook, read_workbook
+from vbhc_code.coding.read import _shown, document_name, is_coder_workbook, read_workbook
 from vbhc_code.coding.reimport import Change, compare_with_store, refuse_changes
 from vbhc_code.coding.workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
 from vbhc_code.errors import DataError, UsageError, ValidationError
@@ -60,10 +60,13 @@ class LongRow:
     evidence: str | None = None
 
 
-def read_long_codings(path: Path) -> tuple[list[LongRow], list[str]]:
-    """Rows of a long ``document, turn_index, code`` file (.csv/.xlsx) and the located problems found."""
+def read_long_codings(path: Path, documents: Collection[str] = ()) -> tuple[list[LongRow], list[str]]:
+    """Rows of a long ``document, turn_index, code`` file (.csv/.xlsx) and the located problems found.
+
+    A document cell that is exactly one of ``documents`` keeps its spaces (`` INT01.txt``); any other is stripped.
+    """
     path = Path(path)
-    header, rows = read_rows(path)
+    header, rows = read_rows(path, keep_spaces=("document",))
     missing = [c for c in ("document", "turn_index", "code") if c not in header]
     if missing:
         named = sum(1 for h in header if h)
@@ -72,7 +75,7 @@ def read_long_codings(path: Path) -> tuple[list[LongRow], list[str]]:
     problems: list[str] = []
     for row in rows:
         v = row.values
-        doc = v.get("document", "").replace("\\", "/")
+        doc = document_name(v.get("document", "").replace("\\", "/"), documents)
         idx_text, code = v.get("turn_index", ""), v.get("code", "")
         if not doc:
             problems.append(f"[{row.where}] empty document")
@@ -238,7 +241,7 @@ def _coder_from_filename(path: Path) -> str | None:
 
 def _import_long(path, coder, cb, turn_spans, docs, claim, problems) -> None:
     """A long file: ``turn_spans`` maps each (document, turn_index) of the store to its (start, end)."""
-    rows, found = read_long_codings(path)
+    rows, found = read_long_codings(path, docs)
     problems.extend(found)
     named = sorted({r.coder for r in rows if r.coder})
     if coder is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,8 +30,12 @@ class SheetRow:
     number: int = 0  # the line (CSV) or row (xlsx) number in the file
 
 
-def read_rows(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[SheetRow]]:
-    """Header (lower-cased, stripped) and rows of a .csv or .xlsx file; values are stripped strings.
+def read_rows(
+    path: Path, *, sheet: str | None = None, keep_spaces: Collection[str] = ()
+) -> tuple[list[str], list[SheetRow]]:
+    """Header (lower-cased, stripped) and rows of a .csv or .xlsx file; values are stripped strings, except in
+    the columns ``keep_spaces`` (a document name may begin or end with a space; the caller matches it exactly
+    first, see ``coding.read.document_name``).
 
     For a workbook, ``sheet`` names the sheet to read when it has one (else the first sheet is read).
     """
@@ -39,13 +43,13 @@ def read_rows(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[
     if not path.is_file():
         raise DataError(f"{path.name}: file not found")
     if suffix == ".csv":
-        return _read_csv(path)
+        return _read_csv(path, keep_spaces)
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, sheet=sheet)
+        return _read_xlsx(path, sheet=sheet, keep_spaces=keep_spaces)
     raise DataError(f"{path.name}: expected a .csv or .xlsx sheet")
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
+def _read_csv(path: Path, keep_spaces: Collection[str] = ()) -> tuple[list[str], list[SheetRow]]:
     """Any BOM is dropped; a cell neutralised against formulas (``'=...``) reads as its value (``csvfile.restore``)."""
     data = read_capped(path, name=path.name, what="sheet")
     try:
@@ -71,7 +75,8 @@ def _read_csv(path: Path) -> tuple[list[str], list[SheetRow]]:
             line = reader.line_num + 1
             if not any(v.strip() for v in record):
                 continue
-            values = {h: (restore(record[i]).strip() if i < len(record) else "") for i, h in enumerate(header) if h}
+            values = {h: (_strip(restore(record[i]), h, keep_spaces) if i < len(record) else "")
+                      for i, h in enumerate(header) if h}
             rows.append(SheetRow(where, values, int(where.rsplit(" ", 1)[1])))
     except csv.Error as exc:
         raise DataError(f"{path.name} line {reader.line_num}: {exc}") from None
@@ -95,7 +100,11 @@ def open_workbook(path: Path) -> AbstractContextManager[Any]:
     return open_xlsx(path)
 
 
-def worksheet_rows(ws: Any, where: str) -> tuple[list[str], list[SheetRow]]:
+def _strip(value: str, column: str, keep_spaces: Collection[str]) -> str:
+    return value if column in keep_spaces and value.strip() else value.strip()
+
+
+def worksheet_rows(ws: Any, where: str, keep_spaces: Collection[str] = ()) -> tuple[list[str], list[SheetRow]]:
     """Header and non-empty rows of one worksheet, each located as ``{where} row N``; ([], []) when empty."""
     it = sheet_rows(ws, where=where)
     first = next(it, None)
@@ -106,29 +115,32 @@ def worksheet_rows(ws: Any, where: str) -> tuple[list[str], list[SheetRow]]:
     for n, record in enumerate(it, start=2):
         if not any(v is not None for v in record):
             continue
-        values = {h: _cell_text(record[i] if i < len(record) else None) for i, h in enumerate(header) if h}
+        values = {h: _strip(_cell_text(record[i] if i < len(record) else None, strip=False), h, keep_spaces)
+                  for i, h in enumerate(header) if h}
         if any(values.values()):
             rows.append(SheetRow(f"{where} row {n}", values, n))
     return header, rows
 
 
-def _read_xlsx(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[SheetRow]]:
+def _read_xlsx(
+    path: Path, *, sheet: str | None = None, keep_spaces: Collection[str] = ()
+) -> tuple[list[str], list[SheetRow]]:
     with open_workbook(path) as wb:
         if sheet is not None and sheet in wb.sheetnames:
-            header, rows = worksheet_rows(wb[sheet], f"{path.name} {sheet}")
+            header, rows = worksheet_rows(wb[sheet], f"{path.name} {sheet}", keep_spaces)
         else:
-            header, rows = worksheet_rows(wb.worksheets[0], path.name)
+            header, rows = worksheet_rows(wb.worksheets[0], path.name, keep_spaces)
     if not header:
         raise DataError(f"{path.name}: the sheet is empty")
     return header, rows
 
 
-def _cell_text(value: Any) -> str:
+def _cell_text(value: Any, *, strip: bool = True) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return str(value).strip() if strip else str(value)
 
 
 def _header_where(path: Path) -> str:
