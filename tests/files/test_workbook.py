@@ -123,3 +123,12 @@ def test_a_huge_csv_sheet_is_refused_from_its_size_on_disk(tmp_path):
         load_participants(f)
     assert str(exc.value) == (f"p.csv: {safety.MAX_SHEET_BYTES + 1:,} bytes; larger than any sheet this tool reads "
                               "(limit 64 MiB); refused")
+
+
+def test_an_archive_claiming_an_unknown_zip_version_is_a_located_error(tmp_path):
+    data = bytearray(xlsx_bytes([["participant_id"], ["P01"]]))
+    central = data.index(b"PK\x01\x02")
+    data[central + 6:central + 8] = (64).to_bytes(2, "little")  # "version needed to extract": 6.4
+    f = tmp_path / "v.xlsx"
+    f.write_bytes(bytes(data))
+    assert _refusal(f) == "v.xlsx: not a readable .xlsx workbook (not a zip archive, or a truncated one)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Generator
@@ -166,8 +167,9 @@ class SafeZip:
                 self._zf = zipfile.ZipFile(source)
             else:
                 self._zf = zipfile.ZipFile(io.BytesIO(source))
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
-            # a truncated download ends before the zip's central directory
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, RuntimeError,
+                OverflowError, struct.error):
+            # a truncated download ends before the zip's central directory; a damaged one may claim any version
             raise DataError(f"{self.label}: {self.limits.not_zip}") from None
         except OSError as exc:
             raise DataError(f"{self.label}: cannot read the file ({exc.strerror})") from None
