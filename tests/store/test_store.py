@@ -323,3 +323,30 @@ def test_turns_of_a_batch_of_documents_equal_those_read_one_by_one(store):
     assert store.plain_texts(["b.txt"]) == {"b.txt": store.document("b.txt").plain_text}
     assert store.count_turns() == len(store.turns()) == 9
     assert store.count_turns(scope="participant") == len(store.turns(scope="participant"))
+
+
+def test_a_failed_first_run_keeps_a_store_another_run_uses(tmp_path):
+    """Two runs that create one store at once: the one that fails must not delete the other's documents."""
+    from dataclasses import replace
+
+    from vbhc_code.store import open_store
+
+    path = tmp_path / "new.sqlite"
+    with pytest.raises(DataError, match="boom"):
+        with open_store(path) as st:
+            st.save_document(make_doc())
+            with Store.open(path) as other:  # the other run stores a document of its own meanwhile
+                other.save_document(replace(make_doc(), name="b.txt"))
+            raise DataError("boom")
+    with Store.open(path, create=False) as st:
+        assert st.document_names() == ["a.txt", "b.txt"]
+    fresh = tmp_path / "fresh.sqlite"
+    with pytest.raises(DataError, match="boom"):
+        with open_store(fresh) as st:
+            reader = sqlite3.connect(fresh, isolation_level=None)
+            reader.execute("BEGIN")
+            reader.execute("SELECT COUNT(*) FROM documents").fetchone()  # another run reading it now
+            raise DataError("boom")
+    reader.rollback()
+    reader.close()
+    assert fresh.exists()

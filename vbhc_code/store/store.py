@@ -88,6 +88,7 @@ class Store:
         self.conn = conn
         self.path = path
         self._depth = 0
+        self.saved_documents = 0  # documents this connection stored (open_store: whose store is it?)
 
     # -- opening and schema -------------------------------------------------------------------
     @classmethod
@@ -305,6 +306,7 @@ class Store:
                 ),
             )
             doc_id = cur.lastrowid
+            self.saved_documents += 1
             # Explicit turn ids (we hold the write lock) let turns and sentences go in with executemany.
             first = (self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM turns").fetchone()[0] or 0) + 1
             self.conn.executemany(
@@ -652,18 +654,43 @@ def open_store(path: Path | str, *, create: bool = True) -> Iterator[Store]:
     """Open (or create) the store at ``path`` for one run and close it afterwards.
 
     When this call created the store and the run raises, the store file and its journal are removed again, so a
-    failed first run never leaves a store that later commands accept. Ctrl-C keeps it: what was stored until then
-    is consistent (one transaction per document), and the next run continues from it.
+    failed first run never leaves a store that later commands accept, unless another command is using the store
+    or has stored documents in it meanwhile (two runs that created one store at once). Ctrl-C keeps it: what was
+    stored until then is consistent (one transaction per document), and the next run continues from it.
     """
     path = Path(path)
     created = create and not path.exists()
+    saved = 0
     try:
         with Store.open(path, create=create) as store:
-            yield store
+            try:
+                yield store
+            finally:
+                saved = store.saved_documents
     except Exception:
-        if created:
+        if created and _only_ours(path, saved):
             remove_store_files(path)
         raise
+
+
+def _only_ours(path: Path, saved: int) -> bool:
+    """No other connection holds the store and it has no documents but the ``saved`` ones this run stored."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+    except sqlite3.Error:
+        return True  # not even a database: nothing to keep
+    try:
+        conn.execute("BEGIN EXCLUSIVE")  # fails at once while another process reads or writes it
+        try:
+            return conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] <= saved
+        finally:
+            conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        return "no such table" in str(exc)  # locked: in use elsewhere; no table: an empty file
+    except sqlite3.Error:
+        return True
+    finally:
+        conn.close()
 
 
 def remove_store_files(path: Path) -> None:
