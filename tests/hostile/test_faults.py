@@ -6,9 +6,11 @@ from __future__ import annotations
 import errno
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -125,21 +127,45 @@ def test_a_read_only_store_is_a_located_data_error(tmp_path, folder):
         assert err.value.exit_code == 1
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only files; the query_only test stands in")
-def test_a_read_only_store_file_and_folder_by_permissions(tmp_path, folder):  # pragma: no cover - not as root
+@contextmanager
+def _read_only(path: Path):
+    """``path`` (a file or folder) read-only for real: ``chmod`` for a user, ``chattr +i`` for root (who ignores
+    permissions)."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        pytest.skip("root without chattr +i on this file system: the query_only test stands in")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_read_only_store_file_and_folder_for_real(tmp_path, folder):
     store = tmp_path / "ro" / "s.sqlite"
     assert runner.invoke(app, ["ingest", str(folder), "--store", str(store)]).exit_code == 0
     (folder / "INT04.txt").write_text(INTERVIEW, encoding="utf-8")
-    store.chmod(0o444)
-    res = runner.invoke(app, ["ingest", str(folder), "--store", str(store)])
-    assert res.exit_code == 1 and "read-only" in res.stderr
-    store.chmod(0o644)
-    store.parent.chmod(0o555)
-    try:
+    before = store.read_bytes()
+    with _read_only(store):
         res = runner.invoke(app, ["ingest", str(folder), "--store", str(store)])
-        assert res.exit_code == 1 and str(store) in res.stderr
-    finally:
-        store.parent.chmod(0o755)
+        assert res.exit_code == 1, res.output
+        assert res.stderr.strip().splitlines()[-1] == (
+            f"error: {store}: cannot write to the study store (the store file or its folder is read-only)")
+        assert runner.invoke(app, ["segments", "--store", str(store)]).exit_code == 0  # reading still works
+    assert store.read_bytes() == before
+    with _read_only(store.parent):
+        res = runner.invoke(app, ["ingest", str(folder), "--store", str(store)])
+        assert res.exit_code == 1, res.output
+        assert res.stderr.strip().splitlines()[-1].startswith(f"error: {store}: cannot write to the study store (")
+        res = runner.invoke(app, ["ingest", str(folder), "--store", str(store.parent / "new.sqlite")])
+        assert res.exit_code == 1 and "new.sqlite: cannot open the study store (" in res.stderr, res.output
+    assert store.read_bytes() == before and sorted(p.name for p in store.parent.iterdir()) == ["s.sqlite"]
 
 
 def test_segments_to_dev_full_is_exit_74(tmp_path, folder):
