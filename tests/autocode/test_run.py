@@ -466,8 +466,11 @@ def test_documents_in_batches_give_the_codings_of_one_pass(sample_store, tmp_pat
         shutil.copy(sample_store, path)
         monkeypatch.setattr(autocode_run, "DOCUMENT_BATCH", batch)
         seen: list[tuple[int, int]] = []
+        words: list[int] = []
         with Store.open(path) as st:
-            report = autocode(st, codebook=load_codebook(), on_progress=lambda d, n, seen=seen: seen.append((d, n)))
+            report = autocode(st, codebook=load_codebook(), on_progress=lambda d, n, seen=seen: seen.append((d, n)),
+                              on_words=words.append)
+            assert words == sorted(words) and words[-1] == report.words > 0
             results[batch] = (report.words, report.turns, report.per_code, st.codings("auto"))
             assert seen[-1] == (report.turns, report.turns) == (st.count_turns(scope="participant"),) * 2
             assert [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -412,10 +412,12 @@ def autocode(
     scope: str = "participant",
     min_confidence: float = 0.0,
     on_progress: Callable[[int, int], None] | None = None,
+    on_words: Callable[[int], None] | None = None,
 ) -> AutocodeReport:
     """Code every turn in ``scope`` with ``codebook`` and store the result as ``coder`` (atomically).
 
-    Codings whose confidence is below ``min_confidence`` are left out.
+    Codings whose confidence is below ``min_confidence`` are left out. ``on_progress(turns done, total)``
+    follows the matching; ``on_words(words coded so far)`` is called after each batch of documents.
     """
     from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES
 
@@ -478,6 +480,8 @@ def autocode(
             _count(per_code, turn_codings, turn_hits)
             codings += turn_codings
         done += len(turns)
+        if on_words is not None:
+            on_words(report.words)
     store.replace_codings(
         coder,
         codings,

@@ -77,9 +77,11 @@ def autocode_cmd(
                 _print_explain(result, coder)
             return
         cb = load_codebook(codebook)
-        with progress("autocode", unit="turns") as advance:
+        with progress("autocode", unit="turns", rate_unit="words") as advance:
+            words = [0]
             report = autocode(st, codebook=cb, coder=coder, unit=unit, scope=scope, min_confidence=min_confidence,
-                              on_progress=advance)
+                              on_progress=lambda done, total: advance(done, total, rated=words[0]),
+                              on_words=lambda n: words.__setitem__(0, n))
     print_warnings(report.warnings)
     table = Table(
         title=f"autocode -> coder '{report.coder}' with codebook {report.codebook} "
