@@ -92,3 +92,23 @@ def test_runs_up_to_the_limit_are_tokenised_whole(nlp_en):
     text = f"See {word}. Then {'!' * LONG_RUN} more. Done"
     assert [t.text for t in make_doc(nlp_en, text)] == [t.text for t in nlp_en.tokenizer(text)]
     assert make_doc(nlp_en, text).text == text
+
+
+def test_a_run_of_sentence_final_chunks_is_scanned_once(nlp_en):
+    """"! ! ! ..." has a sentence-final token in every chunk and no ordinary token after any of them: each
+    chunk is looked at a bounded number of times, not once per final before it (that was quadratic)."""
+    from vbhc_code.nlp.segment import _ChunkSummaries, _sentence_starts
+
+    summaries = _ChunkSummaries("en")
+    calls = [0]
+
+    def counting(chunk: str):
+        calls[0] += 1
+        return summaries(chunk)
+
+    for text in ("! " * 3_000, "Yes. " + ". ) " * 1_500 + "\n"):
+        calls[0] = 0
+        _sentence_starts(text, counting)
+        assert calls[0] <= 2 * len(text.split())
+        assert sentence_spans(text) == reference(nlp_en, text)
+    assert sentence_spans("! " * 3_000) == [(0, 5_999)]

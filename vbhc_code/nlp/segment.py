@@ -162,35 +162,50 @@ class _ChunkSummaries:
 def _sentence_starts(text: str, summary: _ChunkSummaries) -> list[int]:
     """Character offsets where the sentencizer's rule starts a sentence in ``text`` (the first at 0)."""
     starts = {0}
+    after: dict[int, int | None] = {}  # chunk end -> the first ordinary token after it (each run of text scanned once)
     for m in _PUNCT_CHUNK.finditer(text):
         _, inner, open_final = summary(m.group())
         starts.update(m.start() + k for k in inner)
         if open_final:
-            at = _ordinary_after(text, m.end(), summary)
+            at = _ordinary_after(text, m.end(), summary, after)
             if at is not None:
                 starts.add(at)
     return sorted(starts)
 
 
-def _ordinary_after(text: str, j: int, summary: _ChunkSummaries) -> int | None:
-    """Start of the first ordinary token after the chunk that ends at ``j``, or None."""
-    n = len(text)
+def _ordinary_after(text: str, j: int, summary: _ChunkSummaries, after: dict[int, int | None]) -> int | None:
+    """Start of the first ordinary token after the chunk that ends at ``j``, or None.
+
+    Punctuation-only chunks in a row ("! ! ! ...") are passed over; ``after`` remembers the answer for every
+    chunk end passed, so a turn is scanned once however many sentence-final tokens it has.
+    """
+    n, passed, found = len(text), [], None
     while j < n:
+        if j in after:
+            found = after[j]
+            break
+        passed.append(j)
         k = _SPACES.match(text, j).end()  # type: ignore[union-attr]  # \s* always matches
         if k > j and text[j] != " ":
-            return j  # a whitespace token
+            found = j  # a whitespace token
+            break
         if k - j > 1:
-            return j + 1  # a whitespace token after the single space the chunk before keeps
+            found = j + 1  # a whitespace token after the single space the chunk before keeps
+            break
         if k >= n:
-            return None
+            break
         m = _PUNCT_CHUNK.match(text, k)
         if m is None:
-            return k  # a chunk of word characters: ordinary tokens only
+            found = k  # a chunk of word characters: ordinary tokens only
+            break
         first = summary(m.group())[0]
         if first >= 0:
-            return k + first
+            found = k + first
+            break
         j = m.end()
-    return None
+    for p in passed:
+        after[p] = found
+    return found
 
 
 def _trimmed(starts: list[int], raw: str, off: int) -> list[tuple[int, int]]:
