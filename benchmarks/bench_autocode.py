@@ -110,7 +110,8 @@ def stress_codebook(seed: int):
             [{"LEMMA": rng.choice(vocab)}, {"IS_ALPHA": True, "OP": "?"}, {"LOWER": {"IN": rng.sample(vocab, 3)}}]
             for _ in range(4 if c < 5 else 3)
         ]
-        codes.append({"id": f"S{c}", "theme": "T", "label": f"s{c}", "definition": "d", "terms": {"en": phrases},
+        codes.append({"id": f"S{c}", "theme": "T", "label": f"s{c}", "title": f"Stress code {c}", "definition": "d",
+                      "terms": {"en": phrases},
                       "patterns": {"en": patterns}})
     cb, problems = codebook_from_data(
         {"name": "stress", "version": "1", "languages": ["en"], "themes": [{"id": "T"}], "codes": codes},
