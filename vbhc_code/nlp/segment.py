@@ -163,9 +163,13 @@ def _sentence_starts(text: str, summary: _ChunkSummaries) -> list[int]:
     """Character offsets where the sentencizer's rule starts a sentence in ``text`` (the first at 0)."""
     starts = {0}
     after: dict[int, int | None] = {}  # chunk end -> the first ordinary token after it (each run of text scanned once)
+    known = summary.known
     for m in _PUNCT_CHUNK.finditer(text):
-        _, inner, open_final = summary(m.group())
-        starts.update(m.start() + k for k in inner)
+        chunk = m.group()
+        _, inner, open_final = known.get(chunk) or summary(chunk)
+        if inner:
+            start = m.start()
+            starts.update([start + k for k in inner])
         if open_final:
             at = _ordinary_after(text, m.end(), summary, after)
             if at is not None:
