@@ -119,6 +119,8 @@ def test_pattern_windows_find_what_a_full_matcher_finds():
     patterns = [
         [{"LEMMA": "pay"}, {"LOWER": "per"}, {"IS_ALPHA": True, "OP": "?"}, {"LOWER": {"IN": ["case", "product"]}}],
         [{"LOWER": "value"}, {"IS_ALPHA": True, "OP": "{0,2}"}, {"LOWER": "client"}],
+        [{"LOWER": "the", "OP": "?"}, {"LOWER": "value"}, {"LOWER": "for"}],  # shares its anchor with the one above
+        [{"LOWER": {"IN": ["case", "client"]}}, {"LOWER": "of"}],
     ]
     tm = TermMatcher("en")
     full = Matcher(blank_nlp("en").vocab)

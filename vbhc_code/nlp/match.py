@@ -8,6 +8,7 @@ two modules; ``vbhc_code.autocode.run`` and ``vbhc_code.codebook.load`` never im
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -173,7 +174,8 @@ class TermMatcher:
 
     Texts are tokenized only (no pipeline components); lemmas come from the lookup table and are
     set for all tokens at once with ``Doc.from_array`` (no per-token Python); the token ``Matcher``
-    runs only on windows around a token each pattern requires (found by the phrase matchers).
+    runs only on windows around a token each pattern requires (found by the phrase matchers), and in each
+    window only the patterns whose required token is there.
     """
 
     def __init__(self, lang: str) -> None:
@@ -191,6 +193,7 @@ class TermMatcher:
         self._lower = PhraseMatcher(self.vocab, attr="LOWER")
         self._lemma = PhraseMatcher(self.vocab, attr="LEMMA")
         self._tokens = Matcher(self.vocab)
+        self._anchored: dict[str, Any] = {}  # anchor key -> a Matcher of the one pattern that anchor belongs to
         self._full_lemmas = lemma_lookup(lang)
         self._wanted: set[str] = set()  # lemmas that occur in phrases or patterns
         self._unanchored = False
@@ -257,7 +260,13 @@ class TermMatcher:
             self._unanchored = True
         else:
             # Anchor tokens ride along in the phrase matchers: their hits say where patterns can match.
-            (self._lemma if anchor[0] == "LEMMA" else self._lower).add(_ANCHOR, docs)
+            # Each pattern has its own anchor key and Matcher: a window runs only the patterns anchored in it.
+            from spacy.matcher import Matcher
+
+            anchor_key = f"{_ANCHOR}{self._n_patterns}"
+            (self._lemma if anchor[0] == "LEMMA" else self._lower).add(anchor_key, docs)
+            self._anchored[anchor_key] = Matcher(self.vocab)
+            self._anchored[anchor_key].add(key, [pattern])
         self._ready = False
 
     def _prepare(self) -> None:
@@ -271,7 +280,7 @@ class TermMatcher:
         )
         self._keys = np.array([k for k, _ in pairs], dtype="uint64")
         self._values = np.array([v for _, v in pairs], dtype="uint64")
-        self._anchor_id = self.vocab.strings.add(_ANCHOR)
+        self._anchor_ids = {self.vocab.strings.add(k): m for k, m in self._anchored.items()}
         self._ready = True
 
     def _set_lemmas(self, doc):  # noqa: ANN001, ANN202
@@ -306,6 +315,23 @@ class TermMatcher:
                 windows.append((lo, hi))
         return windows
 
+    def _pattern_matches(self, doc, anchors: list[tuple[int, int]]) -> list[tuple[int, str, int, int]]:  # noqa: ANN001
+        """Token-pattern matches: each pattern run only in the windows around its own anchor tokens (every
+        pattern anchored and bounded), else every pattern in the windows around all anchors (or the whole doc)."""
+        found = []
+        if self._unanchored or self._window is None:
+            for lo, hi in self._windows([s for _, s in anchors], len(doc)):
+                found += [(m, "pattern", s + lo, e + lo) for m, s, e in self._tokens(doc[lo:hi])]
+            return found
+        by_anchor: dict[int, list[int]] = defaultdict(list)
+        for m, s in anchors:
+            by_anchor[m].append(s)
+        for anchor, positions in by_anchor.items():
+            matcher = self._anchor_ids[anchor]
+            for lo, hi in self._windows(positions, len(doc)):
+                found += [(m, "pattern", s + lo, e + lo) for m, s, e in matcher(doc[lo:hi])]
+        return found
+
     def pipe(self, texts: Iterable[str], *, batch_size: int = 1000) -> Iterator[list[tuple[str, str, int, int]]]:
         """Matches per text, as ``(key, via, start_char, end_char)`` offsets into that text.
 
@@ -316,7 +342,7 @@ class TermMatcher:
         if not self._ready:
             self._prepare()
         strings = self.vocab.strings
-        anchor_id = self._anchor_id
+        anchor_ids = self._anchor_ids
         normalised = (normalise_for_matching(t) for t in texts)
         for doc in make_docs(self.nlp, normalised):
             if not len(doc):
@@ -326,12 +352,10 @@ class TermMatcher:
             found = [(m, "lower", s, e) for m, s, e in self._lower(doc)]
             found += [(m, "lemma", s, e) for m, s, e in self._lemma(doc)]
             if self._n_patterns:
-                anchors = [s for m, _, s, _ in found if m == anchor_id]
-                for lo, hi in self._windows(anchors, len(doc)):
-                    found += [(m, "pattern", s + lo, e + lo) for m, s, e in self._tokens(doc[lo:hi])]
+                found += self._pattern_matches(doc, [(m, s) for m, _, s, _ in found if m in anchor_ids])
             out = []
             for match_id, via, start, end in found:
-                if match_id == anchor_id:
+                if match_id in anchor_ids:
                     continue
                 last = doc[end - 1]
                 out.append((strings[match_id], via, doc[start].idx, last.idx + len(last)))
