@@ -6,7 +6,7 @@ Messages must never contain interview text: name the file, line, turn or cell in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -51,6 +51,37 @@ def describe(value: Any) -> str:
 MAX_PROBLEMS = 20  # located problems printed under one error; the rest are counted ("... and 999,980 more")
 
 
+class Problems:
+    """Located problems collected while reading: the first ``keep`` are kept, the rest only counted (a file of a
+    million bad rows holds a million problems; only ``MAX_PROBLEMS`` of them are ever printed).
+
+    ``len()`` is the count of all; iterating gives the kept ones.
+    """
+
+    def __init__(self, keep: int = 1000) -> None:
+        self.kept: list[str] = []
+        self.dropped = 0
+        self._keep = keep
+
+    def append(self, problem: str) -> None:
+        if len(self.kept) < self._keep:
+            self.kept.append(problem)
+        else:
+            self.dropped += 1
+
+    def extend(self, problems: Iterable[str]) -> None:
+        for problem in problems:
+            self.append(problem)
+        if isinstance(problems, Problems):
+            self.dropped += problems.dropped
+
+    def __len__(self) -> int:
+        return len(self.kept) + self.dropped
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.kept)
+
+
 class VbhcError(Exception):
     """Base error: a problem with the user's data (exit 1) or usage (exit 2).
 
@@ -64,13 +95,14 @@ class VbhcError(Exception):
         super().__init__(message)
         self.message = message
         self.problems = list(problems)
+        self.uncounted = problems.dropped if isinstance(problems, Problems) else 0  # problems not kept
 
     def __str__(self) -> str:
         """The message and each problem on a line of its own, control characters escaped (``one_line``)."""
         if not self.problems:
             return one_line(self.message)
         shown = self.problems[:MAX_PROBLEMS]
-        more = len(self.problems) - len(shown)
+        more = len(self.problems) - len(shown) + self.uncounted
         lines = [self.message, *shown, *([f"... and {more:,} more"] if more else [])]
         return "\n".join(one_line(line) for line in lines)
 

@@ -18,10 +18,10 @@ from vbhc_code.coding.listing import list_codings
 from vbhc_code.coding.read import _shown, document_name, is_coder_workbook, read_workbook
 from vbhc_code.coding.reimport import Change, compare_with_store, refuse_changes
 from vbhc_code.coding.workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
-from vbhc_code.errors import DataError, UsageError, ValidationError
+from vbhc_code.errors import DataError, Problems, UsageError, ValidationError
 from vbhc_code.files.csvfile import DEFAULT as DEFAULT_CSV
 from vbhc_code.files.csvfile import CsvOptions
-from vbhc_code.files.sheets import read_rows
+from vbhc_code.files.sheets import iter_rows
 from vbhc_code.models import Codebook, Coding
 from vbhc_code.store.store import Store
 
@@ -48,7 +48,7 @@ def load_codebook_file(path: Path | None, store: Store | None = None) -> Codeboo
 
 
 # -- long files --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LongRow:
     where: str  # e.g. "coder-anna.csv line 7"
     document: str
@@ -60,19 +60,21 @@ class LongRow:
     evidence: str | None = None
 
 
-def read_long_codings(path: Path, documents: Collection[str] = ()) -> tuple[list[LongRow], list[str]]:
+def read_long_codings(
+    path: Path, documents: Collection[str] = ()
+) -> tuple[list[LongRow], list[str] | Problems]:
     """Rows of a long ``document, turn_index, code`` file (.csv/.xlsx) and the located problems found.
 
     A document cell that is exactly one of ``documents`` keeps its spaces (`` INT01.txt``); any other is stripped.
     """
     path = Path(path)
-    header, rows = read_rows(path, keep_spaces=("document",))
+    header, rows = iter_rows(path, keep_spaces=("document",))
     missing = [c for c in ("document", "turn_index", "code") if c not in header]
     if missing:
         named = sum(1 for h in header if h)
         return [], [f"[{path.name} line 1] no '{missing[0]}' column (the header row has {named} named columns)"]
     out: list[LongRow] = []
-    problems: list[str] = []
+    problems = Problems()
     for row in rows:
         v = row.values
         doc = document_name(v.get("document", "").replace("\\", "/"), documents)
@@ -145,7 +147,7 @@ def import_codings(
     turn_hashes = {(t.document, t.turn_index): text_hash(t.text) for t in all_turns}
     turn_spans = {(t.document, t.turn_index): (t.start, t.end) for t in all_turns}
     documents = set(store.document_names())
-    problems: list[str] = []
+    problems = Problems()
     warnings: list[str] = []
     imported: dict[str, ImportedCoder] = {}
 

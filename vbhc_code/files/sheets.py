@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,17 +49,32 @@ def read_rows(
     raise DataError(f"{path.name}: expected a .csv or .xlsx sheet")
 
 
+def iter_rows(path: Path, *, keep_spaces: Collection[str] = ()) -> tuple[list[str], Iterable[SheetRow]]:
+    """``read_rows`` for one pass over a long file: a CSV's rows are made one at a time (a million-row file is
+    never held as a million row objects); a workbook's are read as ``read_rows`` reads them."""
+    if path.suffix.lower() == ".csv" and path.is_file():
+        return _open_csv(path, keep_spaces)
+    return read_rows(path, keep_spaces=keep_spaces)
+
+
 def _read_csv(path: Path, keep_spaces: Collection[str] = ()) -> tuple[list[str], list[SheetRow]]:
+    header, rows = _open_csv(path, keep_spaces)
+    return header, list(rows)
+
+
+def _open_csv(path: Path, keep_spaces: Collection[str] = ()) -> tuple[list[str], Iterator[SheetRow]]:
     """Any BOM is dropped; a cell neutralised against formulas (``'=...``) reads as its value (``csvfile.restore``)."""
     data = read_capped(path, name=path.name, what="sheet")
+    # utf-16 (Excel's "Unicode text" export), else UTF-8 (a BOM dropped), else cp1252; decoded while the rows are
+    # read, so the file is held once, as bytes (a decoded copy of a 20 MB sheet would take 80 MB more)
+    encoding, errors = ("utf-16", "strict") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig", "strict")
     try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")  # Excel's "Unicode text" export
-        else:
-            text = data.decode("utf-8-sig")
+        data.decode(encoding)  # checked, not kept
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+        encoding, errors = "cp1252", "replace"
+    head = data[:262144].decode(encoding, errors="ignore")
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
+    reader = csv.reader(stream, delimiter=_delimiter(head))
     try:
         header = next(reader)
     except StopIteration:
@@ -67,20 +82,22 @@ def _read_csv(path: Path, keep_spaces: Collection[str] = ()) -> tuple[list[str],
     except csv.Error as exc:
         raise DataError(f"{path.name} line 1: {exc}") from None
     header = [restore(h).strip().lower() for h in header]
-    rows: list[SheetRow] = []
+    return header, _csv_rows(path.name, header, reader, keep_spaces)
+
+
+def _csv_rows(name: str, header: list[str], reader: Any, keep_spaces: Collection[str]) -> Iterator[SheetRow]:
     line = reader.line_num + 1
     try:
         for record in reader:
-            where = f"{path.name} line {line}"
+            number = line
             line = reader.line_num + 1
             if not any(v.strip() for v in record):
                 continue
             values = {h: (_strip(restore(record[i]), h, keep_spaces) if i < len(record) else "")
                       for i, h in enumerate(header) if h}
-            rows.append(SheetRow(where, values, int(where.rsplit(" ", 1)[1])))
+            yield SheetRow(f"{name} line {number}", values, number)
     except csv.Error as exc:
-        raise DataError(f"{path.name} line {reader.line_num}: {exc}") from None
-    return header, rows
+        raise DataError(f"{name} line {reader.line_num}: {exc}") from None
 
 
 def _delimiter(text: str) -> str:
