@@ -375,7 +375,7 @@ def class9() -> list[Case]:
            "P02: overlap\n").encode()
     return [
         Case(9, "1,000,000 invalid long-codings rows (28 MB)", many_rows, (1,), short, quick=False),
-        Case(9, "invalid long-codings rows just inside the 32 MiB sheet limit",
+        Case(9, "invalid long-codings rows just inside the 24 MiB sheet limit",
              lambda d: many_rows(d, 1_300_000), (1,), short, quick=False),
         Case(9, "duplicate rows in a long codings CSV", duplicates, (0, 1)),
         Case(9, "reversed and overlapping VTT timings", _transcript("t.vtt", lambda: vtt), (0,)),

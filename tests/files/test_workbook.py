@@ -122,7 +122,7 @@ def test_a_huge_csv_sheet_is_refused_from_its_size_on_disk(tmp_path):
     with pytest.raises(DataError) as exc:
         load_participants(f)
     assert str(exc.value) == (f"p.csv: {safety.MAX_SHEET_BYTES + 1:,} bytes; larger than any sheet this tool reads "
-                              "(limit 32 MiB); refused")
+                              "(limit 24 MiB); refused")
 
 
 def test_an_archive_claiming_an_unknown_zip_version_is_a_located_error(tmp_path):

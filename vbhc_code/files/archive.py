@@ -50,7 +50,7 @@ RATIO_MIN_BYTES = 1 << 20
 # Plain inputs read whole, refused from their size on disk first: a transcript (.txt .md .vtt .srt, and a source
 # text inside a .qdpx), and a sheet, codebook or .qdc.
 MAX_TEXT_BYTES = 4 * MiB
-MAX_SHEET_BYTES = 32 * MiB
+MAX_SHEET_BYTES = 24 * MiB
 
 def _size(n: int) -> str:
     return f"{n >> 20} MiB" if n % MiB == 0 else f"{n:,} bytes"
