@@ -63,3 +63,12 @@ def test_temps_of_live_processes_and_other_files_are_kept(tmp_path):
     (dead / "sheet1.xml").write_text("x")
     assert remove_stale_temps(tmp_path) == [dead]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, theirs.name])
+
+
+def test_themes_outputs_must_be_different_files(tmp_path):
+    store = tmp_path / "study.sqlite"
+    build_store(store).close()
+    res = runner.invoke(app, ["themes", "--coder", "consensus", "--store", str(store), "--out",
+                              str(tmp_path / "t.xlsx"), "--md", str(tmp_path / "t.xlsx")])
+    assert res.exit_code == 2 and res.stderr.strip() == "error: --out, --md and --docx must name different files"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.sqlite"]

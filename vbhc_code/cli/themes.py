@@ -73,6 +73,9 @@ def themes(
     for option, path in (("--out", out), ("--md", md), ("--docx", docx)):
         if path is not None and path.is_dir():
             raise UsageError(f"{option} {path}: is a folder; give a file name")
+    named = [p.absolute() for p in (out, md, docx) if p is not None]
+    if len(set(named)) < len(named):
+        raise UsageError("--out, --md and --docx must name different files")
     cb = _load_codebook(codebook) if codebook else None
     from vbhc_code.ingest.identifiers import read_allow_list
 
@@ -99,10 +102,6 @@ def _write_all(result: Any, *, out: Path, md: Path | None, docx: Path | None, fo
     from vbhc_code.themes.paper import write_themes_docx
 
     targets = [p for p in (out, md, docx) if p is not None]
-    if len({p.absolute() for p in targets}) < len(targets):
-        from vbhc_code.errors import UsageError
-
-        raise UsageError("--out, --md and --docx must name different files")
     with atomic_paths(targets, kinds=[THEMES] * len(targets), force=force) as temps:
         temp = dict(zip(targets, temps, strict=True))
         write_themes_xlsx(result, out, force=force, to=temp[out])
