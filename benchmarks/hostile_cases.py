@@ -130,6 +130,24 @@ def _qdpx(members: dict[str, bytes]) -> Callable[[Path], list[str]]:
     return build
 
 
+def _qdpx_raw(data: bytes) -> Callable[[Path], list[str]]:
+    def build(d: Path) -> list[str]:
+        (d / "p.qdpx").write_bytes(data)
+        return ["refi", "import", "p.qdpx", "--store", "new.sqlite"]
+    return build
+
+
+def _many_entries(n: int) -> bytes:
+    return h.rezip(h.xlsx_bytes(h.PARTICIPANTS), {f"xl/pad/{i}.bin": b"x" for i in range(n)}, level=1)
+
+
+def _encrypted() -> bytes:
+    data = bytearray(h.xlsx_bytes(h.PARTICIPANTS))
+    central = data.index(b"PK\x01\x02")
+    data[central + 8] |= 1  # the general-purpose flag: encrypted
+    return bytes(data)
+
+
 def _qde(extra: str = "") -> bytes:
     from refi_fixture import minimal_qde
 
@@ -171,6 +189,11 @@ def class2(full: bool) -> list[Case]:
         Case(2, "qdpx zip bomb", _qdpx({"project.qde": _qde(), "sources/S.txt": b"\0" * (64 << 20)})),
         Case(2, "qdpx XXE", _qdpx({"project.qde": XXE})),
         Case(2, "qdpx zip slip", _qdpx({"project.qde": _qde(), "sources/../../x.txt": S.encode()})),
+        Case(2, "participants.xlsx that is a renamed text file", _participants(f"participant_id\nP01 {S}\n".encode())),
+        Case(2, "participants.xlsx cut in half", _participants(h.xlsx_bytes(h.PARTICIPANTS)[:2500])),
+        Case(2, "participants.xlsx of 6,000 entries", _participants(_many_entries(6000))),
+        Case(2, "coder workbook with an encrypted entry", _workbook_import(_encrypted())),
+        Case(2, "qdpx that is not a zip", _qdpx_raw(f"<Project>{S}</Project>".encode())),
         Case(2, "qdpx source text over 4 MiB", _qdpx({"project.qde": _qde(), "sources/S.txt": _dense_text(5 << 20)})),
     ]
     return cases
@@ -223,6 +246,7 @@ def class4() -> list[Case]:
         Case(4, "symlink loop and a FIFO in the folder", loop, (0, 1)),
         Case(4, "store that is not a database", not_db, (1,)),
         Case(4, "store path is a folder", store_is_folder, (1,)),
+        Case(4, "store cut in half", _half_store, (1,)),
         Case(4, "themes --out with a 16 KB file size limit (a full disk)",
              lambda d: ["themes", "--coder", "anna", "--out", "t.xlsx", *ST], (1, 74), _no_temp, file_size=16 << 10),
     ]
@@ -231,6 +255,12 @@ def class4() -> list[Case]:
 def _no_temp(d: Path, out: str, err: str) -> str | None:
     left = [p.name for p in d.iterdir() if p.name.endswith(".tmp") or p.name == "t.xlsx"]
     return f"left behind: {', '.join(left)}" if left else None
+
+
+def _half_store(d: Path) -> list[str]:
+    data = (d / "out" / "s.sqlite").read_bytes()
+    (d / "half.sqlite").write_bytes(data[: len(data) // 2])
+    return ["segments", "--out", "x.csv", "--store", "half.sqlite"]
 
 
 def class5() -> list[Case]:
