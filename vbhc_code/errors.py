@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -46,6 +49,71 @@ def describe(value: Any) -> str:
         return "a date or time"
     text = str(value).strip()
     return f"a text of {len(text)} character{'s' if len(text) != 1 else ''}"
+
+
+_OPTION_STYLE: ContextVar[str] = ContextVar("vbhc_option_style", default="python")
+
+
+def opt(name: str, value: object = None, *, flag: str | None = None) -> str:
+    """How a message names an option of a core function.
+
+    The core never hard-codes a command-line flag: inside a command (see ``cli_messages``) this gives
+    ``--name VALUE`` (``--force`` for ``True``; ``flag`` when the flag is not named like the keyword), from
+    Python the keyword argument, ``name=VALUE``.
+
+    >>> opt("coder", "NAME"), opt("force", True), opt("speaker_pattern")
+    ('coder=NAME', 'force=True', 'speaker_pattern')
+    >>> with cli_messages():
+    ...     opt("coder", "NAME"), opt("force", True), opt("speaker_pattern"), opt("as_coder", "x", flag="as")
+    ('--coder NAME', '--force', '--speaker-pattern', '--as x')
+    """
+    if _OPTION_STYLE.get() == "cli":
+        shown = "--" + (flag or name).replace("_", "-")
+        return shown if value is None or value is True else f"{shown} {value}"
+    return name if value is None else f"{name}={value}"
+
+
+@contextmanager
+def cli_messages() -> Iterator[None]:
+    """Name options as command-line flags in messages raised inside this block."""
+    token = _OPTION_STYLE.set("cli")
+    try:
+        yield
+    finally:
+        _OPTION_STYLE.reset(token)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem, ``[where] what``; warnings do not stop a run.
+
+    >>> str(Problem("INT03.txt line 41", "unknown speaker label"))
+    '[INT03.txt line 41] unknown speaker label'
+    >>> Problem.parse("[codes[2].theme] unknown theme 'acces'")
+    Problem(where='codes[2].theme', what="unknown theme 'acces'", level='error')
+    """
+
+    where: str
+    what: str
+    level: str = "error"  # error | warning
+
+    def __str__(self) -> str:
+        line = f"[{self.where}] {self.what}" if self.where else self.what
+        return line if self.level == "error" else f"warning: {line}"
+
+    @classmethod
+    def parse(cls, line: str) -> Problem:
+        """A problem from its printed form (validators that collect ``[where] what`` lines)."""
+        level = "error"
+        if line.startswith("warning: "):
+            level, line = "warning", line[len("warning: "):]
+        if line.startswith("[") and "] " in line:
+            where, what = line[1:].split("] ", 1)
+            return cls(where, what, level)
+        return cls("", line, level)
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
 
 
 MAX_PROBLEMS = 20  # located problems printed under one error; the rest are counted ("... and 999,980 more")
@@ -91,10 +159,10 @@ class VbhcError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, problems: Iterable[str] = ()) -> None:
+    def __init__(self, message: str, *, problems: Iterable[str | Problem] = ()) -> None:
         super().__init__(message)
         self.message = message
-        self.problems = list(problems)
+        self.problems = [str(p) for p in problems]
         self.uncounted = problems.dropped if isinstance(problems, Problems) else 0  # problems not kept
 
     def __str__(self) -> str:
@@ -106,6 +174,16 @@ class VbhcError(Exception):
         lines = [self.message, *shown, *([f"... and {more:,} more"] if more else [])]
         return "\n".join(one_line(line) for line in lines)
 
+    @property
+    def records(self) -> list[Problem]:
+        """The kept problems as ``Problem`` records."""
+        return [Problem.parse(p) for p in self.problems]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as data (JSON output and the Python API); messages hold no interview text."""
+        return {"error": type(self).__name__, "message": one_line(self.message), "exit_code": self.exit_code,
+                "problems": [p.to_dict() for p in self.records], "more_problems": self.uncounted}
+
 
 class DataError(VbhcError):
     """Bad input data: a file, sheet, workbook or store we cannot use as it is."""
@@ -114,7 +192,7 @@ class DataError(VbhcError):
 class ValidationError(DataError):
     """Several located problems (``[where] what``) collected and reported at once."""
 
-    def __init__(self, message: str, problems: Iterable[str]) -> None:
+    def __init__(self, message: str, problems: Iterable[str | Problem]) -> None:
         super().__init__(message, problems=problems)
 
 

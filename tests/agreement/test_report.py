@@ -263,11 +263,11 @@ def test_usage_and_data_errors(store):
         agreement_report(store, coders=["A", "A"])
     with pytest.raises(DataError, match=r"^unknown coder 'Z' \(coders in the store: A, B, C\)$"):
         agreement_report(store, coders=["A", "Z"])
-    with pytest.raises(UsageError, match="--unit must be one of"):
+    with pytest.raises(UsageError, match="^unit must be one of"):
         agreement_report(store, coders=["A", "B"], unit="paragraph")
-    with pytest.raises(UsageError, match="--mode nvivo compares characters"):
+    with pytest.raises(UsageError, match="^mode=nvivo compares characters: use unit=character"):
         agreement_report(store, coders=["A", "B"], mode="nvivo")
-    with pytest.raises(UsageError, match="--overlap"):
+    with pytest.raises(UsageError, match="^overlap must be"):
         agreement_report(store, coders=["A", "B"], unit="segment", overlap=0)
 
 

@@ -101,7 +101,7 @@ def test_confidence_grows_with_distinct_evidence_and_filters(store):
     autocode(store, codebook=codebook(), min_confidence=scores[(2, "PAY")] + 0.01)
     assert (2, "PAY") not in {(c.turn_index, c.code) for c in store.codings("auto")}
     assert store.coders()[0].source.endswith(f"min_confidence={scores[(2, 'PAY')] + 0.01:g}")
-    with pytest.raises(UsageError, match="--min-confidence"):
+    with pytest.raises(UsageError, match="^min_confidence must be between 0 and 1"):
         autocode(store, codebook=codebook(), min_confidence=1.5)
 
 

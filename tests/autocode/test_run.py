@@ -243,9 +243,9 @@ def test_mixing_codebooks_warns(store):
 
 def test_usage_and_data_errors(store, tmp_path):
     cb = load_codebook()
-    with pytest.raises(UsageError, match="--unit must be one of turn, sentence, not 'word'"):
+    with pytest.raises(UsageError, match="^unit must be one of turn, sentence, not 'word'"):
         autocode(store, codebook=cb, unit="word")
-    with pytest.raises(UsageError, match="--scope"):
+    with pytest.raises(UsageError, match="^scope must be one of"):
         autocode(store, codebook=cb, scope="interviewer")
     with Store.open(tmp_path / "empty.sqlite") as empty, pytest.raises(DataError, match="no documents"):
         autocode(empty, codebook=cb)

@@ -261,7 +261,7 @@ def test_encoding_option_and_unknown_encoding(tmp_path):
     result = run("ingest", str(folder), "--store", str(store))
     assert result.exit_code == 0
     assert (
-        "warning: w.txt: not valid UTF-8 (line 1); read as cp1252 (Windows-1252); pass --encoding to override"
+        "warning: w.txt: not valid UTF-8 (line 1); read as cp1252 (Windows-1252); name the file's encoding to override"
         in result.stderr
     )
     with Store.open(store) as st:

@@ -117,7 +117,7 @@ def test_a_failed_import_into_a_new_store_leaves_no_empty_store(tmp_path):
     assert not store.exists()
     r = _run("codings", "list", "--store", str(store))
     assert r.exit_code == 1
-    assert r.output.strip() == f"error: {store}: no study store here (run 'vbhc-code ingest' first or pass --store)"
+    assert r.output.strip() == f"error: {store}: no study store here (ingest a folder first, or name the store: --store)"
     build_store(tmp_path / "a.sqlite").close()  # an existing store is kept as it was
     r = _run("refi", "import", str(tmp_path / "text.qdpx"), "--store", str(tmp_path / "a.sqlite"))
     assert r.exit_code == 1

@@ -127,7 +127,7 @@ def test_existing_workbook_is_never_overwritten_without_force(store, tmp_path):
     before = path.read_bytes()
     with pytest.raises(HumanWorkExists) as exc:
         write_workbooks(store, coders=["ben", "anna"], codebook=CB, out_dir=tmp_path)
-    assert str(exc.value) == f"{path} already exists (a coder's work); use --force to overwrite"
+    assert str(exc.value) == f"{path} already exists (a coder's work); use force=True to overwrite"
     assert path.read_bytes() == before and not (tmp_path / "coder-ben.xlsx").exists()  # nothing written
     write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path, force=True)
     assert load_workbook(path)["Turns"]["H2"].value is None
@@ -138,7 +138,7 @@ def test_bad_coder_names_and_prefill(store, tmp_path):
         write_workbooks(store, coders=["an na"], codebook=CB, out_dir=tmp_path)
     with pytest.raises(UsageError, match="coder 'anna' named twice"):
         write_workbooks(store, coders=["anna", "anna"], codebook=CB, out_dir=tmp_path)
-    with pytest.raises(Exception, match="--prefill: no coder 'auto' in the store"):
+    with pytest.raises(Exception, match="^prefill: no coder 'auto' in the store"):
         write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path, prefill="auto")
 
 
@@ -146,7 +146,7 @@ def test_prefill_typo_lists_the_coders(store, tmp_path):
     store.replace_codings("auto", [], coded_documents=[], codebook=CB)
     with pytest.raises(DataError) as err:
         write_workbooks(store, coders=["anna"], codebook=CB, out_dir=tmp_path, prefill="auot")
-    assert str(err.value) == "--prefill: no coder 'auot' in the store (coders: auto)"
+    assert str(err.value) == "prefill: no coder 'auot' in the store (coders: auto)"
     assert not (tmp_path / "coder-anna.xlsx").exists()
 
 
@@ -269,7 +269,7 @@ def test_long_import_located_errors(store, tmp_path):
     ok.write_text("document,turn_index,code\nint01.txt,2,C1\n", encoding="utf-8")
     with pytest.raises(ValidationError) as exc:
         import_codings(store, [ok], codebook=CB)
-    assert exc.value.problems == ["[plain.csv] which coder? pass --coder NAME (or name the file coder-NAME.csv)"]
+    assert exc.value.problems == ["[plain.csv] which coder? pass coder=NAME (or name the file coder-NAME.csv)"]
     bad = tmp_path / "cols.csv"
     bad.write_text("doc,turn,code\nint01.txt,2,C1\n", encoding="utf-8")
     assert read_long_codings(bad)[1] == ["[cols.csv line 1] no 'document' column (the header row has 3 named columns)"]
@@ -360,7 +360,7 @@ def test_export_round_trip_csv_and_xlsx(store, tmp_path):
     human = tmp_path / "codings" / "coder-auto.csv"
     human.parent.mkdir()
     human.write_text("human work", encoding="utf-8")
-    with pytest.raises(HumanWorkExists, match=r"coder-auto.csv already exists; use --force to overwrite it \(a file in codings/ is human work\)"):
+    with pytest.raises(HumanWorkExists, match=r"coder-auto.csv already exists; use force=True to overwrite it \(a file in codings/ is human work\)"):
         export_codings(store, coder="auto", out=human)
     assert human.read_text(encoding="utf-8") == "human work"
     export_codings(store, coder="auto", out=human, force=True)

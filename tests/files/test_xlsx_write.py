@@ -93,7 +93,7 @@ def test_overwrite_refused_and_atomic(tmp_path):
     path.write_bytes(b"human work")
     with pytest.raises(HumanWorkExists) as err:
         write_workbook(path, _sheets([]))
-    assert "coder.xlsx" in str(err.value) and "--force" in str(err.value)
+    assert "coder.xlsx" in str(err.value) and "force=True" in str(err.value)
     assert path.read_bytes() == b"human work"
 
     def boom():

@@ -265,7 +265,7 @@ def test_store_from_environment(study, tmp_path):
     for cmd in (["segments"], ["check-identifiers"]):
         result = run(*cmd, "--store", str(other), env=env)
         assert result.exit_code == 1
-        assert result.stderr == f"error: {other}: no study store here (run 'vbhc-code ingest' first or pass --store)\n"
+        assert result.stderr == f"error: {other}: no study store here (ingest a folder first, or name the store: --store)\n"
     assert not other.exists()
 
 

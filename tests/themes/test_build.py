@@ -286,9 +286,9 @@ def test_attribution_formats(store):
     assert {q.attribution for q in r3.quote_objects if q.participant_id == "P4"} == {"P4 [002], interview"}
     with pytest.raises(UsageError, match=r"unknown placeholder \{age\}"):
         build_themes(store, coder="consensus", attribution="{participant_id}, {age}")
-    with pytest.raises(UsageError, match=r"^--attribution: malformed format"):
+    with pytest.raises(UsageError, match=r"^attribution: malformed format"):
         build_themes(store, coder="consensus", attribution="{participant_id:%}")
-    with pytest.raises(UsageError, match=r"^--attribution: malformed format"):
+    with pytest.raises(UsageError, match=r"^attribution: malformed format"):
         build_themes(store, coder="consensus", attribution="{participant_id")
 
 

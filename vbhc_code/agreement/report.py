@@ -35,7 +35,7 @@ _NOBODY = "neither coder applied this code in the compared units: every unit is 
           "chance-corrected coefficients are 0/0 (undefined; some tools print 1)"
 _SEGMENT = "not meaningful at segment level: only coded segments are units, so there is no 'absent by both' " \
            "cell and chance agreement from the margins is an artefact; read percent_agreement and " \
-           "positive_agreement, or use --mode maxqda"
+           "positive_agreement, or compare in mode 'maxqda'"
 MODE_NOTES = {
     "nvivo": "NVivo mode: units are characters, every character of each document (not only the scope), per code "
              "and per document (per_document). NVivo itself prints kappa 1 and 100% agreement when neither coder "

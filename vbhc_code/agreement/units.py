@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from vbhc_code.errors import DataError, UsageError
+from vbhc_code.errors import DataError, UsageError, opt
 from vbhc_code.models import Coding, Turn, covered_spans
 from vbhc_code.store.store import Store
 
@@ -56,24 +56,26 @@ class UnitData:
 def check_options(*, coders: list[str], unit: str, scope: str, overlap: float, mode: str | None) -> None:
     """Usage problems (exit 2), before the store is touched."""
     if len(coders) < 2:
-        raise UsageError("agreement needs at least two coders (--coders A B)")
+        raise UsageError(f"agreement needs at least two coders ({opt('coders', 'A B')})")
     dup = sorted({c for c in coders if coders.count(c) > 1})
     if dup:
         raise UsageError(f"coder '{dup[0]}' is named twice")
     if unit not in UNITS:
-        raise UsageError(f"--unit must be one of {', '.join(UNITS)}, not {unit!r}")
+        raise UsageError(f"{opt('unit')} must be one of {', '.join(UNITS)}, not {unit!r}")
     if scope not in SCOPES:
-        raise UsageError(f"--scope must be participant or all, not {scope!r}")
+        raise UsageError(f"{opt('scope')} must be participant or all, not {scope!r}")
     if not 0 < overlap <= 1:
-        raise UsageError(f"--overlap must be a share in (0, 1], not {overlap}")
+        raise UsageError(f"{opt('overlap')} must be a share in (0, 1], not {overlap}")
     if mode is not None and mode not in MODES:
-        raise UsageError(f"--mode must be nvivo or maxqda, not {mode!r}")
+        raise UsageError(f"{opt('mode')} must be nvivo or maxqda, not {mode!r}")
     if mode == "nvivo" and unit != "character":
-        raise UsageError("--mode nvivo compares characters: use --unit character (or leave --unit out)")
+        raise UsageError(f"{opt('mode', 'nvivo')} compares characters: use {opt('unit', 'character')} "
+                         f"(or leave {opt('unit')} out)")
     if mode == "maxqda" and unit not in ("segment", "document"):
-        raise UsageError("--mode maxqda compares segments or documents: use --unit segment or --unit document")
+        raise UsageError(f"{opt('mode', 'maxqda')} compares segments or documents: "
+                         f"use {opt('unit', 'segment')} or {opt('unit', 'document')}")
     if (unit == "segment" or mode) and len(coders) != 2:
-        raise UsageError(f"--unit segment and --mode compare exactly two coders, not {len(coders)}")
+        raise UsageError(f"{opt('unit', 'segment')} and {opt('mode')} compare exactly two coders, not {len(coders)}")
 
 
 def build_units(

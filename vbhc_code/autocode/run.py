@@ -17,7 +17,7 @@ from typing import Any
 
 from vbhc_code.autocode.terms import term_variants
 from vbhc_code.codebook.load import codebook_mix_warnings, describe
-from vbhc_code.errors import DataError, HumanWorkExists, UsageError
+from vbhc_code.errors import DataError, HumanWorkExists, UsageError, opt
 from vbhc_code.models import SCOPES, Codebook, Coding, Turn
 
 UNITS = ("turn", "sentence")
@@ -422,18 +422,19 @@ def autocode(
     from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES
 
     if unit not in UNITS:
-        raise UsageError(f"--unit must be one of {', '.join(UNITS)}, not '{unit}'")
+        raise UsageError(f"{opt('unit')} must be one of {', '.join(UNITS)}, not '{unit}'")
     if scope not in SCOPES:
-        raise UsageError(f"--scope must be one of {', '.join(SCOPES)}, not '{scope}'")
+        raise UsageError(f"{opt('scope')} must be one of {', '.join(SCOPES)}, not '{scope}'")
     if not coder.strip():
-        raise UsageError("--coder needs a name")
+        raise UsageError(f"{opt('coder')} needs a name")
     if not 0.0 <= min_confidence <= 1.0:
-        raise UsageError(f"--min-confidence must be between 0 and 1, not {min_confidence:g}")
+        raise UsageError(f"{opt('min_confidence')} must be between 0 and 1, not {min_confidence:g}")
     existing = {c.name: c for c in store.coders()}.get(coder)
     if existing is not None and not (existing.source or "").startswith("autocode "):
         # a human coder's imported work must never be replaced by a machine pass by a slip of --coder
-        raise HumanWorkExists(f"--coder {coder}: coder '{coder}' holds codings from {existing.source or 'elsewhere'}, "
-                              "not from autocode; choose another --coder")
+        raise HumanWorkExists(f"{opt('coder', coder)}: coder '{coder}' holds codings "
+                              f"from {existing.source or 'elsewhere'}, "
+                              f"not from autocode; choose another {opt('coder')}")
     started = time.perf_counter()
     report = AutocodeReport(coder, describe(codebook), unit, scope)
     languages = _document_languages(store)

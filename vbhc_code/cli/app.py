@@ -25,7 +25,7 @@ from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
 from vbhc_code import __version__
-from vbhc_code.errors import VbhcError, one_line
+from vbhc_code.errors import VbhcError, cli_messages, one_line
 
 if TYPE_CHECKING:
     from vbhc_code.files.csvfile import CsvOptions
@@ -399,7 +399,8 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = func(*args, **kwargs)
+            with cli_messages():
+                result = func(*args, **kwargs)
             sys.stdout.flush()  # data still buffered fails here (e.g. > /dev/full), not at exit
             return result
         except VbhcError as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vbhc_code.codebook.load import codebook_from_data
-from vbhc_code.errors import DataError, UsageError, ValidationError
+from vbhc_code.errors import DataError, UsageError, ValidationError, opt
 from vbhc_code.files.atomic import write_text_atomic as _write_text_atomic
 from vbhc_code.files.outputs import CODEBOOK, CODEBOOK_TOML, OutputKind, check_replaceable
 from vbhc_code.models import Codebook, readable_label
@@ -139,7 +139,7 @@ def export_codebook(codebook: Codebook, out: Path, *, force: bool = False, sourc
     out = Path(out)
     suffix = out.suffix.lower()
     if source is not None and out.exists() and out.resolve() == Path(source).resolve():
-        raise UsageError(f"--out {out} is the codebook being exported; choose another file")
+        raise UsageError(f"{opt('out', out)} is the codebook being exported; choose another file")
     if suffix == ".xlsx":
         return _export_xlsx(codebook, out, force=force)
     if suffix == ".md":
@@ -151,7 +151,7 @@ def export_codebook(codebook: Codebook, out: Path, *, force: bool = False, sourc
         return out
     if suffix == ".toml":
         return write_text_atomic(out, codebook_to_toml(codebook), force=force)
-    raise UsageError(f"--out must end in .xlsx, .md, .qdc or .toml, not '{out.suffix or out.name}'")
+    raise UsageError(f"{opt('out')} must end in .xlsx, .md, .qdc or .toml, not '{out.suffix or out.name}'")
 
 
 def _export_xlsx(codebook: Codebook, out: Path, *, force: bool) -> Path:
@@ -229,7 +229,7 @@ def import_codebook(path: Path, *, out: Path, name: str | None = None, version: 
     """Read a codebook sheet (.xlsx from the export, or a .csv of codes), validate it and write TOML."""
     path, out = Path(path), Path(out)
     if out.suffix.lower() != ".toml":
-        raise UsageError(f"--out must be a .toml file, not '{out.name}'")
+        raise UsageError(f"{opt('out')} must be a .toml file, not '{out.name}'")
     check_replaceable(out, CODEBOOK_TOML, force=force)  # before reading the sheet
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):

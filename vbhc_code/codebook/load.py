@@ -17,11 +17,10 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.errors import DataError, ValidationError
+from vbhc_code.errors import DataError, Problem, ValidationError
 from vbhc_code.models import Code, Codebook, Theme, frozen_mapping
 
 BUILTIN_NAME = "vbhc-sim"
@@ -36,19 +35,6 @@ CODE_KEYS = (
 _LISTS = ("terms", "patterns", "negative", "weak")  # per-language lists a study codebook adds to
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One located problem; warnings do not stop a codebook from loading."""
-
-    where: str
-    what: str
-    level: str = "error"  # error | warning
-
-    def __str__(self) -> str:
-        line = f"[{self.where}] {self.what}"
-        return line if self.level == "error" else f"warning: {line}"
 
 
 def builtin_codebook_path() -> Path:

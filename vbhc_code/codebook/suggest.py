@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from vbhc_code.codebook.load import normalise_term
-from vbhc_code.errors import DataError
+from vbhc_code.errors import DataError, opt
 from vbhc_code.models import Codebook
 
 PRIOR = 100.0  # alpha_0: total prior pseudo-count, spread over n-grams by their share of all turns
@@ -70,7 +70,8 @@ def suggest_terms(
 
     known = {c.name for c in store.coders()}
     if coder not in known:
-        raise DataError(f"--from: no coder '{coder}' in the store (coders: {', '.join(sorted(known)) or 'none yet'})")
+        raise DataError(f"{opt('coder', flag='from')}: no coder '{coder}' in the store "
+                        f"(coders: {', '.join(sorted(known)) or 'none yet'})")
     docs = store.coded_documents(coder)
     languages = {d.name: d.language for d in store.documents() if d.name in docs}
     codes_of: dict[tuple[str, int], set[str]] = defaultdict(set)

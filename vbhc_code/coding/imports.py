@@ -18,7 +18,7 @@ from vbhc_code.coding.listing import list_codings
 from vbhc_code.coding.read import _shown, document_name, is_coder_workbook, read_workbook
 from vbhc_code.coding.reimport import Change, compare_with_store, refuse_changes
 from vbhc_code.coding.workbook import IssuedWorkbook, check_coder_name, codebook_sha, text_hash, write_workbooks
-from vbhc_code.errors import DataError, Problems, UsageError, ValidationError
+from vbhc_code.errors import DataError, Problems, UsageError, ValidationError, opt
 from vbhc_code.files.csvfile import DEFAULT as DEFAULT_CSV
 from vbhc_code.files.csvfile import CsvOptions
 from vbhc_code.files.sheets import iter_rows
@@ -225,9 +225,9 @@ def _import_workbook(store, path, coder, explicit, default_cb, turn_hashes, clai
                         f"'{name or '?'}'")
         return
     if coder and result.coder and coder != result.coder:
-        warnings.append(f"{path.name}: issued to '{result.coder}', imported as '{coder}' (--coder)")
+        warnings.append(f"{path.name}: issued to '{result.coder}', imported as '{coder}' ({opt('coder')})")
     if not name:
-        problems.append(f"[{path.name} _meta] no coder name; pass --coder NAME")
+        problems.append(f"[{path.name} _meta] no coder name; pass {opt('coder', 'NAME')}")
         return
     item = claim(name, path.name, cb)
     item.codings = [Coding(d, i, c, name) for d, i, c in sorted(result.codings)]
@@ -248,7 +248,7 @@ def _import_long(path, coder, cb, turn_spans, docs, claim, problems) -> None:
     named = sorted({r.coder for r in rows if r.coder})
     if coder is not None:
         if len(named) > 1:
-            problems.append(f"[{path.name}] holds coders {', '.join(named)}; --coder cannot name them all")
+            problems.append(f"[{path.name}] holds coders {', '.join(named)}; {opt('coder')} cannot name them all")
             return
         groups = {coder: rows}
     elif named:
@@ -259,7 +259,7 @@ def _import_long(path, coder, cb, turn_spans, docs, claim, problems) -> None:
     else:
         guess = _coder_from_filename(path)
         if guess is None:
-            problems.append(f"[{path.name}] which coder? pass --coder NAME (or name the file coder-NAME.csv)")
+            problems.append(f"[{path.name}] which coder? pass {opt('coder', 'NAME')} (or name the file coder-NAME.csv)")
             return
         groups = {guess: rows}
     known_codes = set(cb.code_ids)
@@ -362,7 +362,7 @@ def export_codings(
     from vbhc_code.files.outputs import CODINGS_EXPORT, check_replaceable
 
     if out is not None and Path(out).suffix.lower() not in (".csv", ".xlsx"):
-        raise UsageError(f"--out must end in .csv or .xlsx, not '{Path(out).suffix}'")
+        raise UsageError(f"{opt('out')} must end in .csv or .xlsx, not '{Path(out).suffix}'")
     if out is not None:
         check_replaceable(Path(out), CODINGS_EXPORT, force=force)
     _known_coder(store, coder)

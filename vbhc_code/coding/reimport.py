@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vbhc_code.errors import DataError
+from vbhc_code.errors import DataError, opt
 from vbhc_code.models import Coding
 from vbhc_code.store.store import Store
 
@@ -72,6 +72,6 @@ def refuse_changes(changes: Iterable[Change]) -> None:
     ]
     raise DataError(
         f"{len(refused)} coder(s) already have different codings; nothing was imported "
-        "(pass --replace to replace them)",
+        f"(pass {opt('replace', True)} to replace them)",
         problems=problems,
     )

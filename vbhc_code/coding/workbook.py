@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vbhc_code import __version__
-from vbhc_code.errors import DataError, HumanWorkExists, UsageError
+from vbhc_code.errors import DataError, HumanWorkExists, UsageError, opt
 from vbhc_code.files.outputs import CODER_WORKBOOK
 from vbhc_code.files.xlsx_write import Column, Sheet, TextSheet, clean_text, number_or_text, write_workbook
 from vbhc_code.models import Codebook, Turn
@@ -135,9 +135,9 @@ def write_workbooks(
     ``prefill`` copies that coder's stored codings into the code columns (e.g. the autocoder).
     """
     if not coders:
-        raise UsageError("name at least one coder (--coder NAME)")
+        raise UsageError(f"name at least one coder ({opt('coders', 'NAME')})")
     if scope not in ("participant", "all"):
-        raise UsageError(f"--scope must be participant or all, not '{scope}'")
+        raise UsageError(f"{opt('scope')} must be participant or all, not '{scope}'")
     names = [check_coder_name(c) for c in coders]
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
@@ -147,7 +147,7 @@ def write_workbooks(
     if existing and not force:
         listed = ", ".join(str(p) for p in existing)
         verb = "already exists (a coder's work)" if len(existing) == 1 else "already exist (coders' work)"
-        raise HumanWorkExists(f"{listed} {verb}; use --force to overwrite")
+        raise HumanWorkExists(f"{listed} {verb}; use {opt('force', True)} to overwrite")
     turns = store.turns(scope=scope)
     if not turns:
         raise DataError(f"no {'participant ' if scope == 'participant' else ''}turns in the store to code")
@@ -157,7 +157,8 @@ def write_workbooks(
     if prefill is not None:
         known = sorted(c.name for c in store.coders())
         if prefill not in known:
-            raise DataError(f"--prefill: no coder '{prefill}' in the store (coders: {', '.join(known) or 'none yet'})")
+            raise DataError(f"{opt('prefill')}: no coder '{prefill}' in the store "
+                            f"(coders: {', '.join(known) or 'none yet'})")
         for c in store.codings(prefill):
             prefilled.setdefault((c.document, c.turn_index), set()).add(c.code)
             if c.confidence is not None:

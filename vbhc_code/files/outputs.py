@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vbhc_code.errors import DataError, HumanWorkExists
+from vbhc_code.errors import DataError, HumanWorkExists, opt
 
 MARK = "vbhc-code output:"
 _PEEK = 64 * 1024  # bytes read to recognise a file (a header row, a properties part)
@@ -63,7 +63,7 @@ def check_replaceable(path: Path, kind: OutputKind, *, force: bool) -> None:
     why = "human work" if kind.human else f"not an earlier {kind.name} output of vbhc-code"
     if not kind.human and kind.edited and in_codings_folder(path):
         why = "a file in codings/ is human work"
-    raise HumanWorkExists(f"{path} already exists; use --force to overwrite it ({why})")
+    raise HumanWorkExists(f"{path} already exists; use {opt('force', True)} to overwrite it ({why})")
 
 
 def is_earlier_output(path: Path, kind: OutputKind) -> bool:

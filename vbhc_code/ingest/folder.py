@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.errors import DataError, UsageError, describe
+from vbhc_code.errors import DataError, UsageError, describe, opt
 from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
 from vbhc_code.ingest.transcripts import read_input
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
@@ -124,19 +124,19 @@ def check_options(folder: Path, *, language: str, speaker_pattern: str | None, e
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder")
     if language not in SUPPORTED_LANGUAGES:
-        raise UsageError(f"--language must be one of {', '.join(SUPPORTED_LANGUAGES)}, not '{language}'")
+        raise UsageError(f"{opt('language')} must be one of {', '.join(SUPPORTED_LANGUAGES)}, not '{language}'")
     if speaker_pattern is not None:
         try:
             re.compile(speaker_pattern)
         except re.error as exc:
-            raise UsageError(f"--speaker-pattern is not a valid regular expression: {exc}") from None
+            raise UsageError(f"{opt('speaker_pattern')} is not a valid regular expression: {exc}") from None
     if encoding is not None:
         import codecs
 
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise UsageError(f"--encoding: unknown encoding '{encoding}'") from None
+            raise UsageError(f"{opt('encoding')}: unknown encoding '{encoding}'") from None
 
 
 @dataclass
@@ -250,7 +250,7 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
         doc_report.status = "refused"
         doc_report.error = (
             f"{name}: changed since it was ingested and has codings; re-reading it would move its "
-            "offsets (use --force to re-read it and drop its codings)"
+            f"offsets (use {opt('force', True)} to re-read it and drop its codings)"
         )
         return
     try:
@@ -307,7 +307,7 @@ def _reread_coded(run: _Run, doc: Document, meta: dict[str, str], doc_report: Do
     if not _same_turns(store, name, doc.turns):
         run.report.warnings.append(
             f"{name}: the new participants sheet/options would change its turns, but it has codings; "
-            "kept as it was (use --force to re-read it and drop its codings)"
+            f"kept as it was (use {opt('force', True)} to re-read it and drop its codings)"
         )
     else:
         with store.transaction():
@@ -336,7 +336,8 @@ def _prune(store: Store, present: set[str], *, force: bool, report: IngestReport
     for name in store.document_names():
         if name not in present:
             if store.has_codings(name) and not force:
-                report.warnings.append(f"{name}: gone from the folder but has codings; kept (use --force with --prune)")
+                report.warnings.append(f"{name}: gone from the folder but has codings; kept "
+                                       f"(use {opt('force', True)} with {opt('prune', True)})")
                 continue
             with store.transaction():
                 store.delete_document(name)

@@ -12,7 +12,7 @@ from pathlib import Path
 from lxml import etree
 
 from vbhc_code import __version__
-from vbhc_code.errors import DataError, UsageError, VbhcError
+from vbhc_code.errors import DataError, UsageError, VbhcError, opt
 from vbhc_code.files.atomic import atomic_path
 from vbhc_code.files.outputs import CODEBOOK, REFI_PROJECT, OutputKind
 from vbhc_code.models import Code, Codebook, Coding, Document, Participant, Theme, covered_spans
@@ -348,7 +348,7 @@ def project_bytes(
 ) -> tuple[bytes, dict[str, bytes], ExportReport]:
     """The project.qde bytes, the source files (member name -> bytes) and a report; nothing written."""
     if line_endings not in ("lf", "crlf"):
-        raise UsageError(f"--line-endings must be lf or crlf, not '{line_endings}'")
+        raise UsageError(f"{opt('line_endings')} must be lf or crlf, not '{line_endings}'")
     report = ExportReport(path=Path())
     coders = _export_coders(store, coders)
     docs = store.documents(with_turns=True)

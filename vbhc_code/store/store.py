@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vbhc_code.errors import DataError, store_error
+from vbhc_code.errors import DataError, opt, store_error
 from vbhc_code.models import Codebook, Coding, Document, Participant, Turn, frozen_mapping
 from vbhc_code.store.schema import MIGRATIONS, SCHEMA_VERSION, codebook_from_json, codebook_to_json
 
@@ -95,7 +95,7 @@ class Store:
     def open(cls, path: Path | str, *, create: bool = True) -> Store:
         path = Path(path)
         if not create and not path.exists():
-            raise DataError(f"{path}: no study store here (run 'vbhc-code ingest' first or pass --store)")
+            raise DataError(f"{path}: no study store here (ingest a folder first, or name the store: {opt('store')})")
         if path.is_dir():
             raise DataError(f"{path}: is a folder, not a store file")
         try:

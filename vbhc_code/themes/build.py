@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from vbhc_code.errors import DataError, UsageError
+from vbhc_code.errors import DataError, UsageError, opt
 from vbhc_code.models import Codebook, Participant, Turn
 from vbhc_code.themes.masking import mask_quotes
 from vbhc_code.themes.methods import methods_paragraphs, overview
@@ -151,9 +151,9 @@ def build_themes(
 class _Builder:
     def __init__(self, store, coder, codebook, by, n_quotes, scope, attr_fmt, pins, excludes, framework):
         if scope not in ("participant", "all"):
-            raise UsageError(f"--scope must be participant or all, not {scope!r}")
+            raise UsageError(f"{opt('scope')} must be participant or all, not {scope!r}")
         if n_quotes < 0:
-            raise UsageError("--quotes must be 0 or more")
+            raise UsageError(f"{opt('quotes')} must be 0 or more")
         check_attribution(attr_fmt)
         self.store, self.coder, self.scope, self.n_quotes, self.attr_fmt = store, coder, scope, n_quotes, attr_fmt
         if coder not in {c.name for c in store.coders()}:
@@ -189,7 +189,7 @@ class _Builder:
                 self.by_source = "document"
             else:
                 raise UsageError(
-                    f"--by {by}: no participant or coded document has that attribute (participant attributes: "
+                    f"{opt('by', by)}: no participant or coded document has that attribute (participant attributes: "
                     f"{', '.join(p_attrs) or 'none'}; document attributes: {', '.join(d_attrs) or 'none'})"
                 )
         self.by = by
@@ -197,7 +197,7 @@ class _Builder:
             framework = "health_system"
         if framework is not None and framework not in d_attrs:
             raise UsageError(
-                f"--framework {framework}: no coded document has that attribute (attributes: "
+                f"{opt('framework', framework)}: no coded document has that attribute (attributes: "
                 f"{', '.join(d_attrs) or 'none'})"
             )
         self.framework = framework

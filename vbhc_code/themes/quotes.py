@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vbhc_code.errors import DataError, UsageError, ValidationError
+from vbhc_code.errors import DataError, UsageError, ValidationError, opt
 from vbhc_code.models import Participant, Turn
 
 MIN_WORDS, MAX_WORDS = 15, 60
@@ -56,16 +56,17 @@ def check_attribution(fmt: str) -> None:
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(fmt) if f is not None]
     except ValueError as exc:
-        raise UsageError(f"--attribution: malformed format ({exc})") from None
+        raise UsageError(f"{opt('attribution')}: malformed format ({exc})") from None
     for name in fields:
         if name not in PLACEHOLDERS:
             raise UsageError(
-                f"--attribution: unknown placeholder {{{name}}}; use " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+                f"{opt('attribution')}: unknown placeholder {{{name}}}; use "
+                + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
             )
     try:  # a bad format spec such as {turn_index:x} only fails when formatting
         fmt.format(**{**dict.fromkeys(PLACEHOLDERS, "x"), "turn_index": 1})
     except (ValueError, TypeError, IndexError) as exc:
-        raise UsageError(f"--attribution: malformed format ({exc})") from None
+        raise UsageError(f"{opt('attribution')}: malformed format ({exc})") from None
 
 
 def group_label(participant: Participant | None, by: str | None) -> str:
@@ -108,7 +109,7 @@ def attribution(fmt: str, turn: Turn, participant: Participant | None, doc_type:
     try:
         text = fmt.format(**values)
     except (ValueError, TypeError) as exc:
-        raise UsageError(f"--attribution: malformed format ({exc})") from None
+        raise UsageError(f"{opt('attribution')}: malformed format ({exc})") from None
     text = re.sub(r"(?:,\s*){2,}", ", ", text)
     return text.strip().strip(",").strip()
 

@@ -110,7 +110,7 @@ def test_rerun_keeps_every_decision(store, tmp_path):
     assert rep.warnings == [
         "the codings changed since r.xlsx was written (new 1, resolved-by-reimport 3): 2 decided row(s) would "
         "move or change, so r.xlsx is left as it is and the refreshed workbook (decisions carried over) is "
-        "r-2.xlsx; check it and apply it, or use --force to refresh r.xlsx in place"]
+        "r-2.xlsx; check it and apply it, or use force=True to refresh r.xlsx in place"]
     out = rep.path
     rows = sheet(out)
     assert [(r[:3], r[7], r[8]) for r in rows[1:]] == [
@@ -156,8 +156,8 @@ def test_unreadable_existing_workbook_needs_force(store, tmp_path):
     with pytest.raises(HumanWorkExists) as exc:
         write_reconcile_workbook(store, coders=["anna", "ben"], out=out)
     assert str(exc.value) == (f"{out} already exists and its decisions cannot be carried over (r.xlsx: not a "
-                              "readable .xlsx workbook (not a zip archive, or a truncated one)); use --force to overwrite it or choose "
-                              "another --out")
+                              "readable .xlsx workbook (not a zip archive, or a truncated one)); use force=True to overwrite it or choose "
+                              "another out")
     assert out.read_bytes() == b"not a workbook"
     write_reconcile_workbook(store, coders=["anna", "ben"], out=out, force=True)
     wb = load_workbook(out)
@@ -230,8 +230,8 @@ def test_apply_stores_consensus_and_audit_log(store, tmp_path):
     put(store, "carl", ANNA[:1])
     with pytest.raises(HumanWorkExists) as exc:
         apply_reconciliation(store, path=out, as_coder="carl", log_csv=log)
-    assert exc.value.message == ("--as carl: coder 'carl' holds codings from elsewhere, not from a reconciliation; "
-                                 "choose another --as")
+    assert exc.value.message == ("as_coder=carl: coder 'carl' holds codings from elsewhere, not from a reconciliation; "
+                                 "choose another as_coder")
     assert len(store.codings("carl")) == 1 and len(store.reconciliation_log()) == 10
 
 

@@ -60,7 +60,7 @@ def test_prose_with_colons_gets_no_speakers():
     text = "Step one: measure. Then we see.\nNote: once.\nIn short: it works.\nThe point is: yes.\n"
     parsed = turns(text, SpeakerRules())
     assert {t.speaker for t in parsed.turns} == {None} and parsed.warnings[0].endswith(
-        "(use --participants or --speaker-pattern)"
+        "(name the speakers in a participants sheet, or give a speaker pattern)"
     )
     # Header fields never count, however often they recur; long phrases and sentences are no labels.
     scan = scan_text("Note: a\nNote: b\nWhat I mean is, really: x\nWhat I mean is, really: y\n")

@@ -32,4 +32,4 @@ def test_neither_utf8_nor_cp1252_names_the_cp1252_byte_and_its_line():
     with pytest.raises(DataError) as err:
         decode_bytes(data, name="c.txt")
     offset = data.index(b"\x81")
-    assert str(err.value) == f"c.txt line 3: neither UTF-8 nor cp1252 (byte 0x81 at offset {offset}); pass --encoding"
+    assert str(err.value) == f"c.txt line 3: neither UTF-8 nor cp1252 (byte 0x81 at offset {offset}); pass encoding"

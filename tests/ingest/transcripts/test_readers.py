@@ -164,7 +164,7 @@ def test_no_labels_gives_paragraph_turns_with_a_warning():
         (None, "Second.", 5),
     ]
     assert parsed.warnings == (
-        "x.txt: no speaker labels found; each paragraph is a turn with no speaker (use --participants or --speaker-pattern)",
+        "x.txt: no speaker labels found; each paragraph is a turn with no speaker (name the speakers in a participants sheet, or give a speaker pattern)",
     )
     assert_offsets(parsed)
 
@@ -471,7 +471,7 @@ def test_cp1252_fallback_warns_and_encoding_option_overrides(tmp_path: Path):
     parsed = read_transcript(path, rules=RULES, display_name="sub/w.txt")
     assert parsed.encoding == "cp1252" and parsed.turns[0].text == "caf\u00e9 \u2019quote\u2019"
     assert parsed.warnings == (
-        "sub/w.txt: not valid UTF-8 (line 1); read as cp1252 (Windows-1252); pass --encoding to override",
+        "sub/w.txt: not valid UTF-8 (line 1); read as cp1252 (Windows-1252); name the file's encoding to override",
     )
     latin = read_transcript(path, rules=RULES, encoding="latin-1")
     assert latin.encoding == "iso8859-1" and latin.warnings == () and latin.turns[0].text == "caf\u00e9 \x92quote\x92"
@@ -493,7 +493,7 @@ def test_utf16_with_bom(tmp_path: Path):
         (b"\x01\x02\x03\x04\x05 control bytes only", "e.txt: a binary file, not a text transcript"),
         (
             b"ok line\nP01: \x81\x8d\n",
-            "e.txt line 2: neither UTF-8 nor cp1252 (byte 0x81 at offset 13); pass --encoding",
+            "e.txt line 2: neither UTF-8 nor cp1252 (byte 0x81 at offset 13); pass encoding",
         ),
         (
             b"P01: " + b"x" * 1_000_001,

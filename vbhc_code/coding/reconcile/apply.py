@@ -28,7 +28,7 @@ from vbhc_code.coding.reconcile.workbook import (
     write_reconcile_xlsx,
 )
 from vbhc_code.coding.workbook import check_coder_name
-from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError, VbhcError, describe
+from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationError, VbhcError, describe, opt
 from vbhc_code.files.csvfile import DEFAULT as DEFAULT_CSV
 from vbhc_code.files.csvfile import CsvOptions, write_csv_atomic
 from vbhc_code.files.outputs import RECONCILE_LOG, check_replaceable
@@ -72,10 +72,10 @@ def compare_coders(store: Store, coder_a: str, coder_b: str) -> Comparison:
 
 def _check_pair(coders: tuple[str, str] | list[str]) -> tuple[str, str]:
     if len(coders) != 2:
-        raise UsageError("reconcile exactly two coders: --coders A B")
+        raise UsageError(f"reconcile exactly two coders: {opt('coders', 'A B')}")
     a, b = (check_coder_name(c) for c in coders)
     if a == b:
-        raise UsageError(f"--coders: '{a}' named twice")
+        raise UsageError(f"{opt('coders')}: '{a}' named twice")
     reserved = {"document", "turn_index", "code", "speaker", "text", "decision", "rationale", "decided_by",
                 "apply", "omit"}
     for name in (a, b):
@@ -123,11 +123,12 @@ def write_reconcile_workbook(
             if not force:
                 raise HumanWorkExists(
                     f"{out} already exists and its decisions cannot be carried over ({exc.message}); "
-                    "use --force to overwrite it or choose another --out"
+                    f"use {opt('force', True)} to overwrite it or choose another {opt('out')}"
                 ) from None
             old = None
     if old is not None and old.problems and not force:
-        raise ValidationError(f"{out}: rows whose decisions cannot be carried over; fix them (or --force to drop "
+        raise ValidationError(f"{out}: rows whose decisions cannot be carried over; "
+                              f"fix them (or {opt('force', True)} to drop "
                               "them)", old.problems)
     old_rows = {r.cell: r for r in old.rows} if old else {}
     earlier = {(r.cell, r.decision, r.rationale): r for r in old.earlier} if old else {}
@@ -265,12 +266,14 @@ def apply_reconciliation(
     a, b = sheet.coder_a, sheet.coder_b
     check_coder_name(as_coder)
     if as_coder in (a, b):
-        raise UsageError(f"--as {as_coder}: the consensus must not overwrite one of the reconciled coders")
+        raise UsageError(f"{opt('as_coder', as_coder, flag='as')}: the consensus must not "
+                         "overwrite one of the reconciled coders")
     existing = {c.name: c for c in store.coders()}.get(as_coder)
     if existing is not None and not (existing.source or "").startswith("reconcile "):
         raise HumanWorkExists(
-            f"--as {as_coder}: coder '{as_coder}' holds codings from {existing.source or 'elsewhere'}, "
-            "not from a reconciliation; choose another --as"
+            f"{opt('as_coder', as_coder, flag='as')}: coder '{as_coder}' holds codings "
+            f"from {existing.source or 'elsewhere'}, "
+            f"not from a reconciliation; choose another {opt('as_coder', flag='as')}"
         )
     comp = compare_coders(store, a, b)
     problems, undecided = _validate(sheet, comp, partial=partial)

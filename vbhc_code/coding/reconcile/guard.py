@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vbhc_code.coding.reconcile.workbook import Cell, DecisionRow, ReconcileSheet
+from vbhc_code.errors import opt
 
 __all__ = ["MOVED", "Target", "agreed_digest", "choose_target"]
 
@@ -65,5 +66,5 @@ def choose_target(
     return Target(new, True, (
         f"the codings changed since {out.name} was written ({what}): {moved} decided row(s) would move or change, "
         f"so {out.name} is left as it is and the refreshed workbook (decisions carried over) is {new.name}; "
-        f"check it and apply it, or use --force to refresh {out.name} in place"
+        f"check it and apply it, or use {opt('force', True)} to refresh {out.name} in place"
     ))

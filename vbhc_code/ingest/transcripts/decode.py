@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from vbhc_code.errors import DataError
+from vbhc_code.errors import DataError, opt
 
 # A line this long is not a transcript line (a 50 MB one-line file would otherwise be read as one turn).
 MAX_LINE_CHARS = 1_000_000
@@ -57,10 +57,10 @@ def decode_bytes(data: bytes, *, name: str, encoding: str | None = None) -> tupl
             except UnicodeDecodeError as exc:
                 raise DataError(
                     f"{name} line {_line_of(data, exc.start)}: neither UTF-8 nor cp1252 (byte "
-                    f"0x{data[exc.start]:02x} at offset {exc.start}); pass --encoding"
+                    f"0x{data[exc.start]:02x} at offset {exc.start}); pass {opt('encoding')}"
                 ) from None
             warnings.append(f"{name}: not valid UTF-8 (line {_line_of(data, utf8_exc.start)}); "
-                            "read as cp1252 (Windows-1252); pass --encoding to override")
+                            "read as cp1252 (Windows-1252); name the file's encoding to override")
     if "\x00" in text:
         raise DataError(f"{name}: contains NUL characters; a binary file, not a text transcript")
     if "\r" in text:

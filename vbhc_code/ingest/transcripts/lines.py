@@ -329,7 +329,7 @@ def parse_lines(
     if not reader.kinds:
         turns = _paragraphs(text, per_line=fmt == "docx", md=fmt == "md")
         warnings.append(f"{name}: no speaker labels found; each paragraph is a turn with no speaker"
-                        " (use --participants or --speaker-pattern)")
+                        " (name the speakers in a participants sheet, or give a speaker pattern)")
         layout = ["paragraphs"]
     return turns, warnings, layout
 
