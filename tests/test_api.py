@@ -47,3 +47,17 @@ def test_the_readme_example_runs_in_a_copy_of_the_repository(tmp_path):
     for name in ("api-themes.xlsx", "api.qdpx", "api-log.csv", "api.sqlite"):
         assert (tmp_path / "outputs" / name).stat().st_size > 0
     assert {p.name: p.read_bytes() for p in (tmp_path / "codings").iterdir()} == before  # human work untouched
+
+
+def test_typed_results_read_as_their_json_dicts():
+    from vbhc_code.models import AgreementReport, IdentifierFinding
+
+    report = AgreementReport(unit="turn", scope="participant", mode=None, coders=["A", "B"], n_units=3,
+                             pooled={"cohen_kappa": 0.5}, macro={}, per_code={}, reasons={})
+    assert report.pooled is report["pooled"] and list(report)[:3] == ["unit", "scope", "mode"]
+    assert report == report.to_dict() and json.loads(json.dumps(report.to_dict()))["n_units"] == 3
+    with pytest.raises(KeyError):
+        report["to_dict"]
+    finding = IdentifierFinding(document="INT01.txt", turn_index=None, start=3, end=9, kind="e-mail", text="x@y.nl")
+    assert dict(finding) == {"document": "INT01.txt", "turn_index": None, "start": 3, "end": 9, "kind": "e-mail",
+                             "text": "x@y.nl"}

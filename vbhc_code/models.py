@@ -8,7 +8,7 @@ texts joined with one space.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -171,3 +171,99 @@ def covered_spans(coding: Coding, turn: Turn) -> tuple[Span, ...]:
         return ((coding.start, coding.end),)
     spans = tuple((s, e) for s, e in turn.text_spans if e > s)
     return spans or ((turn.start, turn.end),)
+
+
+class Result(Mapping[str, Any]):
+    """Base of the typed results (a dataclass each): attributes for Python, and read-only mapping access in
+    the order of the ``--json`` keys, so ``report["pooled"]`` and ``json.dumps(report.to_dict())`` agree."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import fields
+
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def _keys(self) -> tuple[str, ...]:
+        from dataclasses import fields
+
+        return tuple(f.name for f in fields(self))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, eq=False)
+class AgreementReport(Result):
+    """``agreement``: coefficients per code, pooled over every unit x code cell, and their macro mean.
+
+    Each statistics dict holds the coefficients (``cohen_kappa``, ``krippendorff_alpha``, ...), the counts
+    and intervals; ``reasons`` says, by key, why a figure is null.
+    """
+
+    unit: str
+    scope: str
+    mode: str | None
+    coders: list[str]
+    n_units: int
+    pooled: dict[str, Any]
+    macro: dict[str, Any]
+    per_code: dict[str, dict[str, Any]]
+    reasons: dict[str, str]
+
+
+@dataclass(frozen=True, eq=False)
+class EvaluationReport(Result):
+    """``evaluate``: ``coder`` scored against the reference ``against`` (precision, recall, F1, kappa)."""
+
+    coder: str
+    against: str
+    unit: str
+    scope: str
+    n_units: int
+    pooled: dict[str, Any]
+    macro: dict[str, Any]
+    per_code: dict[str, dict[str, Any]]
+    confidence_bands: list[dict[str, Any]] | None
+    reasons: dict[str, str]
+
+
+@dataclass(frozen=True, eq=False)
+class ReconcileStatus(Result):
+    """``reconcile --status``: progress of a reconciliation workbook (``stale``: cells changed since)."""
+
+    file: str
+    coders: list[str]
+    disagreements: int
+    decided: int
+    undecided: int
+    invalid: int
+    invalid_cells: list[str]
+    percent_decided: float
+    by_decision: dict[str, int]
+    by_code: dict[str, dict[str, int]]
+    earlier_decisions: int
+    stale: int | None
+    stale_consensus: list[str]
+
+
+@dataclass(frozen=True, eq=False)
+class IdentifierFinding(Result):
+    """One span the identifier check flags: ``kind`` is url, e-mail, phone, bsn, postcode or name.
+
+    ``text`` is the flagged span itself: it never goes into a message or log, only to the researcher's own
+    ``check-identifiers`` output.
+    """
+
+    document: str
+    turn_index: int | None
+    start: int
+    end: int
+    kind: str
+    text: str

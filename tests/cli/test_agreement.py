@@ -44,7 +44,7 @@ def test_json_equals_python_api(store_path, args, kwargs):
     assert result.exit_code == 0, result.output
     with Store.open(store_path, create=False) as st:
         expected = agreement_report(st, coders=["A", "B"], **kwargs)
-    assert json.loads(result.stdout) == json.loads(json.dumps(expected))
+    assert json.loads(result.stdout) == json.loads(json.dumps(expected.to_dict()))
     assert json.loads(result.stdout)["unit"] == kwargs.get("unit", "turn")
 
 
@@ -136,7 +136,7 @@ def test_evaluate_json_equals_python_api(store_path):
     assert result.exit_code == 0, result.output
     with Store.open(store_path, create=False) as st:
         expected = evaluate(st, coder="B", against="A")
-    assert json.loads(result.stdout) == json.loads(json.dumps(expected))
+    assert json.loads(result.stdout) == json.loads(json.dumps(expected.to_dict()))
     assert set(expected["per_code"]["C1"]) == {"tp", "fp", "fn", "tn", "precision", "recall", "f1", "cohen_kappa"}
 
 

@@ -7,6 +7,7 @@ figures NVivo shows per source (``per_code.<CODE>.per_document`` in the JSON).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["NVIVO_SCOPE", "PER_DOCUMENT_KEYS", "per_document_rows"]
@@ -15,7 +16,7 @@ NVIVO_SCOPE = "all characters"
 PER_DOCUMENT_KEYS = ("both", "first_only", "second_only", "neither", "n_units", "percent_agreement", "cohen_kappa")
 
 
-def per_document_rows(report: dict[str, Any]) -> list[list[Any]]:
+def per_document_rows(report: Mapping[str, Any]) -> list[list[Any]]:
     """One row per code x document: the keys of ``PER_DOCUMENT_KEYS`` (empty when undefined)."""
     rows = []
     for code, stats in report["per_code"].items():

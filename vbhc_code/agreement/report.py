@@ -8,6 +8,7 @@ Undefined values are ``None`` with a reason in ``reasons["<where>.<metric>"]`` (
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from vbhc_code.agreement.statistics import (
     positive_agreement,
 )
 from vbhc_code.agreement.units import UnitData, build_units
+from vbhc_code.models import AgreementReport, EvaluationReport
 from vbhc_code.store.store import Store
 
 REPORT_KEYS = ("unit", "scope", "mode", "coders", "n_units", "pooled", "macro", "per_code", "reasons")
@@ -61,8 +63,8 @@ def agreement_report(
     mode: str | None = None,
     n_boot: int = N_BOOT,
     seed: int = BOOT_SEED,
-) -> dict[str, Any]:
-    """Agreement of ``coders`` on ``unit`` (see ``agreement_units``): the ``vbhc-code agreement --json`` dict."""
+) -> AgreementReport:
+    """Agreement of ``coders`` on ``unit`` (see ``agreement_units``); ``to_dict()`` is ``agreement --json``."""
     data = build_units(store, coders=list(coders), unit=unit, scope=scope, overlap=overlap, mode=mode)
     reasons: dict[str, str] = dict(data.notes)
     if mode:
@@ -84,17 +86,12 @@ def agreement_report(
             }
     if mode == "maxqda":
         _maxqda(pooled, per_code, data)
-    return {
-        "unit": data.unit,
-        "scope": NVIVO_SCOPE if mode == "nvivo" else data.scope,  # NVivo counts every character of a source
-        "mode": mode,
-        "coders": data.coders,
-        "n_units": data.n_units,
-        "pooled": pooled,
-        "macro": macro,
-        "per_code": per_code,
-        "reasons": reasons,
-    }
+    return AgreementReport(
+        unit=data.unit,
+        scope=NVIVO_SCOPE if mode == "nvivo" else data.scope,  # NVivo counts every character of a source
+        mode=mode, coders=data.coders, n_units=data.n_units, pooled=pooled, macro=macro, per_code=per_code,
+        reasons=reasons,
+    )
 
 
 def statistics_from_patterns(
@@ -115,7 +112,7 @@ def statistics_from_patterns(
 
 def evaluate(
     store: Store, *, coder: str, against: str, unit: str = "turn", scope: str = "participant"
-) -> dict[str, Any]:
+) -> EvaluationReport:
     """Score ``coder`` against the reference ``against``: per code TP/FP/FN/TN, precision, recall, F1 and
     Cohen's kappa on presence/absence, pooled over all unit x code cells (micro) and the macro mean."""
     if unit == "segment":
@@ -127,19 +124,13 @@ def evaluate(
     per_code = {code: _eval_stats(data.patterns[k], f"per_code.{code}", reasons) for k, code in enumerate(data.codes)}
     pooled = _eval_stats(data.patterns.sum(0), "pooled", reasons)
     macro = _macro(per_code, list(EVAL_MACRO), "macro", reasons)
-    return {
-        "coder": coder,
-        "against": against,
-        "unit": data.unit,
-        "scope": data.scope,
-        "n_units": data.n_units,
-        "pooled": pooled,
-        "macro": macro,
-        "per_code": per_code,
-        "confidence_bands": confidence_bands(store, coder=coder, against=against, scope=scope, unit=unit,
-                                             reasons=reasons),
-        "reasons": reasons,
-    }
+    return EvaluationReport(
+        coder=coder, against=against, unit=data.unit, scope=data.scope, n_units=data.n_units, pooled=pooled,
+        macro=macro, per_code=per_code,
+        confidence_bands=confidence_bands(store, coder=coder, against=against, scope=scope, unit=unit,
+                                          reasons=reasons),
+        reasons=reasons,
+    )
 
 
 CONFIDENCE_BANDS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 1.0))
@@ -321,7 +312,7 @@ def _eval_stats(patterns: np.ndarray, where: str, reasons: dict[str, str]) -> di
 DISCUSS_AT_MOST = 0.60  # Landis & Koch "moderate" or lower (the same edge as ``landis_koch``)
 
 
-def codes_to_discuss(report: dict[str, Any]) -> list[str]:
+def codes_to_discuss(report: Mapping[str, Any]) -> list[str]:
     """Codes whose kappa (Cohen, or Fleiss with 3+ coders) is 0.60 or lower (Landis & Koch "moderate" or
     lower), or undefined while the coders disagree; at segment level, positive agreement 0.60 or lower.
     Lowest first."""
@@ -339,7 +330,7 @@ def codes_to_discuss(report: dict[str, Any]) -> list[str]:
     return [f"{code} ({label})" for _v, code, label in sorted(out)]
 
 
-def report_columns(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+def report_columns(report: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(key, header, kind) of the per-code table, for the console and the workbook."""
     first, second = (report["coders"] + ["", ""])[:2]
     if len(report["coders"]) == 2:
@@ -363,7 +354,7 @@ def report_columns(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     return cols
 
 
-def report_rows(report: dict[str, Any]) -> list[list[Any]]:
+def report_rows(report: Mapping[str, Any]) -> list[list[Any]]:
     """[label, value per column...] for each code, then pooled and macro; CIs as 'lo to hi' text."""
     cols = report_columns(report)
     rows = []
@@ -389,7 +380,7 @@ def code_titles(store: Any, coders: list[str]) -> dict[str, str]:
     return titles
 
 
-def write_agreement_xlsx(report: dict[str, Any], path, *, force: bool = False,
+def write_agreement_xlsx(report: Mapping[str, Any], path, *, force: bool = False,
                          titles: dict[str, str] | None = None) -> None:
     """The report as a formatted workbook: Agreement (table + kappa/alpha chart) and Notes.
 

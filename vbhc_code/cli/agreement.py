@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -114,14 +115,14 @@ def agreement_cmd(
     if out is not None:
         write_agreement_xlsx(report, out, force=force, titles=titles)
     if as_json:
-        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         _print_report(report)
     if out is not None:
         say(f"wrote {out}")
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def _print_report(report: Mapping[str, Any]) -> None:
     from vbhc_code.agreement.report import codes_to_discuss, report_columns, report_rows
 
     rows = report_rows(report)
@@ -185,7 +186,7 @@ def evaluate_cmd(
     with Store.open(resolve_store_path(store), create=False) as st:
         result = evaluate(st, coder=coder, against=against, unit=unit, scope=scope)
     if as_json:
-        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{coder} against {against}: unit {unit}, scope {scope}", title_justify="left")
     keys = [("tp", "int"), ("fp", "int"), ("fn", "int"), ("precision", "float"), ("recall", "float"),

@@ -303,7 +303,7 @@ def check_identifiers_cmd(
             findings.extend(scan_document(doc.name, doc.plain_text, list(doc.turns), fmt=doc.format, allow=allowed))
     if as_json:
         buf = io.StringIO()
-        json.dump(findings, buf, ensure_ascii=False, indent=2)
+        json.dump([f.to_dict() for f in findings], buf, ensure_ascii=False, indent=2)
         typer.echo(buf.getvalue())
     else:
         table = Table(title=f"{len(findings)} possible identifier(s)", title_justify="left")

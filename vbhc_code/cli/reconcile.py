@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -111,7 +112,7 @@ def _status(store_path: Path, path: Path, *, as_json: bool) -> None:
     with Store.open(store_path, create=False) as st:
         result = reconcile_status(st, path=path)
     if as_json:
-        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         _exit_if_stale(result)
         return
     console.print(
@@ -130,7 +131,7 @@ def _status(store_path: Path, path: Path, *, as_json: bool) -> None:
     _exit_if_stale(result)
 
 
-def _exit_if_stale(result: dict[str, Any]) -> None:
+def _exit_if_stale(result: Mapping[str, Any]) -> None:
     """A consensus made from these two coders whose codings changed since: warn and exit 1."""
     print_warnings(result.get("stale_consensus") or [])
     if result.get("stale_consensus"):

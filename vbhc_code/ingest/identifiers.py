@@ -13,7 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vbhc_code.models import Turn
+from vbhc_code.models import IdentifierFinding, Turn
 
 KINDS = ("email", "url", "phone", "bsn", "postcode", "name")
 
@@ -175,11 +175,13 @@ def _is_allowed(text: str, allowed: list[str]) -> bool:
     return False
 
 
-def scan_turns(turns: Iterable[Turn], *, allow: Iterable[str] = (), plain_text: str | None = None) -> list[dict]:
-    """Findings for turns as ``{"document", "turn_index", "start", "end", "kind", "text"}`` with offsets into
+def scan_turns(
+    turns: Iterable[Turn], *, allow: Iterable[str] = (), plain_text: str | None = None
+) -> list[IdentifierFinding]:
+    """Findings for turns (``IdentifierFinding``: document, turn_index, start, end, kind, text), offsets into
     the document's plain text (each cue span of a merged turn is scanned on its own)."""
     allow = list(allow)
-    out: list[dict] = []
+    out: list[IdentifierFinding] = []
     for turn in turns:
         for s, e in turn.text_spans:
             if plain_text is not None:
@@ -189,14 +191,14 @@ def scan_turns(turns: Iterable[Turn], *, allow: Iterable[str] = (), plain_text: 
             else:
                 continue
             for f in find_identifiers(piece, allow=allow):
-                out.append({"document": turn.document, "turn_index": turn.turn_index, "start": base + f.start,
-                            "end": base + f.end, "kind": f.kind, "text": f.text})
+                out.append(IdentifierFinding(document=turn.document, turn_index=turn.turn_index,
+                                             start=base + f.start, end=base + f.end, kind=f.kind, text=f.text))
     return out
 
 
 def scan_document(
     name: str, plain_text: str, turns: list[Turn], *, fmt: str = "txt", allow: Iterable[str] = ()
-) -> list[dict]:
+) -> list[IdentifierFinding]:
     """Findings in a whole document, each assigned to the turn whose span holds it.
 
     For .txt/.md/.docx, findings outside every turn (headers) are kept with ``turn_index`` None; caption
@@ -206,14 +208,14 @@ def scan_document(
     spans = sorted((s, e, t.turn_index) for t in turns for s, e in t.text_spans)
     starts = [s for s, _, _ in spans]
     keep_outside = fmt in ("txt", "md", "docx")
-    out: list[dict] = []
+    out: list[IdentifierFinding] = []
     for f in find_identifiers(plain_text, allow=allow):
         i = bisect_right(starts, f.start) - 1
         turn_index = spans[i][2] if i >= 0 and f.start < spans[i][1] else None
         if turn_index is None and not keep_outside:
             continue
-        out.append({"document": name, "turn_index": turn_index, "start": f.start, "end": f.end, "kind": f.kind,
-                    "text": f.text})
+        out.append(IdentifierFinding(document=name, turn_index=turn_index, start=f.start, end=f.end, kind=f.kind,
+                                     text=f.text))
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def agreement_pair(store: Any, coder: str) -> tuple[str, str] | None:
     return (others[0], others[1]) if len(others) == 2 else None
 
 
-def agreement_summary(report: dict[str, Any]) -> str:
+def agreement_summary(report: Mapping[str, Any]) -> str:
     """One sentence from an ``agreement_report`` dict (pooled statistics, CIs, macro kappa)."""
     coders = report.get("coders") or []
     pooled = report.get("pooled") or {}
@@ -99,7 +100,7 @@ def agreement_summary(report: dict[str, Any]) -> str:
     return head + (": " + ", ".join(parts) if parts else ": no statistics reported") + "."
 
 
-def compute_agreement(store: Any, coder: str, scope: str) -> tuple[str, dict[str, Any] | None]:
+def compute_agreement(store: Any, coder: str, scope: str) -> tuple[str, Mapping[str, Any] | None]:
     """(summary sentence, report dict or None); never fails the themes run.
 
     A stale consensus (its source coders' codings changed since it was applied) gets no figures: they would

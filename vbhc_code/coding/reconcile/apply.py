@@ -32,7 +32,7 @@ from vbhc_code.errors import DataError, HumanWorkExists, UsageError, ValidationE
 from vbhc_code.files.csvfile import DEFAULT as DEFAULT_CSV
 from vbhc_code.files.csvfile import CsvOptions, write_csv_atomic
 from vbhc_code.files.outputs import RECONCILE_LOG, check_replaceable
-from vbhc_code.models import Coding
+from vbhc_code.models import Coding, ReconcileStatus
 from vbhc_code.store.store import Reconciliation, Store, now_iso
 
 __all__ = ["ApplyReport", "Comparison", "ReconcileReport", "apply_reconciliation", "compare_coders",
@@ -344,7 +344,7 @@ def _agreement(store: Store, coders: list[str], consensus: str, scope: str, warn
 
 
 # -- status -------------------------------------------------------------------------------------------
-def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
+def reconcile_status(store: Store | None, *, path: Path) -> ReconcileStatus:
     """Progress of a reconciliation workbook: decided, undecided, invalid, by decision and by code.
 
     With a store, also how many rows no longer match the store (``stale``: re-run reconcile).
@@ -383,10 +383,9 @@ def reconcile_status(store: Store | None, *, path: Path) -> dict[str, Any]:
         stale += sum(1 for c in comp.disagreements if c not in listed)
     total = len(sheet.rows)
     decided = total - undecided - invalid
-    return {
-        "file": str(path), "coders": [a, b], "disagreements": total, "decided": decided, "undecided": undecided,
-        "invalid": invalid, "invalid_cells": invalid_cells,
-        "percent_decided": (100.0 * decided / total) if total else 100.0,
-        "by_decision": dict(by_decision), "by_code": {k: dict(v) for k, v in sorted(by_code.items())},
-        "earlier_decisions": len(sheet.earlier), "stale": stale, "stale_consensus": stale_consensus,
-    }
+    return ReconcileStatus(
+        file=str(path), coders=[a, b], disagreements=total, decided=decided, undecided=undecided,
+        invalid=invalid, invalid_cells=invalid_cells, percent_decided=(100.0 * decided / total) if total else 100.0,
+        by_decision=dict(by_decision), by_code={k: dict(v) for k, v in sorted(by_code.items())},
+        earlier_decisions=len(sheet.earlier), stale=stale, stale_consensus=stale_consensus,
+    )
