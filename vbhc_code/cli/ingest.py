@@ -54,7 +54,11 @@ def ingest_cmd(
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Re-read changed files even when they have codings (drops those codings).")
+        bool,
+        typer.Option(
+            "--force",
+            help="Re-read changed files even when they have codings (drops those codings); read and hash every file.",
+        ),
     ] = False,
     prune: Annotated[
         bool, typer.Option("--prune", help="Remove documents whose files are gone from the folder.")

@@ -15,6 +15,7 @@ from typing import Any
 
 from vbhc_code.errors import DataError, UsageError, describe, opt
 from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
+from vbhc_code.ingest.filestat import STAT_META, file_stat, stat_key, stat_matches
 from vbhc_code.ingest.transcripts import read_input
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
 from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES, iter_sentence_spans, mapped_sentence_spans, turn_text_offsets
@@ -60,16 +61,24 @@ def discover(folder: Path, *, exclude: Collection[Path] = frozenset()) -> tuple[
 
     found: list[Path] = []
     skipped: list[tuple[str, str]] = []
+    real = folder.resolve()
     for path in sorted(_entries(folder)):
-        rel = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+        parts = path.relative_to(folder).parts
+        rel = "/".join(parts)
+        if any(part.startswith(".") for part in parts):
             continue  # hidden files and folders (.git, .DS_Store) are never study data
-        target, problem = _target(path)
+        link = True
+        try:
+            link = not stat.S_ISREG(os.lstat(path).st_mode)
+        except OSError:
+            pass
+        # os.walk follows no symbolic link below ``folder``: a regular file there is ``real`` / its parts
+        target, problem = (real.joinpath(*parts), "") if not link else _target(path)
         if problem:
             skipped.append((rel, problem))
         elif target in exclude:
             skipped.append((rel, "study sheet (participants/documents)"))
-        elif path.is_symlink() and not target.is_relative_to(folder.resolve()):
+        elif link and path.is_symlink() and not target.is_relative_to(real):
             skipped.append((rel, "symbolic link pointing outside the folder"))
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             skipped.append((rel, f"not a transcript format ({path.suffix or 'no extension'})"))
@@ -153,6 +162,7 @@ class _Run:
     encoding: str | None
     force: bool
     has_participants: bool
+    stats: dict[str, str] = field(default_factory=dict)  # document -> recorded stat (filestat.STAT_META)
 
 
 def ingest_folder(
@@ -198,7 +208,8 @@ def ingest_folder(
                             sorted({label_key(x) for x in matcher.interviewer_labels}), _READER])
     run = _Run(store=store, report=report, matcher=matcher, rules=rules, reading=_reading_key(rules_key),
                doc_sheet=doc_sheet, language=language, encoding=encoding, force=force,
-               has_participants=bool(participants))
+               has_participants=bool(participants),
+               stats=store.meta_with_prefix(STAT_META))
 
     names = {p.relative_to(folder).as_posix(): p for p in files}
     for name in sorted(set(doc_sheet) - names.keys()):
@@ -222,6 +233,14 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
     store, report = run.store, run.report
     doc_report = DocumentReport(name=name, status="stored", format=path.suffix.lower().lstrip("."))
     report.documents.append(doc_report)
+    st = file_stat(path)  # taken before reading: a file changed while read differs next time
+    meta = run.doc_sheet.get(name, {})
+    if name in run.stats and not run.force:  # the stat shortcut: one stat, no read, no hashing (filestat)
+        stored = store.document_state(name)
+        if stored is not None and stat_matches(run.stats[name], stored[0], st):
+            if _keep_unchanged(run, name, stored, meta, _language(run, name, meta, warn=False), doc_report):
+                _language(run, name, meta)  # its warning, as when read
+                return
     try:
         data = read_input(path, name=name)
     except DataError as exc:
@@ -230,22 +249,13 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
     sha = hashlib.sha256(data).hexdigest()
     stored = store.document_state(name)
     old_sha = stored[0] if stored else None
-    meta = run.doc_sheet.get(name, {})
-    doc_lang = meta.get("language") or run.language
-    if doc_lang not in SUPPORTED_LANGUAGES:
-        doc_lang = run.language
-        report.warnings.append(f"{name}: language ({describe(meta.get('language'))}) not supported; using "
-                               f"{run.language}")
+    doc_lang = _language(run, name, meta)
     if stored is not None and old_sha == sha:
-        stored_reading = store.get_meta(_READING_META + name)
-        # The documents sheet may set a new language (new sentences); without it an unchanged file keeps its own.
-        relanguage = bool(meta.get("language")) and doc_lang != stored[1]
-        if not relanguage:
-            doc_lang = stored[1]
-            if stored_reading in (None, run.reading):
-                doc_report.status = "unchanged"
-                _refresh_metadata(store, name, meta, run.matcher, run.language, doc_report, report)
-                return
+        if _keep_unchanged(run, name, stored, meta, doc_lang, doc_report):
+            _remember_stat(run, name, sha, st)
+            return
+        if not (bool(meta.get("language")) and doc_lang != stored[1]):
+            doc_lang = stored[1]  # without a new language from the documents sheet a file keeps its own
     if old_sha is not None and old_sha != sha and store.has_codings(name) and not run.force:
         doc_report.status = "refused"
         doc_report.error = (
@@ -280,7 +290,44 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
         store.save_document(doc, replace=store.document_sha(name) is not None)
         store.set_meta(_READING_META + name, run.reading)
         store.set_meta(_WORDS_META + name, f"{sha} {doc_report.words}")
+        _remember_stat(run, name, sha, st)
     _report_speakers_and_identifiers(run, doc)
+
+
+def _language(run: _Run, name: str, meta: dict[str, str], *, warn: bool = True) -> str:
+    """The document's language from the documents sheet (warned about and replaced when not supported)."""
+    doc_lang = meta.get("language") or run.language
+    if doc_lang not in SUPPORTED_LANGUAGES:
+        doc_lang = run.language
+        if warn:
+            run.report.warnings.append(f"{name}: language ({describe(meta.get('language'))}) not supported; "
+                                       f"using {run.language}")
+    return doc_lang
+
+
+def _keep_unchanged(
+    run: _Run, name: str, stored: tuple[str, str], meta: dict[str, str], doc_lang: str, doc_report: DocumentReport
+) -> bool:
+    """An unchanged file read by the same rules: its report line from the store (True), else False."""
+    # The documents sheet may set a new language (new sentences); without it an unchanged file keeps its own.
+    if bool(meta.get("language")) and doc_lang != stored[1]:
+        return False
+    if run.store.get_meta(_READING_META + name) not in (None, run.reading):
+        return False
+    doc_report.status = "unchanged"
+    _refresh_metadata(run.store, name, meta, run.matcher, run.language, doc_report, run.report)
+    return True
+
+
+def _remember_stat(run: _Run, name: str, sha: str, st: os.stat_result | None) -> None:
+    """Record the file's stat with its sha256 (a write only when it changed)."""
+    key = stat_key(sha, st)
+    if key is None:
+        if run.stats.pop(name, None) is not None:
+            run.store.delete_meta(STAT_META + name)
+    elif run.stats.get(name) != key:
+        run.store.set_meta(STAT_META + name, key)
+        run.stats[name] = key
 
 
 def _still_as_read(run: _Run, name: str, sha: str, old_sha: str | None, doc_report: DocumentReport) -> bool:
@@ -343,6 +390,7 @@ def _prune(store: Store, present: set[str], *, force: bool, report: IngestReport
                 store.delete_document(name)
                 store.delete_meta(_READING_META + name)
                 store.delete_meta(_WORDS_META + name)
+                store.delete_meta(STAT_META + name)
             report.pruned.append(name)
 
 
@@ -482,8 +530,13 @@ def _refresh_metadata(
     doc = store.document_header(name)
     rows = store.turn_outline(name)  # (turn_index, speaker, role, participant_id, turn_type)
     updates: dict[int, str | None] = {}
+    matched: dict[str | None, str | None] = {}
     for index, speaker, role, old_pid, _ in rows:
-        pid = matcher.match(speaker) if role == "participant" else None
+        pid = None
+        if role == "participant":
+            if speaker not in matched:
+                matched[speaker] = matcher.match(speaker)
+            pid = matched[speaker]
         if pid != old_pid:
             updates[index] = pid
     attributes = (
@@ -506,7 +559,7 @@ def _refresh_metadata(
     rep.warnings = list(doc.warnings)
     if report is not None and matcher.labels:
         unmatched = sorted({speaker for _, speaker, role, _, _ in rows if speaker and role == "participant"
-                            and not matcher.match(speaker)})
+                            and not matched.get(speaker)})
         if unmatched:
             report.unmatched_speakers[name] = unmatched
 

@@ -214,6 +214,11 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else row[0]
 
+    def meta_with_prefix(self, prefix: str) -> dict[str, str]:
+        """Every meta value whose key starts with ``prefix``, by the rest of its key."""
+        rows = self.conn.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+        return {key[len(prefix):]: value for key, value in rows}
+
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
@@ -245,7 +250,9 @@ class Store:
         """``(turn_index, speaker, role, participant_id, turn_type)`` of a document's turns, without their text."""
         sql = ("SELECT t.turn_index, t.speaker, t.role, t.participant_id, t.turn_type FROM turns t"
                " JOIN documents d ON d.id = t.document_id WHERE d.name = ? ORDER BY t.turn_index")
-        return [tuple(r) for r in self.conn.execute(sql, (name,))]
+        cursor = self.conn.cursor()
+        cursor.row_factory = None  # plain tuples: this runs for every unchanged file of a re-ingest
+        return cursor.execute(sql, (name,)).fetchall()
 
     def document_languages(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT name, language FROM documents")}
