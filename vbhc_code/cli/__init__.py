@@ -2,35 +2,64 @@
 
 This is the only place that catches ``VbhcError``: it prints the message (never a traceback,
 never interview text) and exits 1 for data problems, 2 for usage problems.
+
+Start-up: ``main`` imports only the module of the command it runs (``vbhc-code ingest`` never imports the
+agreement, themes or REFI modules); ``app`` (``from vbhc_code.cli import app``), ``--help``, ``--version`` and
+an unknown command name load every command.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
-from vbhc_code.cli import agreement as _agreement  # noqa: F401,E402
-from vbhc_code.cli import autocode as _autocode  # noqa: F401,E402
-from vbhc_code.cli import codebook as _codebook  # noqa: F401,E402
-from vbhc_code.cli import codings as _codings  # noqa: F401,E402
-from vbhc_code.cli import demo as _demo  # noqa: F401,E402
-
-# Importing the command modules registers their commands on ``app``.
-from vbhc_code.cli import ingest as _ingest  # noqa: F401,E402
-from vbhc_code.cli import reconcile as _reconcile  # noqa: F401,E402
-from vbhc_code.cli import refi as _refi  # noqa: F401,E402
-from vbhc_code.cli import themes as _themes  # noqa: F401,E402
-from vbhc_code.cli.app import app, console_err
+from vbhc_code.cli import app as _app_module
 from vbhc_code.errors import VbhcError
 
 __all__ = ["app", "main", "run_command"]
 
+# Importing the submodule bound ``app`` to it; ``app`` is the typer app with every command (``__getattr__``).
+del app  # type: ignore[name-defined]  # noqa: F821
+
+# The command module of each top-level command name (tests/cli/test_lazy_commands.py checks it is complete).
+COMMAND_MODULES = {
+    "ingest": "ingest", "segments": "ingest", "check-identifiers": "ingest", "autocode": "autocode",
+    "codebook": "codebook", "codings": "codings", "agreement": "agreement", "evaluate": "agreement",
+    "reconcile": "reconcile", "themes": "themes", "refi": "refi", "demo": "demo",
+}  # fmt: skip
+
+
+def _load(modules: set[str]) -> Any:
+    """The typer app with the commands of ``modules`` (names under ``vbhc_code.cli``) registered."""
+    for module in sorted(modules):
+        importlib.import_module(f"vbhc_code.cli.{module}")
+    return _app_module.app
+
+
+def _full_app() -> Any:
+    return _load(set(COMMAND_MODULES.values()))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return _full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _app_for(argv: list[str]) -> Any:
+    """Only the module of the command named first; every command for anything else (help, typos)."""
+    module = COMMAND_MODULES.get(argv[0]) if argv else None
+    return _load({module}) if module else _full_app()
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``vbhc-code`` console script."""
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=argv, prog_name="vbhc-code", standalone_mode=True)
+        _app_for(args)(args=args, prog_name="vbhc-code", standalone_mode=True)
     except VbhcError as exc:  # pragma: no cover - app() already handles it; kept for safety
-        console_err.print(f"error: {exc}", markup=False, highlight=False)
+        _app_module.console_err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
 
 
@@ -38,7 +67,7 @@ def run_command(argv: list[str]) -> int:
     """Run one vbhc-code command line in this process and return its exit code (used by ``demo``)."""
     import typer
 
-    cli = typer.main.get_command(app)
+    cli = typer.main.get_command(_full_app())
     try:
         result = cli.main(args=argv, prog_name="vbhc-code", standalone_mode=False)
     except SystemExit as exc:  # a command may still call sys.exit
