@@ -163,6 +163,8 @@ class _Run:
     force: bool
     has_participants: bool
     stats: dict[str, str] = field(default_factory=dict)  # document -> recorded stat (filestat.STAT_META)
+    readings: dict[str, str] = field(default_factory=dict)  # document -> _READING_META value, read at the start
+    word_counts: dict[str, str] = field(default_factory=dict)  # document -> _WORDS_META value, read at the start
 
 
 def ingest_folder(
@@ -209,7 +211,8 @@ def ingest_folder(
     run = _Run(store=store, report=report, matcher=matcher, rules=rules, reading=_reading_key(rules_key),
                doc_sheet=doc_sheet, language=language, encoding=encoding, force=force,
                has_participants=bool(participants),
-               stats=store.meta_with_prefix(STAT_META))
+               stats=store.meta_with_prefix(STAT_META), readings=store.meta_with_prefix(_READING_META),
+               word_counts=store.meta_with_prefix(_WORDS_META))
 
     names = {p.relative_to(folder).as_posix(): p for p in files}
     for name in sorted(set(doc_sheet) - names.keys()):
@@ -312,10 +315,11 @@ def _keep_unchanged(
     # The documents sheet may set a new language (new sentences); without it an unchanged file keeps its own.
     if bool(meta.get("language")) and doc_lang != stored[1]:
         return False
-    if run.store.get_meta(_READING_META + name) not in (None, run.reading):
+    if run.readings.get(name) not in (None, run.reading):
         return False
     doc_report.status = "unchanged"
-    _refresh_metadata(run.store, name, meta, run.matcher, run.language, doc_report, run.report)
+    _refresh_metadata(run.store, name, meta, run.matcher, run.language, doc_report, run.report,
+                      kept_words=run.word_counts.get(name, ""))
     return True
 
 
@@ -520,7 +524,7 @@ def _same_turns(store: Store, name: str, turns: tuple[Turn, ...]) -> bool:
 
 def _refresh_metadata(
     store: Store, name: str, meta: dict[str, str], matcher: SpeakerMatcher, language: str, rep: DocumentReport,
-    report: IngestReport | None = None,
+    report: IngestReport | None = None, *, kept_words: str | None = None,
 ) -> None:
     """An unchanged file keeps its turns, but a new participants/documents sheet still applies.
 
@@ -550,7 +554,9 @@ def _refresh_metadata(
     rep.speakers = len({speaker for _, speaker, _, _, _ in rows if speaker})
     rep.turns = len(rows)
     rep.chat_turns = sum(1 for *_, turn_type in rows if turn_type == "chat")
-    sha, _, words = (store.get_meta(_WORDS_META + name) or "").partition(" ")
+    if kept_words is None:
+        kept_words = store.get_meta(_WORDS_META + name) or ""
+    sha, _, words = kept_words.partition(" ")
     # Kept with the sha256 it was counted for; stores written before it was kept count from the turn texts.
     if sha == doc.sha256 and words.isdigit():
         rep.words = int(words)
