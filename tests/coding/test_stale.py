@@ -49,7 +49,7 @@ def test_stale_consensus_is_named_with_its_workbook_and_coders(stale):
     st, _ = stale
     (warning,) = stale_warnings(st, ["anna", "ben"])
     assert warning.startswith(MESSAGE)
-    assert "the codings of 'anna' changed since; re-run 'vbhc-code reconcile --coders anna ben'" in warning
+    assert "the codings of 'anna' changed since; re-run reconcile (coders=anna ben)" in warning
     assert stale_warnings(st, ["auto"]) == []
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from vbhc_code.errors import opt
 from vbhc_code.store.store import Reconciliation, Store
 
 __all__ = ["stale_message", "stale_for", "stale_warnings"]
@@ -19,8 +20,8 @@ def stale_message(rec: Reconciliation) -> str:
     sources = " ".join(rec.sources)
     when = f" on {rec.applied_at[:10]}" if rec.applied_at else ""
     return (f"coder '{rec.coder}' is stale: it was reconciled from {rec.workbook or 'a reconciliation workbook'}"
-            f"{when}, and the codings of {changed} changed since; re-run 'vbhc-code reconcile --coders {sources}' "
-            "and --apply the workbook it writes")
+            f"{when}, and the codings of {changed} changed since; re-run reconcile ({opt('coders', sources)}) "
+            "and apply the workbook it writes")
 
 
 def stale_for(store: Store, coders: Iterable[str] | None = None) -> list[Reconciliation]:

@@ -267,11 +267,11 @@ def test_apply_refuses_a_stale_workbook(store, tmp_path):
         apply_reconciliation(store, path=out, log_csv=None)
     assert exc.value.problems == [
         "[r.xlsx Disagreements!A2] int01.txt #2 C2 no longer disagrees in the store; "
-        "re-run 'vbhc-code reconcile --coders anna ben'",
+        "re-run reconcile (coders=anna ben)",
         "[r.xlsx Disagreements!A6] int02.txt #3 C3 no longer disagrees in the store; "
-        "re-run 'vbhc-code reconcile --coders anna ben'",
+        "re-run reconcile (coders=anna ben)",
         "[r.xlsx Disagreements] int01.txt #4 C2 disagrees in the store but is not listed; "
-        "re-run 'vbhc-code reconcile --coders anna ben'",
+        "re-run reconcile (coders=anna ben)",
     ]
 
 

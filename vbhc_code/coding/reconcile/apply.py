@@ -222,11 +222,11 @@ def _validate(sheet: ReconcileSheet, comp: Comparison, *, partial: bool) -> tupl
         current = comp.disagreements.get(row.cell)
         if current is None:
             problems.append(f"[{where}] {cell_label(row.cell)} no longer disagrees in the store; "
-                            f"re-run 'vbhc-code reconcile --coders {a} {b}'")
+                            f"re-run reconcile ({opt('coders', f'{a} {b}')})")
             continue
         if current != (row.value_a, row.value_b):
             problems.append(f"[{decision_cell(sheet, row, a)}] the coders' values of {cell_label(row.cell)} changed "
-                            f"in the store; re-run 'vbhc-code reconcile --coders {a} {b}'")
+                            f"in the store; re-run reconcile ({opt('coders', f'{a} {b}')})")
             continue
         if not row.decision:
             undecided.append(row)
@@ -239,7 +239,7 @@ def _validate(sheet: ReconcileSheet, comp: Comparison, *, partial: bool) -> tupl
     for cell in comp.disagreements:
         if cell not in seen:
             problems.append(f"[{name} Disagreements] {cell_label(cell)} disagrees in the store but is not listed; "
-                            f"re-run 'vbhc-code reconcile --coders {a} {b}'")
+                            f"re-run reconcile ({opt('coders', f'{a} {b}')})")
     return problems, undecided
 
 
