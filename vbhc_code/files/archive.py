@@ -323,3 +323,16 @@ def check_package(source: Path | bytes, *, label: str, limits: Limits) -> list[s
     with SafeZip(source, label=label, limits=limits) as archive:
         archive.scan_markup()
         return [m.name for m in archive.members]
+
+
+def check_docx(data: bytes, *, name: str) -> None:
+    """Refuse what is not a Word document, and anything over the .docx limits (``DOCX``)."""
+    if not data:
+        raise DataError(f"{name}: empty file")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data.startswith(b"PK\x03\x04"):
+            raise DataError(f"{name}: a damaged or truncated .docx (the zip archive is incomplete)")
+        raise DataError(f"{name}: not a .docx file (not a zip archive)")
+    names = check_package(data, label=name, limits=DOCX)
+    if "word/document.xml" not in names:
+        raise DataError(f"{name}: not a Word document (no word/document.xml in the archive)")

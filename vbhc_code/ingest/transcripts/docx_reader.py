@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from typing import Any, NamedTuple
 
 from vbhc_code.errors import DataError
+from vbhc_code.files.archive import check_docx
 from vbhc_code.ingest.transcripts.labels import TS, TS_ANY, is_header_field
 from vbhc_code.ingest.transcripts.tables import TableLayout, table_layout
 
@@ -25,21 +25,6 @@ _NAME_TIME = re.compile(rf"[ \t]*(?P<label>[^\W\d_][^:\n\t\[\]()]{{0,39}}?)[ \t]
 _LABEL_PREFIX = re.compile(
     rf"\s*(?:{TS_ANY}\s+)?(?P<label>[^:\[\]()\n]{{1,60}}?)\s*(?:\[{TS}\]|\({TS}\))?\s*:?\s*(?:{TS_ANY})?\s*"
 )
-
-
-def check_archive(data: bytes, *, name: str) -> None:
-    """Refuse what is not a Word document, and anything over the .docx limits of ``files.archive``."""
-    from vbhc_code.files.archive import DOCX, check_package
-
-    if not data:
-        raise DataError(f"{name}: empty file")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        if data.startswith(b"PK\x03\x04"):
-            raise DataError(f"{name}: a damaged or truncated .docx (the zip archive is incomplete)")
-        raise DataError(f"{name}: not a .docx file (not a zip archive)")
-    names = check_package(data, label=name, limits=DOCX)
-    if "word/document.xml" not in names:
-        raise DataError(f"{name}: not a Word document (no word/document.xml in the archive)")
 
 
 class TableRow(NamedTuple):
@@ -63,7 +48,7 @@ class DocxText(NamedTuple):
 
 def docx_text(data: bytes, *, name: str) -> DocxText:
     """The plain text, bold speaker labels, table speaker labels and speaker-table rows."""
-    check_archive(data, name=name)
+    check_docx(data, name=name)
     document: Any = _LazyDocument(data)
     try:
         from docx.table import Table
