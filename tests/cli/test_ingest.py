@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hostile import docx_bytes
 from typer.testing import CliRunner
 
 from vbhc_code.cli import app
@@ -32,17 +33,6 @@ def run(*args: str):
 
 def errors(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-
-
-def docx_bytes(*paragraphs: str) -> bytes:
-    import docx
-
-    d = docx.Document()
-    for p in paragraphs:
-        d.add_paragraph(p)
-    buf = io.BytesIO()
-    d.save(buf)
-    return buf.getvalue()
 
 
 def rezip(data: bytes, replace: dict[str, bytes], *, extra: dict[str, int] | None = None) -> bytes:

@@ -39,18 +39,23 @@ def _rich_docx() -> bytes:
     return buf.getvalue()
 
 
-def _relative_main_part(data: bytes) -> bytes:
-    """The same package with its main part named ``./word/document.xml`` by the package relationships."""
+def _edit_member(data: bytes, member: str, old: bytes, new: bytes) -> bytes:
+    """The same package with ``old`` replaced by ``new`` in one member."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for info in src.infolist():
             body = src.read(info.filename)
-            if info.filename == "_rels/.rels":
-                body = body.replace(b'Target="word/document.xml"', b'Target="./word/document.xml"')
-                assert b"./word/document.xml" in body
+            if info.filename == member:
+                assert old in body
+                body = body.replace(old, new)
             z.writestr(info.filename, body)
     return out.getvalue()
+
+
+def _relative_main_part(data: bytes) -> bytes:
+    """The same package with its main part named ``./word/document.xml`` by the package relationships."""
+    return _edit_member(data, "_rels/.rels", b'Target="word/document.xml"', b'Target="./word/document.xml"')
 
 
 def test_the_direct_read_equals_python_docx(monkeypatch):
@@ -70,14 +75,6 @@ def test_a_main_part_named_unusually_is_read_through_python_docx():
 
 
 def test_a_package_that_is_not_a_word_document_is_still_refused():
-    data = _rich_docx()
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "[Content_Types].xml":
-                body = body.replace(b"document.main+xml", b"template.main+xml")
-            z.writestr(info.filename, body)
+    template = _edit_member(_rich_docx(), "[Content_Types].xml", b"document.main+xml", b"template.main+xml")
     with pytest.raises(Exception, match="damaged .docx"):
-        docx_text(out.getvalue(), name="template.docx")
+        docx_text(template, name="template.docx")
