@@ -73,6 +73,16 @@ def opt(name: str, value: object = None, *, flag: str | None = None) -> str:
     return name if value is None else f"{name}={value}"
 
 
+def message_style() -> str:
+    """How messages name options here: "cli" or "python" (handed to worker processes with the work)."""
+    return _OPTION_STYLE.get()
+
+
+def set_message_style(style: str) -> None:
+    """Name options as ``style`` ("cli" or "python") for the rest of this context (a worker process)."""
+    _OPTION_STYLE.set(style)
+
+
 @contextmanager
 def cli_messages() -> Iterator[None]:
     """Name options as command-line flags in messages raised inside this block."""

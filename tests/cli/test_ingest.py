@@ -415,6 +415,23 @@ with Store.open(Path(sys.argv[2])) as st:
 """
 
 
+def _descendants(pid: int) -> set[int]:
+    """Every living process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat_file.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
 @pytest.mark.slow
 def test_killed_ingest_leaves_a_store_with_only_whole_documents(tmp_path):
     folder = tmp_path / "many"
@@ -438,9 +455,15 @@ def test_killed_ingest_leaves_a_store_with_only_whole_documents(tmp_path):
                 n = 0
             if n >= 3:
                 break
+    workers = _descendants(proc.pid)  # the fork server and the processes reading files
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert n >= 3, "ingest finished or never started before the kill"
+    assert len(workers) >= 3
+    deadline = time.time() + 10
+    while time.time() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "worker processes outlived the kill"
     with Store.open(store) as st:
         assert st.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         names = st.document_names()

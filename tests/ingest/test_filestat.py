@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from vbhc_code.ingest import folder as folder_mod
+from vbhc_code.ingest import reading as folder_mod
 from vbhc_code.ingest.filestat import STAT_META
 from vbhc_code.ingest.folder import ingest_folder
 from vbhc_code.store.store import Store

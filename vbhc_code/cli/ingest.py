@@ -72,6 +72,11 @@ def ingest_cmd(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Every document in the report, also for large folders.")
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", min=1, help="Processes reading files (default: one per core for 24 files or more; "
+                                          "1 reads in one process). The store is the same either way."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Read a folder of transcripts into the study store (idempotent: unchanged files are skipped).
@@ -86,7 +91,7 @@ def ingest_cmd(
     started = time.perf_counter()
     report = _run_ingest(
         store_path, folder, participants=participants, documents=documents, language=language,
-        encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune,
+        encoding=encoding, speaker_pattern=speaker_pattern, force=force, prune=prune, jobs=jobs,
     )
     _print_ingest_report(report, store_path, verbose=verbose, seconds=time.perf_counter() - started)
     if report.failed:
@@ -147,7 +152,7 @@ def _run_ingest(store_path: Path, folder: Path, **options: Any) -> IngestReport:
                 folder, store=st, participants_file=options["participants"], documents_file=options["documents"],
                 language=options["language"], encoding=options["encoding"], speaker_pattern=options["speaker_pattern"],
                 force=options["force"], prune=options["prune"], on_progress=on_progress,
-                on_words=lambda n: words.__setitem__(0, n),
+                on_words=lambda n: words.__setitem__(0, n), jobs=options["jobs"],
             )
             advance(len(report.documents))
     return report

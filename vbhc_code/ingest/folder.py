@@ -9,16 +9,16 @@ import os
 import re
 import stat
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vbhc_code.errors import DataError, UsageError, describe, opt
 from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
 from vbhc_code.ingest.filestat import STAT_META, file_stat, stat_key, stat_matches
-from vbhc_code.ingest.transcripts import read_input
+from vbhc_code.ingest.reading import Reading, Task, count_findings, match_and_segment, read_document
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
-from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES, iter_sentence_spans, mapped_sentence_spans, turn_text_offsets
+from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES
 from vbhc_code.store.store import Store
 
 # Files that sit beside transcripts in a study folder but are documentation, not data.
@@ -180,11 +180,14 @@ def ingest_folder(
     prune: bool = False,
     on_progress: Callable[[str, int, int], None] | None = None,
     on_words: Callable[[int], None] | None = None,
+    jobs: int | None = None,
 ) -> IngestReport:
     """Read every transcript below ``folder`` into ``store`` and report per document.
 
     Files already stored with the same sha256 are skipped; changed files are re-read, but a changed
     file that has codings is refused unless ``force`` (its offsets would move and the codings with them).
+    ``jobs`` processes read the files (default: one per core for a large folder; 1 reads in this process);
+    the store and the report are the same whatever their number.
     """
     from vbhc_code.ingest.transcripts import SpeakerRules
 
@@ -219,43 +222,86 @@ def ingest_folder(
         report.warnings.append(f"{documents_file.name if documents_file else 'documents sheet'}: "
                                f"document '{name}' is not in the folder")
     words = 0
-    for i, (name, path) in enumerate(names.items(), 1):
-        if on_progress:
-            on_progress(name, i, len(names))
-        _ingest_file(run, name, path)
-        if on_words and report.documents[-1].status == "stored":
-            words += report.documents[-1].words
-            on_words(words)  # words read so far (for a words/s rate)
+    with _read_ahead(run, names, jobs=jobs) as ahead:
+        for i, (name, path) in enumerate(names.items(), 1):
+            if on_progress:
+                on_progress(name, i, len(names))
+            _ingest_file(run, name, path, ahead.take(name) if ahead else None)
+            if on_words and report.documents[-1].status == "stored":
+                words += report.documents[-1].words
+                on_words(words)  # words read so far (for a words/s rate)
+    if ahead and ahead.broken:
+        report.warnings.append("the worker processes stopped; the files left were read in one process")
     if prune:
         _prune(store, set(names), force=force, report=report)
     return report
 
 
-def _ingest_file(run: _Run, name: str, path: Path) -> None:
-    """Read one file into the store (or leave it as it is) and add its line to the report."""
+def _read_ahead(run: _Run, names: dict[str, Path], *, jobs: int | None) -> Any:
+    """Worker processes reading the files that the stat shortcut will not skip, or a null context."""
+    from contextlib import nullcontext
+
+    from vbhc_code.ingest.workers import ReadAhead, worker_count
+
+    tasks = [_task(run, name, path) for name, path in names.items() if not _may_skip(run, name, path)]
+    workers = worker_count(jobs, len(tasks))
+    if workers < 2 or len(tasks) < 2:
+        return nullcontext()
+    return ReadAhead(tasks, workers=workers, rules=run.rules, matcher=run.matcher, encoding=run.encoding)
+
+
+def _may_skip(run: _Run, name: str, path: Path) -> bool:
+    """True when the stat shortcut may take the file as unchanged (then it is not read ahead)."""
+    if run.force or name not in run.stats:
+        return False
+    stored = run.store.document_state(name)
+    return stored is not None and stat_matches(run.stats[name], stored[0], file_stat(path))
+
+
+def _task(run: _Run, name: str, path: Path) -> Task:
+    """How to read ``name``: with its language, and not parsed when the store decides without its turns."""
+    meta = run.doc_sheet.get(name, {})
+    lang = _language(run, name, meta, warn=False)
+    stored = run.store.document_state(name)
+    if stored is None:
+        return Task(name, path, lang)
+    new_language = bool(meta.get("language")) and lang != stored[1]
+    keep = stored[0] if not new_language and run.readings.get(name) in (None, run.reading) else None
+    coded = stored[0] if not run.force and run.store.has_codings(name) else None
+    # The same content keeps its stored language unless the documents sheet gives a new one (as _ingest_file).
+    return Task(name, path, lang, keep_sha=keep, refuse_unless_sha=coded,
+                stored=None if new_language else (stored[0], stored[1]))
+
+
+def _ingest_file(run: _Run, name: str, path: Path, reading: Reading | None = None) -> None:
+    """Read one file into the store (or leave it as it is) and add its line to the report.
+
+    ``reading`` is the file as a worker read it; without it the file is read here.
+    """
     store, report = run.store, run.report
     doc_report = DocumentReport(name=name, status="stored", format=path.suffix.lower().lstrip("."))
     report.documents.append(doc_report)
-    st = file_stat(path)  # taken before reading: a file changed while read differs next time
     meta = run.doc_sheet.get(name, {})
-    if name in run.stats and not run.force:  # the stat shortcut: one stat, no read, no hashing (filestat)
-        stored = store.document_state(name)
-        if stored is not None and stat_matches(run.stats[name], stored[0], st):
-            if _keep_unchanged(run, name, stored, meta, _language(run, name, meta, warn=False), doc_report):
-                _language(run, name, meta)  # its warning, as when read
-                return
-    try:
-        data = read_input(path, name=name)
-    except DataError as exc:
-        doc_report.status, doc_report.error = "error", str(exc)
+    if reading is None:
+        st = file_stat(path)  # taken before reading: a file changed while read differs next time
+        if name in run.stats and not run.force:  # the stat shortcut: one stat, no read, no hashing (filestat)
+            stored = store.document_state(name)
+            if stored is not None and stat_matches(run.stats[name], stored[0], st):
+                if _keep_unchanged(run, name, stored, meta, _language(run, name, meta, warn=False), doc_report):
+                    _language(run, name, meta)  # its warning, as when read
+                    return
+        reading = read_document(_task(run, name, path), rules=run.rules, matcher=run.matcher,
+                                encoding=run.encoding, st=st)
+    if reading.read_error is not None:
+        doc_report.status, doc_report.error = "error", reading.read_error
         return
-    sha = hashlib.sha256(data).hexdigest()
+    sha = reading.sha or ""
     stored = store.document_state(name)
     old_sha = stored[0] if stored else None
     doc_lang = _language(run, name, meta)
     if stored is not None and old_sha == sha:
         if _keep_unchanged(run, name, stored, meta, doc_lang, doc_report):
-            _remember_stat(run, name, sha, st)
+            _remember_stat(run, name, sha, reading.st)
             return
         if not (bool(meta.get("language")) and doc_lang != stored[1]):
             doc_lang = stored[1]  # without a new language from the documents sheet a file keeps its own
@@ -266,13 +312,28 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
             f"offsets (use {opt('force', True)} to re-read it and drop its codings)"
         )
         return
-    try:
-        parsed = _read(path, data, rules=run.rules, encoding=run.encoding, display_name=name)
-    except DataError as exc:
-        doc_report.status, doc_report.error = "error", str(exc)
+    if reading.parse_error is None and (reading.parsed is None or reading.lang != doc_lang):
+        # The store changed since the reading was planned, or the file keeps its stored language: read it so.
+        again = read_document(Task(name, path, doc_lang), rules=run.rules, matcher=run.matcher,
+                              encoding=run.encoding, parse=True)
+        if again.sha != sha:  # changed meanwhile: decide again on what is there now
+            report.documents.pop()
+            _ingest_file(run, name, path, again)
+            return
+        reading = again
+    _store_reading(run, name, meta, reading, doc_report, doc_lang, old_sha)
+
+
+def _store_reading(
+    run: _Run, name: str, meta: dict[str, str], reading: Reading, doc_report: DocumentReport, doc_lang: str,
+    old_sha: str | None,
+) -> None:
+    """Store a file's turns (a new or changed document), or its sentences when only the reading rules changed."""
+    store, sha = run.store, reading.sha or ""
+    if reading.parse_error is not None or reading.parsed is None or reading.turns is None:
+        doc_report.status, doc_report.error = "error", reading.parse_error or f"{name}: not read"
         return
-    turns = _match_and_segment(parsed.turns, name=name, matcher=run.matcher, lang=doc_lang,
-                               plain_text=parsed.plain_text)
+    parsed, turns = reading.parsed, reading.turns
     doc_type = meta.get("type") or document_type(turns)
     attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
     doc_report.format = parsed.format or doc_report.format  # a .txt holding WebVTT is vtt
@@ -293,8 +354,8 @@ def _ingest_file(run: _Run, name: str, path: Path) -> None:
         store.save_document(doc, replace=store.document_sha(name) is not None)
         store.set_meta(_READING_META + name, run.reading)
         store.set_meta(_WORDS_META + name, f"{sha} {doc_report.words}")
-        _remember_stat(run, name, sha, st)
-    _report_speakers_and_identifiers(run, doc)
+        _remember_stat(run, name, sha, reading.st)
+    _report_speakers_and_identifiers(run, doc, reading.findings)
 
 
 def _language(run: _Run, name: str, meta: dict[str, str], *, warn: bool = True) -> str:
@@ -368,16 +429,13 @@ def _reread_coded(run: _Run, doc: Document, meta: dict[str, str], doc_report: Do
     _refresh_metadata(store, name, meta, run.matcher, run.language, doc_report, run.report)
 
 
-def _report_speakers_and_identifiers(run: _Run, doc: Document) -> None:
-    from vbhc_code.ingest.identifiers import scan_document
-
+def _report_speakers_and_identifiers(run: _Run, doc: Document, found: dict[str, int] | None = None) -> None:
     turns = doc.turns
     unmatched = sorted({t.speaker for t in turns if t.speaker and t.role == "participant" and not t.participant_id})
     if unmatched and run.has_participants:
         run.report.unmatched_speakers[doc.name] = unmatched
-    found: dict[str, int] = {}
-    for f in scan_document(doc.name, doc.plain_text, list(turns), fmt=doc.format):
-        found[f["kind"]] = found.get(f["kind"], 0) + 1
+    if found is None:
+        found = count_findings(doc.name, doc.plain_text, turns, fmt=doc.format)
     if found:
         run.report.identifier_findings[doc.name] = found
 
@@ -430,7 +488,7 @@ def document_from_text(
     rules = SpeakerRules(known_labels=list(matcher.iter_labels()), pattern=speaker_pattern,
                          interviewer_labels=matcher.interviewer_labels)
     parsed = parse_plain_text(plain_text, fmt=sniff_format(plain_text, fmt), rules=rules, display_name=name)
-    turns = _match_and_segment(parsed.turns, name=name, matcher=matcher, lang=language, plain_text=plain_text)
+    turns = match_and_segment(parsed.turns, name=name, matcher=matcher, lang=language, plain_text=plain_text)
     sha = sha256 or hashlib.sha256(plain_text.encode("utf-8")).hexdigest()
     return Document(
         name=name,
@@ -444,54 +502,6 @@ def document_from_text(
         attributes=frozen_mapping(dict(attributes or {})),
         warnings=parsed.warnings,
     )
-
-
-def _read(path: Path, data: bytes, *, rules, encoding: str | None, display_name: str):
-    from vbhc_code.ingest.transcripts import read_bytes
-
-    return read_bytes(data, fmt=path.suffix.lower().lstrip("."), rules=rules, encoding=encoding, name=display_name)
-
-
-def _match_and_segment(
-    turns: tuple[Turn, ...], *, name: str, matcher: SpeakerMatcher, lang: str, plain_text: str | None = None
-) -> tuple[Turn, ...]:
-    """Turns with participant ids, document name and sentence spans (document offsets).
-
-    Sentences are found in the turn's ``text``. When that is not one slice of the plain text (a turn merged
-    from several cues, cue markup or entities) each sentence is mapped back to the document offsets of its
-    first and last character, so a sentence running over cues spans the cue timings between them.
-    """
-    matches: dict[str | None, str | None] = {}
-    pieces: list[tuple[str, int]] = []
-    owners: list[tuple[int, tuple[list[int], list[int]] | None]] = []
-    for i, turn in enumerate(turns):
-        offsets = None
-        if plain_text is None and not turn.is_single_span:
-            continue  # no document to map into: the turn's spans stand in for sentences
-        if plain_text is not None and (not turn.is_single_span or plain_text[turn.start:turn.end] != turn.text):
-            offsets = turn_text_offsets(turn, plain_text)
-            if offsets is None:  # text not rebuilt from its spans: sentences per span, as written
-                for s, e in turn.text_spans:
-                    pieces.append((plain_text[s:e], s))
-                    owners.append((i, None))
-                continue
-        pieces.append((turn.text, turn.start if offsets is None else 0))
-        owners.append((i, offsets))
-    sentences: dict[int, list[tuple[int, int]]] = {}
-    for (owner, offsets), spans in zip(owners, iter_sentence_spans(iter(pieces), lang=lang)):
-        if offsets is not None:
-            spans = mapped_sentence_spans(spans, offsets)
-        sentences.setdefault(owner, []).extend(spans)
-    out = []
-    for i, turn in enumerate(turns):
-        pid = None
-        if turn.role == "participant" and turn.speaker:
-            if turn.speaker not in matches:
-                matches[turn.speaker] = matcher.match(turn.speaker)
-            pid = matches[turn.speaker]
-        sents = tuple(sentences.get(i) or turn.text_spans)
-        out.append(replace(turn, document=name, participant_id=pid, sentences=sents))
-    return tuple(out)
 
 
 # meta key (+ document name) of how a document was read: an unchanged file is re-read when that changes, so a

@@ -1,0 +1,160 @@
+"""Reading in worker processes stores and reports exactly what one process does, on every ingest path."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from study_snapshot import document_digests, ingest_digests, write_mini_study
+
+from vbhc_code.ingest.folder import IngestReport, ingest_folder
+from vbhc_code.ingest.workers import MAX_WORKERS, PARALLEL_MIN, available_cpus, worker_count
+from vbhc_code.models import Coding
+from vbhc_code.store.store import Store
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "store_digests.json"
+OLD = 1_600_000_000_000_000_000  # an mtime well in the past: the stat shortcut may record it
+
+
+def test_worker_count():
+    assert worker_count(1, 5000) == 1
+    assert worker_count(3, 2) == 3
+    assert worker_count(None, PARALLEL_MIN - 1) == 1
+    assert worker_count(None, PARALLEL_MIN) == min(available_cpus(), MAX_WORKERS)
+    assert worker_count(None, 100_000) <= MAX_WORKERS
+
+
+def test_workers_store_the_snapshot(tmp_path):
+    """The mini-study and the real transcripts, read by two workers, give the digests one process gave."""
+    from repo_paths import SHARED
+
+    expected = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    mini = write_mini_study(tmp_path / "mini")
+    got = ingest_digests(mini, tmp_path / "mini.sqlite", participants_file=tmp_path / "mini-participants.csv", jobs=2)
+    assert got == expected["mini"]
+    assert ingest_digests(SHARED / "realdata", tmp_path / "real.sqlite", jobs=2) == expected["realdata"]
+
+
+def _report(report: IngestReport) -> dict[str, object]:
+    return {
+        "documents": [(d.name, d.status, d.format, d.encoding, d.doc_type, d.speakers, d.turns, d.chat_turns,
+                       d.words, d.warnings, d.error, d.layout) for d in report.documents],
+        "skipped": report.skipped, "pruned": report.pruned, "unmatched": report.unmatched_speakers,
+        "identifiers": report.identifier_findings, "warnings": report.warnings,
+    }
+
+
+def _study(folder: Path) -> Path:
+    write_mini_study(folder, files=30)
+    (folder / "broken.docx").write_bytes(b"not a zip archive")
+    (folder / "undecodable.txt").write_bytes(b"Interviewer: hello\n\nP01: \x81\x8d\n")
+    (folder / "empty.md").write_text("   \n", encoding="utf-8")
+    (folder / "nl.txt").write_text("Interviewer: Hoe gaat het? Goed.\n\nP01: Prima, dank u. Echt waar!\n", encoding="utf-8")
+    for path in folder.iterdir():
+        os.utime(path, ns=(OLD, OLD))
+    return folder
+
+
+def _both(folder: Path, stores: dict[int, Path], **options) -> dict[int, dict[str, object]]:  # noqa: ANN003
+    out = {}
+    for jobs, path in stores.items():
+        with Store.open(path) as st:
+            out[jobs] = _report(ingest_folder(folder, store=st, jobs=jobs, **options))
+            out[jobs]["digests"] = document_digests(st)
+    return out
+
+
+@pytest.fixture
+def pools(monkeypatch) -> list[int]:
+    """How many files each ``ReadAhead`` of the test was given (so a test knows the workers ran)."""
+    from vbhc_code.ingest import workers
+
+    sizes: list[int] = []
+
+    class Counting(workers.ReadAhead):
+        def __init__(self, tasks, **kw) -> None:  # noqa: ANN001, ANN003
+            tasks = list(tasks)
+            sizes.append(len(tasks))
+            super().__init__(tasks, **kw)
+
+    monkeypatch.setattr(workers, "ReadAhead", Counting)
+    return sizes
+
+
+def test_every_ingest_path_is_the_same_with_workers(tmp_path, pools):
+    folder = _study(tmp_path / "study")
+    sheet = tmp_path / "study-participants.csv"
+    docs = tmp_path / "documents.csv"
+    docs.write_text("document,language,site\nnl.txt,nl,Utrecht\n", encoding="utf-8")
+    stores = {1: tmp_path / "one.sqlite", 2: tmp_path / "two.sqlite"}
+
+    first = _both(folder, stores, documents_file=docs)
+    assert first[1] == first[2]
+    statuses = {d[1] for d in first[1]["documents"]}
+    assert statuses == {"stored", "error"}
+    assert pools == [34]  # jobs=1 reads in this process; jobs=2 hands every file to the workers
+
+    names = sorted(first[1]["digests"])
+    coded, changed, touched, gone = names[:4]
+    for path in stores.values():
+        with Store.open(path) as st:
+            turn = st.turns(document=coded, sentences=False)[0]
+            st.replace_codings("A", [Coding(coded, turn.turn_index, "IPU", "A")], coded_documents=[coded])
+    for name in (coded, changed):
+        with open(folder / name, "a", encoding="utf-8") as f:
+            f.write("\nP01: One more answer. Added later.\n")
+    os.utime(folder / touched)  # new mtime, same content: hashed again, not parsed
+    (folder / gone).unlink()
+    again = _both(folder, stores, documents_file=docs, prune=True)
+    assert again[1] == again[2]
+    status = {d[0]: d[1] for d in again[1]["documents"]}
+    assert status[coded] == "refused" and status[changed] == "stored" and status[touched] == "unchanged"
+    assert again[1]["pruned"] == [gone]
+    assert pools[-1] == 6  # coded, changed, touched and the three that failed; the rest pass the stat shortcut
+
+    # New reading rules (a participants sheet): every file is read again; the coded one keeps its codings.
+    rules = _both(folder, stores, participants_file=sheet, documents_file=docs)
+    assert rules[1] == rules[2]
+    assert {d[0]: d[1] for d in rules[1]["documents"]}[touched] == "stored"
+    assert rules[1]["digests"] != again[1]["digests"]  # participant ids are matched now
+
+    forced = _both(folder, stores, participants_file=sheet, documents_file=docs, force=True)
+    assert forced[1] == forced[2]
+    assert {d[0]: d[1] for d in forced[1]["documents"]}[coded] == "stored"
+
+
+def test_worker_messages_name_command_line_flags(tmp_path):
+    """A reader's error raised in a worker names the option as the command does (``--encoding``)."""
+    from vbhc_code.cli import run_command
+
+    folder = _study(tmp_path / "study")
+    for jobs in ("1", "2"):
+        store = tmp_path / f"s{jobs}.sqlite"
+        assert run_command(["ingest", str(folder), "--store", str(store), "--jobs", jobs, "--verbose"]) == 1
+    with Store.open(tmp_path / "s2.sqlite") as st:
+        assert "undecodable.txt" not in st.document_names()
+    with Store.open(tmp_path / "s2.sqlite") as two, Store.open(tmp_path / "s1.sqlite") as one:
+        assert document_digests(two) == document_digests(one)
+
+
+def test_worker_errors_use_flags_in_the_report(tmp_path, capsys):
+    from vbhc_code.cli import run_command
+
+    folder = _study(tmp_path / "study")
+    assert run_command(["ingest", str(folder), "--store", str(tmp_path / "s.sqlite"), "--jobs", "2"]) == 1
+    out = capsys.readouterr()
+    text = " ".join((out.out + out.err).split())
+    assert "undecodable.txt line 3: neither UTF-8 nor cp1252 (byte 0x81 at offset 25); pass --encoding" in text
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_folder_below_the_threshold_reads_the_same(tmp_path, jobs):
+    folder = write_mini_study(tmp_path / "few", files=3)
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    a = ingest_digests(folder, tmp_path / "a.sqlite", jobs=jobs)
+    b = ingest_digests(copy, tmp_path / "b.sqlite")
+    assert a == b and len(a) == 3
