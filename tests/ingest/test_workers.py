@@ -27,6 +27,14 @@ def test_worker_count():
     assert worker_count(None, 100_000) <= MAX_WORKERS
 
 
+def test_jobs_below_one_is_a_usage_error(tmp_path):
+    from vbhc_code.errors import UsageError
+
+    folder = write_mini_study(tmp_path / "few", files=1)
+    with Store.open(tmp_path / "s.sqlite") as st, pytest.raises(UsageError, match=r"^jobs must be 1 or more, not 0$"):
+        ingest_folder(folder, store=st, jobs=0)
+
+
 def test_workers_store_the_snapshot(tmp_path):
     """The mini-study and the real transcripts, read by two workers, give the digests one process gave."""
     from repo_paths import SHARED

@@ -214,7 +214,27 @@ class _PlainValue:
         return self.convert(value)
 
 
-def _plain_value(annotation: Any) -> _PlainValue | None:
+class _PlainInt:
+    """Converts a whole-number option (typer's bounds and messages, without pydantic)."""
+
+    def __init__(self, low: int | None, high: int | None) -> None:
+        self.low, self.high = low, high
+
+    def __call__(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise typer.BadParameter("Input should be a valid integer")
+        try:
+            number = int(value)
+        except ValueError:
+            raise typer.BadParameter("Input should be a valid integer, unable to parse string as an integer") from None
+        if self.low is not None and number < self.low:
+            raise typer.BadParameter(f"Input should be greater than or equal to {self.low}")
+        if self.high is not None and number > self.high:
+            raise typer.BadParameter(f"Input should be less than or equal to {self.high}")
+        return number
+
+
+def _plain_value(annotation: Any, info: Any = None) -> _PlainValue | None:
     multi = get_origin(annotation) in (list, tuple)
     if multi:
         args = get_args(annotation)
@@ -232,6 +252,10 @@ def _plain_value(annotation: Any) -> _PlainValue | None:
         return _PlainValue(Path, multi)
     if annotation is bool and not multi:
         return _PlainValue(bool, multi)
+    if annotation is int and not multi and info is not None and not getattr(info, "clamp", False):
+        low, high = getattr(info, "min", None), getattr(info, "max", None)
+        if all(bound is None or type(bound) is int for bound in (low, high)):
+            return _PlainValue(_PlainInt(low, high), multi)
     return None
 
 
@@ -241,7 +265,7 @@ def _use_plain_values(command: Any, ctx: Any) -> None:
         descriptor = getattr(param, "type_descriptor", None)
         if descriptor is None or getattr(param, "_runtime_param", False) is not None or descriptor.is_file:
             continue  # another typer version, or already converted once
-        plain = _plain_value(descriptor.annotation)
+        plain = _plain_value(descriptor.annotation, getattr(descriptor, "parameter_info", None))
         if plain is not None:
             param._runtime_param = plain
 

@@ -16,10 +16,12 @@ import zlib
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from vbhc_code.errors import DataError
+
+if TYPE_CHECKING:  # lxml is imported when XML is first parsed (reading a .csv needs none)
+    from lxml import etree
 
 # Limits, one set per kind of input, set from what a real study needs (see docs/limits.md). A 3-hour
 # interview .docx is a few MB (its document.xml 1-5 MB); a coder workbook of 50,000 turns has a 23 MB sheet.
@@ -69,6 +71,8 @@ def is_zip(path: Path) -> bool:
 
 def parse_xml(data: bytes, *, where: str, limit: int | None = None) -> etree._ElementTree:
     """Parse XML bytes with line numbers; refuse DTDs (hence entities) and never touch the network."""
+    from lxml import etree
+
     limit = QDPX.xml_bytes if limit is None else limit
     if len(data) > limit:
         raise DataError(f"{where}: XML larger than {_size(limit)}; refused")
@@ -133,6 +137,8 @@ def _refuse_dtd(data: bytes, where: str) -> None:
 
 
 def _has_entity_refs(tree: etree._ElementTree) -> bool:
+    from lxml import etree
+
     return any(isinstance(node, etree._Entity) for node in tree.getroot().iter(etree.Entity))
 
 

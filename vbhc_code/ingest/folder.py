@@ -17,9 +17,17 @@ from vbhc_code.errors import DataError, UsageError, describe, opt
 from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
 from vbhc_code.ingest.filestat import STAT_META, file_stat, stat_key, stat_matches
 from vbhc_code.ingest.reading import Reading, Task, count_findings, match_and_segment, read_document
+from vbhc_code.ingest.summary import (
+    WORDS_META,
+    count_words,
+    keep_summary,
+    refresh_metadata,
+    report_from_summary,
+    sheet_attributes,
+)
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
-from vbhc_code.nlp.segment import SUPPORTED_LANGUAGES
-from vbhc_code.store.store import Store
+from vbhc_code.nlp import SUPPORTED_LANGUAGES
+from vbhc_code.store.store import SUMMARY_META, Store
 
 # Files that sit beside transcripts in a study folder but are documentation, not data.
 _DOC_FILE = re.compile(r"^(readme|license|licence|copying|changelog|sources|notes?)([-_. ]|$)", re.IGNORECASE)
@@ -62,23 +70,15 @@ def discover(folder: Path, *, exclude: Collection[Path] = frozenset()) -> tuple[
     found: list[Path] = []
     skipped: list[tuple[str, str]] = []
     real = folder.resolve()
-    for path in sorted(_entries(folder)):
-        parts = path.relative_to(folder).parts
-        rel = "/".join(parts)
-        if any(part.startswith(".") for part in parts):
-            continue  # hidden files and folders (.git, .DS_Store) are never study data
-        link = True
-        try:
-            link = not stat.S_ISREG(os.lstat(path).st_mode)
-        except OSError:
-            pass
-        # os.walk follows no symbolic link below ``folder``: a regular file there is ``real`` / its parts
-        target, problem = (real.joinpath(*parts), "") if not link else _target(path)
+    for parts, entry, regular in _entries(folder):
+        rel, path = "/".join(parts), Path(entry)
+        # a regular file below ``folder`` (no symbolic link is followed there) is ``real`` / its parts
+        target, problem = (real.joinpath(*parts) if exclude else path, "") if regular else _target(path)
         if problem:
             skipped.append((rel, problem))
-        elif target in exclude:
+        elif exclude and target in exclude:
             skipped.append((rel, "study sheet (participants/documents)"))
-        elif link and path.is_symlink() and not target.is_relative_to(real):
+        elif not regular and path.is_symlink() and not target.is_relative_to(real):
             skipped.append((rel, "symbolic link pointing outside the folder"))
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             skipped.append((rel, f"not a transcript format ({path.suffix or 'no extension'})"))
@@ -89,15 +89,33 @@ def discover(folder: Path, *, exclude: Collection[Path] = frozenset()) -> tuple[
     return found, skipped
 
 
-def _entries(folder: Path) -> Iterable[Path]:
-    """Everything below ``folder`` that is not a folder (symbolic links to folders are not followed)."""
-    for root, dirs, names in os.walk(folder, onerror=None, followlinks=False):
-        base = Path(root)
-        for name in names:
-            yield base / name
-        for name in dirs:
-            if (base / name).is_symlink():
-                yield base / name  # reported (skipped) below, never walked into
+def _entries(folder: Path) -> list[tuple[tuple[str, ...], str, bool]]:
+    """(parts below ``folder``, path, whether it is a regular file) of everything there that is not a folder,
+    sorted as paths sort; hidden files and folders (.git, .DS_Store) are never study data and are left out.
+    Symbolic links are not followed (one to a folder is listed, to be reported, not walked into)."""
+    out: list[tuple[tuple[str, ...], str, bool]] = []
+    todo: list[tuple[tuple[str, ...], str]] = [((), os.fspath(folder))]
+    while todo:
+        parts, where = todo.pop()
+        try:
+            with os.scandir(where) as entries:
+                listed = list(entries)
+        except OSError:
+            continue  # an unreadable folder is passed over (as os.walk does)
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(((*parts, entry.name), entry.path))
+                    continue
+                regular = entry.is_file(follow_symlinks=False)
+            except OSError:
+                regular = False
+            out.append(((*parts, entry.name), entry.path, regular))
+    # Path order: part by part (case-insensitively where the file system is, as pathlib compares on Windows)
+    out.sort(key=(lambda x: tuple(p.lower() for p in x[0])) if os.name == "nt" else (lambda x: x[0]))
+    return out
 
 
 def _target(path: Path) -> tuple[Path, str]:
@@ -122,10 +140,6 @@ def document_type(turns: tuple[Turn, ...]) -> str:
     """focus_group when three or more distinct non-interviewer speakers take part, else interview."""
     speakers = {t.participant_id or t.speaker for t in turns if t.role == "participant" and t.speaker}
     return "focus_group" if len(speakers) >= 3 else "interview"
-
-
-def _words(text: str) -> int:
-    return len(text.split())
 
 
 def check_options(folder: Path, *, language: str, speaker_pattern: str | None, encoding: str | None) -> None:
@@ -165,6 +179,12 @@ class _Run:
     stats: dict[str, str] = field(default_factory=dict)  # document -> recorded stat (filestat.STAT_META)
     readings: dict[str, str] = field(default_factory=dict)  # document -> _READING_META value, read at the start
     word_counts: dict[str, str] = field(default_factory=dict)  # document -> _WORDS_META value, read at the start
+    # Read in one query each at the start (re-ingest of an unchanged study must cost little more than start-up):
+    states: dict[str, tuple[str, str]] = field(default_factory=dict)  # document -> (sha256, language) stored
+    seen: dict[str, os.stat_result | None] = field(default_factory=dict)  # document -> stat taken by _may_skip
+    kept: Any = None  # (headers, outlines) of the stored documents, read when the first unchanged file needs them
+    summaries: dict[str, str] = field(default_factory=dict)  # document -> summary (ingest.summary), read at the start
+    matched: dict[str | None, str | None] = field(default_factory=dict)  # speaker label -> participant id
 
 
 def ingest_folder(
@@ -192,6 +212,8 @@ def ingest_folder(
     from vbhc_code.ingest.transcripts import SpeakerRules
 
     check_options(folder, language=language, speaker_pattern=speaker_pattern, encoding=encoding)
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"{opt('jobs')} must be 1 or more, not {jobs}")
     participants: list[Participant] | None = None
     if participants_file is not None:
         participants = load_participants(participants_file)
@@ -215,7 +237,8 @@ def ingest_folder(
                doc_sheet=doc_sheet, language=language, encoding=encoding, force=force,
                has_participants=bool(participants),
                stats=store.meta_with_prefix(STAT_META), readings=store.meta_with_prefix(_READING_META),
-               word_counts=store.meta_with_prefix(_WORDS_META))
+               word_counts=store.meta_with_prefix(_WORDS_META), states=store.document_states(),
+               summaries=store.meta_with_prefix(SUMMARY_META))
 
     names = {p.relative_to(folder).as_posix(): p for p in files}
     for name in sorted(set(doc_sheet) - names.keys()):
@@ -241,11 +264,13 @@ def _read_ahead(run: _Run, names: dict[str, Path], *, jobs: int | None) -> Any:
     """Worker processes reading the files that the stat shortcut will not skip, or a null context."""
     from contextlib import nullcontext
 
+    tasks = [_task(run, name, path) for name, path in names.items() if not _may_skip(run, name, path)]
+    if len(tasks) < 2 or jobs == 1:
+        return nullcontext()  # (and no multiprocessing to import: re-ingest of an unchanged study stays cheap)
     from vbhc_code.ingest.workers import ReadAhead, worker_count
 
-    tasks = [_task(run, name, path) for name, path in names.items() if not _may_skip(run, name, path)]
     workers = worker_count(jobs, len(tasks))
-    if workers < 2 or len(tasks) < 2:
+    if workers < 2:
         return nullcontext()
     return ReadAhead(tasks, workers=workers, rules=run.rules, matcher=run.matcher, encoding=run.encoding)
 
@@ -254,15 +279,16 @@ def _may_skip(run: _Run, name: str, path: Path) -> bool:
     """True when the stat shortcut may take the file as unchanged (then it is not read ahead)."""
     if run.force or name not in run.stats:
         return False
-    stored = run.store.document_state(name)
-    return stored is not None and stat_matches(run.stats[name], stored[0], file_stat(path))
+    stored = run.states.get(name)
+    run.seen[name] = st = file_stat(path)
+    return stored is not None and stat_matches(run.stats[name], stored[0], st)
 
 
 def _task(run: _Run, name: str, path: Path) -> Task:
     """How to read ``name``: with its language, and not parsed when the store decides without its turns."""
     meta = run.doc_sheet.get(name, {})
     lang = _language(run, name, meta, warn=False)
-    stored = run.store.document_state(name)
+    stored = run.states.get(name)
     if stored is None:
         return Task(name, path, lang)
     new_language = bool(meta.get("language")) and lang != stored[1]
@@ -283,9 +309,10 @@ def _ingest_file(run: _Run, name: str, path: Path, reading: Reading | None = Non
     report.documents.append(doc_report)
     meta = run.doc_sheet.get(name, {})
     if reading is None:
-        st = file_stat(path)  # taken before reading: a file changed while read differs next time
+        # taken before reading: a file changed while read differs next time
+        st = run.seen.pop(name) if name in run.seen else file_stat(path)
         if name in run.stats and not run.force:  # the stat shortcut: one stat, no read, no hashing (filestat)
-            stored = store.document_state(name)
+            stored = run.states.get(name)
             if stored is not None and stat_matches(run.stats[name], stored[0], st):
                 if _keep_unchanged(run, name, stored, meta, _language(run, name, meta, warn=False), doc_report):
                     _language(run, name, meta)  # its warning, as when read
@@ -335,7 +362,7 @@ def _store_reading(
         return
     parsed, turns = reading.parsed, reading.turns
     doc_type = meta.get("type") or document_type(turns)
-    attributes = {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""}
+    attributes = sheet_attributes(meta)
     doc_report.format = parsed.format or doc_report.format  # a .txt holding WebVTT is vtt
     doc_report.layout = list(parsed.layout)
     doc = Document(
@@ -354,6 +381,8 @@ def _store_reading(
         store.save_document(doc, replace=store.document_sha(name) is not None)
         store.set_meta(_READING_META + name, run.reading)
         store.set_meta(_WORDS_META + name, f"{sha} {doc_report.words}")
+        keep_summary(store, name, doc_report, sha=sha, attributes=attributes,
+                     speakers={(t.speaker, t.role, t.participant_id) for t in turns})
         _remember_stat(run, name, sha, reading.st)
     _report_speakers_and_identifiers(run, doc, reading.findings)
 
@@ -379,8 +408,17 @@ def _keep_unchanged(
     if run.readings.get(name) not in (None, run.reading):
         return False
     doc_report.status = "unchanged"
-    _refresh_metadata(run.store, name, meta, run.matcher, run.language, doc_report, run.report,
-                      kept_words=run.word_counts.get(name, ""))
+    unmatched = report_from_summary(run.summaries.get(name), sha=stored[0], meta=meta, matcher=run.matcher,
+                                    rep=doc_report, matched=run.matched)
+    if unmatched is None:  # no summary of this content, or the sheets change the document: read the store
+        if run.kept is None:
+            run.kept = (run.store.document_headers(), run.store.turn_outlines())
+        headers, outlines = run.kept
+        unmatched = refresh_metadata(run.store, name, meta, run.matcher, doc_report,
+                                     kept_words=run.word_counts.get(name, ""),
+                                     kept=(headers.get(name), outlines.get(name, [])))
+    if unmatched and run.matcher.labels:
+        run.report.unmatched_speakers[name] = unmatched
     return True
 
 
@@ -426,7 +464,9 @@ def _reread_coded(run: _Run, doc: Document, meta: dict[str, str], doc_report: Do
             store.replace_sentences(name, doc.turns, doc.language)
             store.set_meta(_READING_META + name, run.reading)
     doc_report.status = "unchanged"
-    _refresh_metadata(store, name, meta, run.matcher, run.language, doc_report, run.report)
+    unmatched = refresh_metadata(store, name, meta, run.matcher, doc_report)
+    if unmatched and run.matcher.labels:
+        run.report.unmatched_speakers[name] = unmatched
 
 
 def _report_speakers_and_identifiers(run: _Run, doc: Document, found: dict[str, int] | None = None) -> None:
@@ -507,9 +547,7 @@ def document_from_text(
 # meta key (+ document name) of how a document was read: an unchanged file is re-read when that changes, so a
 # participants sheet given after the first ingest still finds its alias labels.
 _READING_META = "reading:"
-# meta key (+ document name) of "sha256 words": its word count in turns, so that re-ingest of an unchanged file
-# reads no turn text.
-_WORDS_META = "words:"
+_WORDS_META = WORDS_META  # "sha256 words": its word count in turns, so that re-ingest reads no turn text
 
 
 # Bumped when the transcript readers change how turns are found, so unchanged files are read again.
@@ -532,54 +570,6 @@ def _same_turns(store: Store, name: str, turns: tuple[Turn, ...]) -> bool:
     return [layout(t) for t in store.turns(document=name, sentences=False)] == [layout(t) for t in turns]
 
 
-def _refresh_metadata(
-    store: Store, name: str, meta: dict[str, str], matcher: SpeakerMatcher, language: str, rep: DocumentReport,
-    report: IngestReport | None = None, *, kept_words: str | None = None,
-) -> None:
-    """An unchanged file keeps its turns, but a new participants/documents sheet still applies.
-
-    Also fills the report's summary from the store without loading sentences (re-ingest must be cheap),
-    and writes only when something changed (a commit per unchanged file would dominate re-ingest time).
-    """
-    doc = store.document_header(name)
-    rows = store.turn_outline(name)  # (turn_index, speaker, role, participant_id, turn_type)
-    updates: dict[int, str | None] = {}
-    matched: dict[str | None, str | None] = {}
-    for index, speaker, role, old_pid, _ in rows:
-        pid = None
-        if role == "participant":
-            if speaker not in matched:
-                matched[speaker] = matcher.match(speaker)
-            pid = matched[speaker]
-        if pid != old_pid:
-            updates[index] = pid
-    attributes = (
-        {k: v for k, v in meta.items() if k not in ("type", "language") and v != ""} if meta else dict(doc.attributes)
-    )
-    doc_type = meta.get("type") or doc.doc_type
-    # Compared with order: the stored attributes keep the documents sheet's column order.
-    if updates or list(attributes.items()) != list(doc.attributes.items()) or doc_type != doc.doc_type:
-        store.update_document_metadata(name, participant_ids=updates, attributes=attributes, doc_type=doc_type)
-    rep.format, rep.encoding, rep.doc_type = doc.format, doc.encoding, doc_type
-    rep.speakers = len({speaker for _, speaker, _, _, _ in rows if speaker})
-    rep.turns = len(rows)
-    rep.chat_turns = sum(1 for *_, turn_type in rows if turn_type == "chat")
-    if kept_words is None:
-        kept_words = store.get_meta(_WORDS_META + name) or ""
-    sha, _, words = kept_words.partition(" ")
-    # Kept with the sha256 it was counted for; stores written before it was kept count from the turn texts.
-    if sha == doc.sha256 and words.isdigit():
-        rep.words = int(words)
-    else:
-        rep.words = sum(_words(t.text) for t in store.turns(document=name, sentences=False))
-    rep.warnings = list(doc.warnings)
-    if report is not None and matcher.labels:
-        unmatched = sorted({speaker for _, speaker, role, _, _ in rows if speaker and role == "participant"
-                            and not matched.get(speaker)})
-        if unmatched:
-            report.unmatched_speakers[name] = unmatched
-
-
 def _fill_summary(rep: DocumentReport, doc: Document) -> None:
     rep.format = doc.format
     rep.encoding = doc.encoding
@@ -587,6 +577,6 @@ def _fill_summary(rep: DocumentReport, doc: Document) -> None:
     rep.speakers = len({t.speaker for t in doc.turns if t.speaker})
     rep.turns = len(doc.turns)
     rep.chat_turns = sum(1 for t in doc.turns if t.turn_type == "chat")
-    rep.words = sum(_words(t.text) for t in doc.turns)
+    rep.words = sum(count_words(t.text) for t in doc.turns)
     if not rep.warnings:
         rep.warnings = list(doc.warnings)

@@ -17,7 +17,6 @@ from vbhc_code.files.sheets import SpeakerMatcher
 from vbhc_code.ingest.filestat import file_stat
 from vbhc_code.ingest.transcripts import read_input
 from vbhc_code.models import ParsedTranscript, Turn
-from vbhc_code.nlp.segment import iter_sentence_spans, mapped_sentence_spans, turn_text_offsets
 
 
 @dataclass(frozen=True)
@@ -108,6 +107,8 @@ def match_and_segment(
     from several cues, cue markup or entities) each sentence is mapped back to the document offsets of its
     first and last character, so a sentence running over cues spans the cue timings between them.
     """
+    from vbhc_code.nlp.segment import iter_sentence_spans, mapped_sentence_spans, turn_text_offsets
+
     pieces: list[tuple[str, int]] = []
     owners: list[tuple[int, tuple[list[int], list[int]] | None]] = []
     for i, turn in enumerate(turns):

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from vbhc_code.errors import UsageError
 from vbhc_code.ingest.transcripts.captions import _TAG, clean_cue_text
 from vbhc_code.models import Turn
+from vbhc_code.nlp import SUPPORTED_LANGUAGES  # re-exported: callers import it from here too
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
 # spaCy is imported when a pipeline is first needed, not with this module: commands that need no tokenizer
 # (e.g. ingest of an unchanged folder) then start without it (importing spaCy takes about a second).
-SUPPORTED_LANGUAGES = ("en", "nl")
 TOKENIZER_CACHE = 500_000
 # spaCy strips prefixes and suffixes from a whitespace-free chunk one character at a time, searching the rest
 # of the chunk each time: quadratic on long runs ("!!!…", emoji). A run longer than LONG_RUN characters is

@@ -8,6 +8,7 @@ Every document is written in one transaction, so a killed process leaves a consi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -80,6 +81,12 @@ class Reconciliation:
         return cls(coder, str(data.get("workbook", "")), tuple(data.get("coders", {}).items()),
                    str(data.get("applied_at", "")))  # fmt: skip
 
+
+# meta key (+ document name) of the summary ingest keeps of a document (``ingest.summary``); every change to the
+# document here drops it, so a summary that is there describes the document as stored.
+SUMMARY_META = "summary:"
+# meta key of the sha256 of the participants as last saved (only ``save_participants`` writes that table)
+_PARTICIPANTS_META = "participants-sha256"
 
 class Store:
     """A study store. Use ``Store.open(path)``; it is also a context manager that closes itself."""
@@ -254,6 +261,29 @@ class Store:
         cursor.row_factory = None  # plain tuples: this runs for every unchanged file of a re-ingest
         return cursor.execute(sql, (name,)).fetchall()
 
+    def document_states(self) -> dict[str, tuple[str, str]]:
+        """``document_state`` of every stored document, in one query."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute("SELECT name, sha256, language FROM documents")}
+
+    def document_headers(self) -> dict[str, Document]:
+        """``document_header`` of every stored document, in one query."""
+        rows = self.conn.execute(
+            "SELECT name, format, encoding, sha256, '' AS plain_text, doc_type, language, attributes, warnings"
+            " FROM documents"
+        )
+        return {row["name"]: _document_from_row(row, ()) for row in rows}
+
+    def turn_outlines(self) -> dict[str, list[tuple[int, str | None, str, str | None, str]]]:
+        """``turn_outline`` of every stored document, in one query."""
+        sql = ("SELECT d.name, t.turn_index, t.speaker, t.role, t.participant_id, t.turn_type FROM turns t"
+               " JOIN documents d ON d.id = t.document_id ORDER BY d.name, t.turn_index")
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        out: dict[str, list[tuple[int, str | None, str, str | None, str]]] = {}
+        for name, *outline in cursor.execute(sql):
+            out.setdefault(name, []).append(tuple(outline))
+        return out
+
     def document_languages(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT name, language FROM documents")}
 
@@ -270,6 +300,7 @@ class Store:
                 [(ids[t.turn_index], i, s, e) for t in turns for i, (s, e) in enumerate(t.sentences, 1)],
             )
             self.conn.execute("UPDATE documents SET language = ? WHERE id = ?", (language, doc_id))
+            self._drop_summary(name)
 
     def update_document_metadata(
         self, name: str, *, participant_ids: Mapping[int, str | None], attributes: Mapping[str, Any], doc_type: str
@@ -277,6 +308,7 @@ class Store:
         """Set participant ids (by turn index), attributes and type of a stored document, in one transaction."""
         with self.transaction():
             doc_id = self._document_id(name)
+            self._drop_summary(name)
             self.conn.executemany(
                 "UPDATE turns SET participant_id = ? WHERE document_id = ? AND turn_index = ?",
                 [(pid, doc_id, idx) for idx, pid in participant_ids.items()],
@@ -298,6 +330,7 @@ class Store:
         With ``replace`` an existing document of that name is deleted first (its codings go with it).
         """
         with self.transaction():
+            self._drop_summary(doc.name)
             existing = self.conn.execute("SELECT id FROM documents WHERE name = ?", (doc.name,)).fetchone()
             if existing is not None:
                 if not replace:
@@ -342,6 +375,10 @@ class Store:
     def delete_document(self, name: str) -> None:
         with self.transaction():
             self.conn.execute("DELETE FROM documents WHERE name = ?", (name,))
+            self._drop_summary(name)
+
+    def _drop_summary(self, name: str) -> None:
+        self.conn.execute("DELETE FROM meta WHERE key = ?", (SUMMARY_META + name,))
 
     def document(self, name: str, *, with_turns: bool = True) -> Document:
         row = self.conn.execute("SELECT * FROM documents WHERE name = ?", (name,)).fetchone()
@@ -432,19 +469,24 @@ class Store:
 
     # -- participants ---------------------------------------------------------------------------
     def save_participants(self, participants: Iterable[Participant]) -> None:
+        """Replace the participants (no write when they are the ones stored: every ingest gives the sheet)."""
+        rows = [
+            (
+                p.participant_id,
+                json.dumps(list(p.aliases), ensure_ascii=False),
+                json.dumps(dict(p.attributes), ensure_ascii=False, default=str),
+            )
+            for p in participants
+        ]
+        digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+        if self.get_meta(_PARTICIPANTS_META) == digest:
+            return
         with self.transaction():
             self.conn.execute("DELETE FROM participants")
             self.conn.executemany(
-                "INSERT INTO participants (participant_id, aliases, attributes) VALUES (?, ?, ?)",
-                [
-                    (
-                        p.participant_id,
-                        json.dumps(list(p.aliases), ensure_ascii=False),
-                        json.dumps(dict(p.attributes), ensure_ascii=False, default=str),
-                    )
-                    for p in participants
-                ],
+                "INSERT INTO participants (participant_id, aliases, attributes) VALUES (?, ?, ?)", rows
             )
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_PARTICIPANTS_META, digest))
 
     def participants(self) -> dict[str, Participant]:
         rows = self.conn.execute("SELECT * FROM participants ORDER BY participant_id")

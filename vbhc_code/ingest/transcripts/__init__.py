@@ -13,11 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from vbhc_code.errors import DataError
-from vbhc_code.ingest.transcripts.captions import parse_captions
-from vbhc_code.ingest.transcripts.decode import check_line_lengths, decode_bytes
 from vbhc_code.ingest.transcripts.labels import SpeakerRules
-from vbhc_code.ingest.transcripts.lines import parse_lines
 from vbhc_code.models import ParsedTranscript
+
+# The readers (captions, lines and their conventions) are imported when a file is first read: re-ingest of an
+# unchanged study reads none, and their patterns take longer to compile than the rest of the re-ingest.
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt")
 FORMATS = tuple(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
@@ -72,6 +72,9 @@ _SRT_START = re.compile(
 def read_bytes(
     data: bytes, *, fmt: str, rules: SpeakerRules | None = None, encoding: str | None = None, name: str = "<bytes>"
 ) -> ParsedTranscript:
+    from vbhc_code.ingest.transcripts.decode import check_line_lengths, decode_bytes
+    from vbhc_code.ingest.transcripts.lines import parse_lines
+
     rules = rules or SpeakerRules()
     if fmt not in FORMATS:
         raise DataError(f"{name}: not a transcript format (.{fmt})")
@@ -99,6 +102,9 @@ def parse_plain_text(
     text: str, *, fmt: str = "txt", rules: SpeakerRules | None = None, display_name: str = "<text>"
 ) -> ParsedTranscript:
     """Turns from already-decoded text (newlines are expected normalised to ``\\n``)."""
+    from vbhc_code.ingest.transcripts.captions import parse_captions
+    from vbhc_code.ingest.transcripts.lines import parse_lines
+
     rules = rules or SpeakerRules()
     if fmt in ("vtt", "srt"):
         turns, warnings = parse_captions(text, fmt=fmt, rules=rules, name=display_name)
