@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
 import re
-import stat
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vbhc_code.errors import DataError, UsageError, describe, opt
 from vbhc_code.files.sheets import SpeakerMatcher, label_key, load_documents_sheet, load_participants
+from vbhc_code.ingest.discover import discover
 from vbhc_code.ingest.filestat import STAT_META, file_stat, stat_key, stat_matches
 from vbhc_code.ingest.reading import Reading, Task, count_findings, match_and_segment, read_document
 from vbhc_code.ingest.summary import (
@@ -28,9 +27,6 @@ from vbhc_code.ingest.summary import (
 from vbhc_code.models import Document, Participant, Turn, frozen_mapping
 from vbhc_code.nlp import SUPPORTED_LANGUAGES
 from vbhc_code.store.store import SUMMARY_META, Store
-
-# Files that sit beside transcripts in a study folder but are documentation, not data.
-_DOC_FILE = re.compile(r"^(readme|license|licence|copying|changelog|sources|notes?)([-_. ]|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -61,79 +57,6 @@ class IngestReport:
     @property
     def failed(self) -> bool:
         return any(d.status in ("error", "refused") for d in self.documents)
-
-
-def discover(folder: Path, *, exclude: Collection[Path] = frozenset()) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Transcript files below ``folder`` (sorted) and the files skipped with the reason."""
-    from vbhc_code.ingest.transcripts import SUPPORTED_SUFFIXES
-
-    found: list[Path] = []
-    skipped: list[tuple[str, str]] = []
-    real = folder.resolve()
-    for parts, entry, regular in _entries(folder):
-        rel, path = "/".join(parts), Path(entry)
-        # a regular file below ``folder`` (no symbolic link is followed there) is ``real`` / its parts
-        target, problem = (real.joinpath(*parts) if exclude else path, "") if regular else _target(path)
-        if problem:
-            skipped.append((rel, problem))
-        elif exclude and target in exclude:
-            skipped.append((rel, "study sheet (participants/documents)"))
-        elif not regular and path.is_symlink() and not target.is_relative_to(real):
-            skipped.append((rel, "symbolic link pointing outside the folder"))
-        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            skipped.append((rel, f"not a transcript format ({path.suffix or 'no extension'})"))
-        elif _DOC_FILE.match(path.name):
-            skipped.append((rel, "documentation file"))
-        else:
-            found.append(path)
-    return found, skipped
-
-
-def _entries(folder: Path) -> list[tuple[tuple[str, ...], str, bool]]:
-    """(parts below ``folder``, path, whether it is a regular file) of everything there that is not a folder,
-    sorted as paths sort; hidden files and folders (.git, .DS_Store) are never study data and are left out.
-    Symbolic links are not followed (one to a folder is listed, to be reported, not walked into)."""
-    out: list[tuple[tuple[str, ...], str, bool]] = []
-    todo: list[tuple[tuple[str, ...], str]] = [((), os.fspath(folder))]
-    while todo:
-        parts, where = todo.pop()
-        try:
-            with os.scandir(where) as entries:
-                listed = list(entries)
-        except OSError:
-            continue  # an unreadable folder is passed over (as os.walk does)
-        for entry in listed:
-            if entry.name.startswith("."):
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    todo.append(((*parts, entry.name), entry.path))
-                    continue
-                regular = entry.is_file(follow_symlinks=False)
-            except OSError:
-                regular = False
-            out.append(((*parts, entry.name), entry.path, regular))
-    # Path order: part by part (case-insensitively where the file system is, as pathlib compares on Windows)
-    out.sort(key=(lambda x: tuple(p.lower() for p in x[0])) if os.name == "nt" else (lambda x: x[0]))
-    return out
-
-
-def _target(path: Path) -> tuple[Path, str]:
-    """The file a path stands for, or why it cannot be read as a transcript (a symlink loop, a dangling link, a
-    FIFO, a device, a socket or a folder: reading a FIFO would wait forever)."""
-    try:
-        target = path.resolve(strict=True)
-        mode = target.stat().st_mode
-    except RuntimeError:  # Python < 3.13 reports a symlink loop this way
-        return path, "symbolic link loop"
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return path, "symbolic link loop"
-        return path, "dangling symbolic link" if path.is_symlink() else "cannot be read"
-    if not stat.S_ISREG(mode):
-        kind = "folder" if stat.S_ISDIR(mode) else "FIFO, device or socket"
-        return target, f"not a regular file ({kind})"
-    return target, ""
 
 
 def document_type(turns: tuple[Turn, ...]) -> str:

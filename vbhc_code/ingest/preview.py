@@ -13,7 +13,8 @@ from pathlib import Path
 
 from vbhc_code.errors import DataError
 from vbhc_code.files.sheets import SpeakerMatcher, load_participants
-from vbhc_code.ingest.folder import check_options, discover
+from vbhc_code.ingest.discover import discover
+from vbhc_code.ingest.folder import check_options
 
 PREVIEW_TURNS = 3  # first turns shown per document
 PREVIEW_CHARS = 70  # a previewed turn's text is cut to this many characters
