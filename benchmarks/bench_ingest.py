@@ -4,7 +4,7 @@
                                       [--files 1100]
 
 Two shapes, both printed by default. ``large``: few generated files of ~20k words each (``--words`` in all),
-timed inside one process. ``study``: ``--files`` interview-sized files (1,000-2,500 words) in the five formats,
+timed inside one process (``--jobs 1`` by default: no worker processes). ``study``: ``--files`` interview-sized files (1,000-2,500 words) in the five formats,
 each command timed as a whole process, start-up included (``benchmarks/bench_study.py``, which also times
 autocode). For the large shape it prints ingest words/s (read + turns + sentences + store) next to ``spacy.blank("en")`` tokenizer-only
 words/s over the same turn texts, their ratio (target >= 0.5), the re-ingest time of the unchanged folder
@@ -134,7 +134,7 @@ def run_child(args: list[str]) -> tuple[float, int, float]:
     return dt, int(lines[-1]), inner
 
 
-def child(mode: str, folder: Path, store: Path) -> None:
+def child(mode: str, folder: Path, store: Path, jobs: int = 1) -> None:
     """Time the work only: imports and ``spacy.blank`` start-up are excluded on both sides alike."""
     if mode == "tokenize":
         import spacy
@@ -153,7 +153,7 @@ def child(mode: str, folder: Path, store: Path) -> None:
         blank_nlp("en")
         with Store.open(store) as st:
             t0 = time.perf_counter()
-            report = ingest_folder(folder, store=st)
+            report = ingest_folder(folder, store=st, jobs=jobs)
             print(f"inner {time.perf_counter() - t0:.6f}")
             assert not report.failed, [d.error for d in report.documents if d.error]
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
@@ -171,9 +171,12 @@ def main() -> None:
     ap.add_argument("--child", choices=["tokenize", "ingest"])
     ap.add_argument("--folder", type=Path)
     ap.add_argument("--store", type=Path)
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="large shape: processes reading files (default 1: one process, so its peak RSS is all; "
+                         "the study shape runs the command with its default, one worker per core)")
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.folder, args.store)
+        child(args.child, args.folder, args.store, args.jobs)
         return
     if args.shape in ("both", "large"):
         print("== large-file shape")
@@ -200,8 +203,8 @@ def large(args: argparse.Namespace) -> None:
             store = Path(tmp) / f"bench{r}.sqlite"
             common = ["--folder", str(folder), "--store", str(store)]
             tok.append(run_child(["--child", "tokenize", *common]))
-            ing.append(run_child(["--child", "ingest", *common]))
-            again.append(run_child(["--child", "ingest", *common]))
+            ing.append(run_child(["--child", "ingest", "--jobs", str(args.jobs), *common]))
+            again.append(run_child(["--child", "ingest", "--jobs", str(args.jobs), *common]))
         tok_wall, tok_rss, tok_s = min(tok, key=lambda x: x[2])
         ing_wall, _, ing_s = min(ing, key=lambda x: x[2])
         ing_rss = max(x[1] for x in ing)

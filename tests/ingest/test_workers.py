@@ -134,8 +134,7 @@ def test_every_ingest_path_is_the_same_with_workers(tmp_path, pools):
     assert {d[0]: d[1] for d in forced[1]["documents"]}[coded] == "stored"
 
 
-def test_worker_messages_name_command_line_flags(tmp_path):
-    """A reader's error raised in a worker names the option as the command does (``--encoding``)."""
+def test_the_command_stores_the_same_with_and_without_workers(tmp_path):
     from vbhc_code.cli import run_command
 
     folder = _study(tmp_path / "study")
@@ -166,3 +165,50 @@ def test_a_folder_below_the_threshold_reads_the_same(tmp_path, jobs):
     a = ingest_digests(folder, tmp_path / "a.sqlite", jobs=jobs)
     b = ingest_digests(copy, tmp_path / "b.sqlite")
     assert a == b and len(a) == 3
+
+
+def test_without_processes_the_files_are_read_in_one_process(tmp_path, monkeypatch):
+    """Where no process can be started (a sandbox, no /dev/shm) ingest reads in its own process, and says so."""
+    from vbhc_code.ingest import workers
+
+    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise PermissionError("no semaphores here")
+
+    folder = _study(tmp_path / "study")
+    with Store.open(tmp_path / "one.sqlite") as st:
+        alone = _report(ingest_folder(folder, store=st, jobs=1))
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", refuse)
+    with Store.open(tmp_path / "two.sqlite") as st:
+        report = ingest_folder(folder, store=st, jobs=2)
+    assert report.warnings == ["worker processes could not start (PermissionError); the files were read in one process"]
+    report.warnings.clear()
+    assert _report(report) == alone
+
+
+def test_workers_that_die_leave_the_rest_to_this_process(tmp_path, monkeypatch):
+    """A worker killed while reading (out of memory, say) breaks the pool: the files left are read here."""
+    import signal
+
+    from vbhc_code.ingest import workers
+
+    folder = _study(tmp_path / "study")
+    with Store.open(tmp_path / "one.sqlite") as st:
+        alone = _report(ingest_folder(folder, store=st, jobs=1))
+        digests = document_digests(st)
+    real_take = workers.ReadAhead.take
+    taken: list[str] = []
+
+    def take(self, name):  # noqa: ANN001, ANN202
+        taken.append(name)
+        if len(taken) == 5:
+            for pid in list(self._pool._processes):
+                os.kill(pid, signal.SIGKILL)
+        return real_take(self, name)
+
+    monkeypatch.setattr(workers.ReadAhead, "take", take)
+    with Store.open(tmp_path / "two.sqlite") as st:
+        report = ingest_folder(folder, store=st, jobs=2)
+        assert document_digests(st) == digests
+    assert report.warnings == ["the worker processes stopped; the files left were read in one process"]
+    report.warnings.clear()
+    assert _report(report) == alone

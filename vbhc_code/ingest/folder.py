@@ -195,7 +195,12 @@ def _read_ahead(run: _Run, names: dict[str, Path], *, jobs: int | None) -> Any:
     workers = worker_count(jobs, len(tasks))
     if workers < 2:
         return nullcontext()
-    return ReadAhead(tasks, workers=workers, rules=run.rules, matcher=run.matcher, encoding=run.encoding)
+    try:
+        return ReadAhead(tasks, workers=workers, rules=run.rules, matcher=run.matcher, encoding=run.encoding)
+    except (OSError, NotImplementedError, ImportError) as exc:  # no processes here (a sandbox, no /dev/shm)
+        run.report.warnings.append(f"worker processes could not start ({type(exc).__name__}); "
+                                   "the files were read in one process")
+        return nullcontext()
 
 
 def _may_skip(run: _Run, name: str, path: Path) -> bool:
