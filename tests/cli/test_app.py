@@ -293,3 +293,24 @@ def test_documented_command_lines_are_found():
     assert "vbhc-code agreement --coders anna ben --out outputs/agreement.xlsx" in lines
     assert "vbhc-code refi export --out outputs/study.qdpx --coders anna ben consensus" in lines
     assert len(lines) >= 15
+
+
+@pytest.mark.parametrize("value", ["5", " 5 ", "5.0", "5.000", "5.5", "0.0", "-5.0", "1_000", "+3", "\u0663",
+                                   "\uff15", "1e3", "", "abc", "5.", ".5", "0", "1__0", "_1", "00012", "-0"])
+def test_whole_number_options_convert_as_pydantic_does(value):
+    """``--jobs``/``--top`` convert without pydantic (start-up), accepting and refusing what it does."""
+    import typer
+    from pydantic import TypeAdapter, ValidationError
+
+    from vbhc_code.cli.app import _PlainInt
+
+    try:
+        expected: object = TypeAdapter(int).validate_python(value)
+        expected = expected if expected >= 1 else "below"
+    except ValidationError:
+        expected = "invalid"
+    try:
+        got: object = _PlainInt(1, None)(value)
+    except typer.BadParameter as exc:
+        got = "below" if "greater than or equal to 1" in str(exc) else "invalid"
+    assert got == expected

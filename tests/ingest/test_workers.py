@@ -21,7 +21,7 @@ OLD = 1_600_000_000_000_000_000  # an mtime well in the past: the stat shortcut 
 
 def test_worker_count():
     assert worker_count(1, 5000) == 1
-    assert worker_count(3, 2) == 3
+    assert worker_count(3, 2) == 2 and worker_count(3, 10) == 3  # never more workers than files
     assert worker_count(None, PARALLEL_MIN - 1) == 1
     assert worker_count(None, PARALLEL_MIN) == min(available_cpus(), MAX_WORKERS)
     assert worker_count(None, 100_000) <= MAX_WORKERS
@@ -128,6 +128,7 @@ def test_every_ingest_path_is_the_same_with_workers(tmp_path, pools):
     assert rules[1] == rules[2]
     assert {d[0]: d[1] for d in rules[1]["documents"]}[touched] == "stored"
     assert rules[1]["digests"] != again[1]["digests"]  # participant ids are matched now
+    assert pools[-1] == 33  # new rules: every file is read again, by the workers
 
     forced = _both(folder, stores, participants_file=sheet, documents_file=docs, force=True)
     assert forced[1] == forced[2]
@@ -212,3 +213,20 @@ def test_workers_that_die_leave_the_rest_to_this_process(tmp_path, monkeypatch):
     assert report.warnings == ["the worker processes stopped; the files left were read in one process"]
     report.warnings.clear()
     assert _report(report) == alone
+
+
+def _ingest_in_a_pool_worker(args: tuple[str, str]) -> list[str]:
+    folder, store = args
+    with Store.open(Path(store)) as st:
+        report = ingest_folder(Path(folder), store=st, jobs=2)
+    return [d.status for d in report.documents] + report.warnings
+
+
+def test_a_daemonic_caller_reads_in_its_own_process(tmp_path):
+    """A process that may not have children (a multiprocessing pool's worker) ingests without workers."""
+    import multiprocessing
+
+    folder = write_mini_study(tmp_path / "few", files=3)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        statuses = pool.map(_ingest_in_a_pool_worker, [(str(folder), str(tmp_path / "s.sqlite"))])[0]
+    assert statuses == ["stored"] * 3

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -220,13 +221,17 @@ class _PlainInt:
     def __init__(self, low: int | None, high: int | None) -> None:
         self.low, self.high = low, high
 
+    # What pydantic's lax int accepts from a string: ASCII digits (with _ between them), a sign, around them
+    # whitespace, and a fractional part of zeros ("5.0").
+    _FORM = re.compile(r"\s*([+-]?\d+(?:_\d+)*)(?:\.0+)?\s*", re.ASCII)
+
     def __call__(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise typer.BadParameter("Input should be a valid integer")
-        try:
-            number = int(value)
-        except ValueError:
-            raise typer.BadParameter("Input should be a valid integer, unable to parse string as an integer") from None
+        m = self._FORM.fullmatch(value) if isinstance(value, str) else None
+        if isinstance(value, str) and m is None:
+            raise typer.BadParameter("Input should be a valid integer, unable to parse string as an integer")
+        number = int(m.group(1)) if m is not None else int(value)
         if self.low is not None and number < self.low:
             raise typer.BadParameter(f"Input should be greater than or equal to {self.low}")
         if self.high is not None and number > self.high:

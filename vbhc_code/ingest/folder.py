@@ -197,19 +197,24 @@ def _read_ahead(run: _Run, names: dict[str, Path], *, jobs: int | None) -> Any:
         return nullcontext()
     try:
         return ReadAhead(tasks, workers=workers, rules=run.rules, matcher=run.matcher, encoding=run.encoding)
-    except (OSError, NotImplementedError, ImportError) as exc:  # no processes here (a sandbox, no /dev/shm)
+    except Exception as exc:  # noqa: BLE001  # no processes here (a sandbox, no /dev/shm): read them here
         run.report.warnings.append(f"worker processes could not start ({type(exc).__name__}); "
                                    "the files were read in one process")
         return nullcontext()
 
 
 def _may_skip(run: _Run, name: str, path: Path) -> bool:
-    """True when the stat shortcut may take the file as unchanged (then it is not read ahead)."""
+    """True when the stat shortcut will take the file as unchanged (then it is not read ahead): its stat is
+    the one kept, and it was read by the same rules (else it is read again, see ``_keep_unchanged``)."""
     if run.force or name not in run.stats:
         return False
     stored = run.states.get(name)
     run.seen[name] = st = file_stat(path)
-    return stored is not None and stat_matches(run.stats[name], stored[0], st)
+    if stored is None or not stat_matches(run.stats[name], stored[0], st):
+        return False
+    meta = run.doc_sheet.get(name, {})
+    new_language = bool(meta.get("language")) and _language(run, name, meta, warn=False) != stored[1]
+    return not new_language and run.readings.get(name) in (None, run.reading)
 
 
 def _task(run: _Run, name: str, path: Path) -> Task:
@@ -235,6 +240,7 @@ def _ingest_file(run: _Run, name: str, path: Path, reading: Reading | None = Non
     store, report = run.store, run.report
     doc_report = DocumentReport(name=name, status="stored", format=path.suffix.lower().lstrip("."))
     report.documents.append(doc_report)
+    warned = len(report.warnings)
     meta = run.doc_sheet.get(name, {})
     if reading is None:
         # taken before reading: a file changed while read differs next time
@@ -273,6 +279,7 @@ def _ingest_file(run: _Run, name: str, path: Path, reading: Reading | None = Non
                               encoding=run.encoding, parse=True)
         if again.sha != sha:  # changed meanwhile: decide again on what is there now
             report.documents.pop()
+            del report.warnings[warned:]
             _ingest_file(run, name, path, again)
             return
         reading = again
@@ -342,9 +349,10 @@ def _keep_unchanged(
         if run.kept is None:
             run.kept = (run.store.document_headers(), run.store.turn_outlines())
         headers, outlines = run.kept
+        header = headers.get(name)  # read at the first such file: used only while it is the content stored
+        kept = (header, outlines.get(name, [])) if header is not None and header.sha256 == stored[0] else None
         unmatched = refresh_metadata(run.store, name, meta, run.matcher, doc_report,
-                                     kept_words=run.word_counts.get(name, ""),
-                                     kept=(headers.get(name), outlines.get(name, [])))
+                                     kept_words=run.word_counts.get(name, ""), kept=kept)
     if unmatched and run.matcher.labels:
         run.report.unmatched_speakers[name] = unmatched
     return True

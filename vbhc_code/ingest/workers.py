@@ -42,12 +42,17 @@ def available_cpus() -> int:
 
 def worker_count(jobs: int | None, files: int) -> int:
     """Workers for ``files`` files to read: ``jobs`` when given (1: read in this process), else one per
-    available core (at most ``MAX_WORKERS``) for a folder of at least ``PARALLEL_MIN`` files."""
-    if jobs is not None:
-        return max(1, jobs)
-    if files < PARALLEL_MIN:
+    available core (at most ``MAX_WORKERS``) for a folder of at least ``PARALLEL_MIN`` files. Never more than
+    the files, nor than Windows allows (61); none inside a daemonic process (it may not have children)."""
+    if multiprocessing.current_process().daemon:
         return 1
-    return min(available_cpus(), MAX_WORKERS, files)
+    if jobs is not None:
+        wanted = max(1, jobs)
+    elif files < PARALLEL_MIN:
+        return 1
+    else:
+        wanted = min(available_cpus(), MAX_WORKERS)
+    return max(1, min(wanted, files, 61 if sys.platform == "win32" else wanted))
 
 
 class ReadAhead:
@@ -67,13 +72,18 @@ class ReadAhead:
         )
         self._window = workers * AHEAD
         self.broken = False
-        with _main_module_hidden():  # the first submissions start every worker
+        try:
             self._fill()
+        except BaseException:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def _fill(self) -> None:
-        while self._pending and len(self._futures) < self._window:
-            task = self._pending.popleft()
-            self._futures[task.name] = self._pool.submit(_read_in_worker, task)
+        # A submission may start a worker (whenever none is idle): never with the caller's __main__.
+        with _main_module_hidden():
+            while self._pending and len(self._futures) < self._window:
+                task = self._pending.popleft()
+                self._futures[task.name] = self._pool.submit(_read_in_worker, task)
 
     def take(self, name: str) -> Reading | None:
         """The reading of ``name`` (waiting for it), or None when it was not handed to the workers or they

@@ -8,7 +8,6 @@ Every document is written in one transaction, so a killed process leaves a consi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -85,8 +84,6 @@ class Reconciliation:
 # meta key (+ document name) of the summary ingest keeps of a document (``ingest.summary``); every change to the
 # document here drops it, so a summary that is there describes the document as stored.
 SUMMARY_META = "summary:"
-# meta key of the sha256 of the participants as last saved (only ``save_participants`` writes that table)
-_PARTICIPANTS_META = "participants-sha256"
 
 class Store:
     """A study store. Use ``Store.open(path)``; it is also a context manager that closes itself."""
@@ -478,15 +475,14 @@ class Store:
             )
             for p in participants
         ]
-        digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
-        if self.get_meta(_PARTICIPANTS_META) == digest:
+        stored = self.conn.execute("SELECT participant_id, aliases, attributes FROM participants ORDER BY rowid")
+        if [tuple(r) for r in stored] == rows:
             return
         with self.transaction():
             self.conn.execute("DELETE FROM participants")
             self.conn.executemany(
                 "INSERT INTO participants (participant_id, aliases, attributes) VALUES (?, ?, ?)", rows
             )
-            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_PARTICIPANTS_META, digest))
 
     def participants(self) -> dict[str, Participant]:
         rows = self.conn.execute("SELECT * FROM participants ORDER BY participant_id")
