@@ -187,14 +187,17 @@ def _read_ahead(run: _Run, names: dict[str, Path], *, jobs: int | None) -> Any:
     """Worker processes reading the files that the stat shortcut will not skip, or a null context."""
     from contextlib import nullcontext
 
-    tasks = [_task(run, name, path) for name, path in names.items() if not _may_skip(run, name, path)]
-    if len(tasks) < 2 or jobs == 1:
+    if jobs == 1:
+        return nullcontext()
+    to_read = [(name, path) for name, path in names.items() if not _may_skip(run, name, path)]
+    if len(to_read) < 2:
         return nullcontext()  # (and no multiprocessing to import: re-ingest of an unchanged study stays cheap)
     from vbhc_code.ingest.workers import ReadAhead, worker_count
 
-    workers = worker_count(jobs, len(tasks))
+    workers = worker_count(jobs, len(to_read))
     if workers < 2:
         return nullcontext()
+    tasks = [_task(run, name, path) for name, path in to_read]
     try:
         return ReadAhead(tasks, workers=workers, rules=run.rules, matcher=run.matcher, encoding=run.encoding)
     except Exception as exc:  # noqa: BLE001  # no processes here (a sandbox, no /dev/shm): read them here
@@ -213,8 +216,16 @@ def _may_skip(run: _Run, name: str, path: Path) -> bool:
     if stored is None or not stat_matches(run.stats[name], stored[0], st):
         return False
     meta = run.doc_sheet.get(name, {})
-    new_language = bool(meta.get("language")) and _language(run, name, meta, warn=False) != stored[1]
-    return not new_language and run.readings.get(name) in (None, run.reading)
+    return _same_reading(run, name, meta, _language(run, name, meta, warn=False), stored[1])
+
+
+def _same_reading(run: _Run, name: str, meta: dict[str, str], lang: str, stored_lang: str) -> bool:
+    """Would the stored document be read the same way now? Not when the reading rules changed (participants
+    sheet, --speaker-pattern, --encoding) or the documents sheet sets a new language (new sentences); without
+    that sheet an unchanged file keeps its own language."""
+    if bool(meta.get("language")) and lang != stored_lang:
+        return False
+    return run.readings.get(name) in (None, run.reading)
 
 
 def _task(run: _Run, name: str, path: Path) -> Task:
@@ -225,7 +236,7 @@ def _task(run: _Run, name: str, path: Path) -> Task:
     if stored is None:
         return Task(name, path, lang)
     new_language = bool(meta.get("language")) and lang != stored[1]
-    keep = stored[0] if not new_language and run.readings.get(name) in (None, run.reading) else None
+    keep = stored[0] if _same_reading(run, name, meta, lang, stored[1]) else None
     coded = stored[0] if not run.force and run.store.has_codings(name) else None
     # The same content keeps its stored language unless the documents sheet gives a new one (as _ingest_file).
     return Task(name, path, lang, keep_sha=keep, refuse_unless_sha=coded,
@@ -337,10 +348,7 @@ def _keep_unchanged(
     run: _Run, name: str, stored: tuple[str, str], meta: dict[str, str], doc_lang: str, doc_report: DocumentReport
 ) -> bool:
     """An unchanged file read by the same rules: its report line from the store (True), else False."""
-    # The documents sheet may set a new language (new sentences); without it an unchanged file keeps its own.
-    if bool(meta.get("language")) and doc_lang != stored[1]:
-        return False
-    if run.readings.get(name) not in (None, run.reading):
+    if not _same_reading(run, name, meta, doc_lang, stored[1]):
         return False
     doc_report.status = "unchanged"
     unmatched = report_from_summary(run.summaries.get(name), sha=stored[0], meta=meta, matcher=run.matcher,
@@ -353,9 +361,14 @@ def _keep_unchanged(
         kept = (header, outlines.get(name, [])) if header is not None and header.sha256 == stored[0] else None
         unmatched = refresh_metadata(run.store, name, meta, run.matcher, doc_report,
                                      kept_words=run.word_counts.get(name, ""), kept=kept)
+    _note_unmatched(run, name, unmatched)
+    return True
+
+
+def _note_unmatched(run: _Run, name: str, unmatched: list[str]) -> None:
+    """Labels of an unchanged document that match no participant (reported when there are participants)."""
     if unmatched and run.matcher.labels:
         run.report.unmatched_speakers[name] = unmatched
-    return True
 
 
 def _remember_stat(run: _Run, name: str, sha: str, st: os.stat_result | None) -> None:
@@ -400,9 +413,7 @@ def _reread_coded(run: _Run, doc: Document, meta: dict[str, str], doc_report: Do
             store.replace_sentences(name, doc.turns, doc.language)
             store.set_meta(_READING_META + name, run.reading)
     doc_report.status = "unchanged"
-    unmatched = refresh_metadata(store, name, meta, run.matcher, doc_report)
-    if unmatched and run.matcher.labels:
-        run.report.unmatched_speakers[name] = unmatched
+    _note_unmatched(run, name, refresh_metadata(store, name, meta, run.matcher, doc_report))
 
 
 def _report_speakers_and_identifiers(run: _Run, doc: Document, found: dict[str, int] | None = None) -> None:
